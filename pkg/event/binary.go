@@ -1,0 +1,369 @@
+package event
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// BinaryVersion is the version byte that starts every stored touchpoint.
+const BinaryVersion = 1
+
+// ErrCorrupt is returned by DecodeBinary for bytes it cannot read.
+var ErrCorrupt = errors.New("corrupt touchpoint encoding")
+
+// Field bits of the presence bitmap, commonest first so the bitmap's varint
+// stays short. Stored: only append.
+const (
+	bID = iota
+	bSeq
+	bTS
+	bSent
+	bReceived
+	bURL
+	bTitle
+	bReferrer
+	bBrowser
+	bBrowserVersion
+	bOS
+	bOSVersion
+	bDevice
+	bCountry
+	bRegion
+	bCity
+	bChannel
+	bSession
+	bName
+	bQuery
+	bResults
+	bWidget
+	bStep
+	bValue
+	bCurrency
+	bUser
+	bScore
+	bScale
+	bComment
+	bProps
+	bBot
+	bUTMSource
+	bUTMMedium
+	bUTMCampaign
+	bUTMTerm
+	bUTMContent
+	bIPPrefix
+	bitCount
+)
+
+// AppendBinary appends the storage encoding of tp to dst: a version byte, the
+// type, the derived time, a presence bitmap and the present fields as
+// varints and length-prefixed strings. Site and Visitor are not encoded: the
+// store key carries them. ClientIP and UserAgent are never encoded.
+func AppendBinary(dst []byte, tp *Touchpoint) []byte {
+	var bits uint64
+	set := func(b int, ok bool) {
+		if ok {
+			bits |= 1 << b
+		}
+	}
+	set(bID, tp.ID != "")
+	set(bSeq, tp.Seq != 0)
+	set(bTS, tp.TS != 0)
+	set(bSent, tp.Sent != 0)
+	set(bReceived, tp.Received != 0)
+	set(bURL, tp.URL != "")
+	set(bTitle, tp.Title != "")
+	set(bReferrer, tp.Referrer != "")
+	set(bBrowser, tp.Browser != "")
+	set(bBrowserVersion, tp.BrowserVersion != "")
+	set(bOS, tp.OS != "")
+	set(bOSVersion, tp.OSVersion != "")
+	set(bDevice, tp.Device != DeviceUnknown)
+	set(bCountry, tp.Country != "")
+	set(bRegion, tp.Region != "")
+	set(bCity, tp.City != "")
+	set(bChannel, tp.Channel != ChannelUnknown)
+	set(bSession, tp.Session != "")
+	set(bName, tp.Name != "")
+	set(bQuery, tp.Query != "")
+	set(bResults, tp.Results >= 0)
+	set(bWidget, tp.Widget != "")
+	set(bStep, tp.Step != 0)
+	set(bValue, tp.Value != 0)
+	set(bCurrency, tp.Currency != "")
+	set(bUser, tp.User != "")
+	set(bScore, tp.Score != 0)
+	set(bScale, tp.Scale != 0)
+	set(bComment, tp.Comment != "")
+	set(bProps, len(tp.Props) > 0)
+	set(bBot, tp.Bot)
+	set(bUTMSource, tp.UTM.Source != "")
+	set(bUTMMedium, tp.UTM.Medium != "")
+	set(bUTMCampaign, tp.UTM.Campaign != "")
+	set(bUTMTerm, tp.UTM.Term != "")
+	set(bUTMContent, tp.UTM.Content != "")
+	set(bIPPrefix, tp.IPPrefix != "")
+
+	dst = append(dst, BinaryVersion, byte(tp.Type))
+	dst = binary.AppendVarint(dst, tp.Derived)
+	dst = binary.AppendUvarint(dst, bits)
+	str := func(b int, s string) {
+		if bits&(1<<b) != 0 {
+			dst = binary.AppendUvarint(dst, uint64(len(s)))
+			dst = append(dst, s...)
+		}
+	}
+	delta := func(b int, v int64) {
+		if bits&(1<<b) != 0 {
+			dst = binary.AppendVarint(dst, v-tp.Derived)
+		}
+	}
+	str(bID, tp.ID)
+	if bits&(1<<bSeq) != 0 {
+		dst = binary.AppendUvarint(dst, uint64(tp.Seq))
+	}
+	delta(bTS, tp.TS)
+	delta(bSent, tp.Sent)
+	delta(bReceived, tp.Received)
+	str(bURL, tp.URL)
+	str(bTitle, tp.Title)
+	str(bReferrer, tp.Referrer)
+	str(bBrowser, tp.Browser)
+	str(bBrowserVersion, tp.BrowserVersion)
+	str(bOS, tp.OS)
+	str(bOSVersion, tp.OSVersion)
+	if bits&(1<<bDevice) != 0 {
+		dst = append(dst, byte(tp.Device))
+	}
+	str(bCountry, tp.Country)
+	str(bRegion, tp.Region)
+	str(bCity, tp.City)
+	if bits&(1<<bChannel) != 0 {
+		dst = append(dst, byte(tp.Channel))
+	}
+	str(bSession, tp.Session)
+	str(bName, tp.Name)
+	str(bQuery, tp.Query)
+	if bits&(1<<bResults) != 0 {
+		dst = binary.AppendUvarint(dst, uint64(tp.Results))
+	}
+	str(bWidget, tp.Widget)
+	if bits&(1<<bStep) != 0 {
+		dst = binary.AppendUvarint(dst, uint64(tp.Step))
+	}
+	if bits&(1<<bValue) != 0 {
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(tp.Value))
+	}
+	str(bCurrency, tp.Currency)
+	str(bUser, tp.User)
+	if bits&(1<<bScore) != 0 {
+		dst = binary.AppendVarint(dst, int64(tp.Score))
+	}
+	if bits&(1<<bScale) != 0 {
+		dst = binary.AppendVarint(dst, int64(tp.Scale))
+	}
+	str(bComment, tp.Comment)
+	if bits&(1<<bProps) != 0 {
+		dst = binary.AppendUvarint(dst, uint64(len(tp.Props)))
+		for _, p := range tp.Props {
+			dst = binary.AppendUvarint(dst, uint64(len(p.Key)))
+			dst = append(dst, p.Key...)
+			dst = binary.AppendUvarint(dst, uint64(len(p.Value)))
+			dst = append(dst, p.Value...)
+		}
+	}
+	str(bUTMSource, tp.UTM.Source)
+	str(bUTMMedium, tp.UTM.Medium)
+	str(bUTMCampaign, tp.UTM.Campaign)
+	str(bUTMTerm, tp.UTM.Term)
+	str(bUTMContent, tp.UTM.Content)
+	str(bIPPrefix, tp.IPPrefix)
+	return dst
+}
+
+// binReader reads the encoding; its strings are substrings of one copy of
+// the input, so decoding allocates once however many fields there are.
+type binReader struct {
+	b   []byte
+	s   string // string(b), made once
+	pos int
+	err error
+}
+
+func (r *binReader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: bad %s at byte %d", ErrCorrupt, what, r.pos)
+	}
+}
+
+func (r *binReader) uvarint(what string) uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b[r.pos:])
+	if n <= 0 {
+		r.fail(what)
+		return 0
+	}
+	r.pos += n
+	return v
+}
+
+func (r *binReader) varint(what string) int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b[r.pos:])
+	if n <= 0 {
+		r.fail(what)
+		return 0
+	}
+	r.pos += n
+	return v
+}
+
+func (r *binReader) byte(what string) byte {
+	if r.err != nil {
+		return 0
+	}
+	if r.pos >= len(r.b) {
+		r.fail(what)
+		return 0
+	}
+	c := r.b[r.pos]
+	r.pos++
+	return c
+}
+
+func (r *binReader) str(what string) string {
+	n := r.uvarint(what)
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.b)-r.pos) {
+		r.fail(what)
+		return ""
+	}
+	s := r.s[r.pos : r.pos+int(n)]
+	r.pos += int(n)
+	return s
+}
+
+// DecodeBinary decodes what AppendBinary wrote into tp, which it resets
+// first (keeping the capacity of Props). Site and Visitor are left empty for
+// the caller to fill from the key. The strings of tp do not alias b.
+func DecodeBinary(b []byte, tp *Touchpoint) error {
+	tp.Reset()
+	if len(b) < 2 {
+		return fmt.Errorf("%w: %d bytes", ErrCorrupt, len(b))
+	}
+	if b[0] != BinaryVersion {
+		return fmt.Errorf("%w: unknown version %d", ErrCorrupt, b[0])
+	}
+	tp.Type = Type(b[1])
+	if !tp.Type.Valid() {
+		return fmt.Errorf("%w: unknown type %d", ErrCorrupt, b[1])
+	}
+	r := binReader{b: b, s: string(b), pos: 2}
+	tp.Derived = r.varint("derived time")
+	bits := r.uvarint("bitmap")
+	if bits>>bitCount != 0 {
+		r.fail("bitmap")
+	}
+	has := func(bit int) bool { return r.err == nil && bits&(1<<bit) != 0 }
+	str := func(bit int, dst *string, what string) {
+		if has(bit) {
+			*dst = r.str(what)
+		}
+	}
+	delta := func(bit int, dst *int64, what string) {
+		if has(bit) {
+			*dst = tp.Derived + r.varint(what)
+		}
+	}
+	str(bID, &tp.ID, "id")
+	if has(bSeq) {
+		seq := r.uvarint("seq")
+		if seq > math.MaxUint32 {
+			r.fail("seq")
+		}
+		tp.Seq = uint32(seq)
+	}
+	delta(bTS, &tp.TS, "ts")
+	delta(bSent, &tp.Sent, "sent")
+	delta(bReceived, &tp.Received, "received")
+	str(bURL, &tp.URL, "url")
+	str(bTitle, &tp.Title, "title")
+	str(bReferrer, &tp.Referrer, "referrer")
+	str(bBrowser, &tp.Browser, "browser")
+	str(bBrowserVersion, &tp.BrowserVersion, "browser version")
+	str(bOS, &tp.OS, "os")
+	str(bOSVersion, &tp.OSVersion, "os version")
+	if has(bDevice) {
+		tp.Device = DeviceClass(r.byte("device"))
+	}
+	str(bCountry, &tp.Country, "country")
+	str(bRegion, &tp.Region, "region")
+	str(bCity, &tp.City, "city")
+	if has(bChannel) {
+		tp.Channel = Channel(r.byte("channel"))
+	}
+	str(bSession, &tp.Session, "session")
+	str(bName, &tp.Name, "name")
+	str(bQuery, &tp.Query, "query")
+	if has(bResults) {
+		n := r.uvarint("results")
+		if n > math.MaxInt32 {
+			r.fail("results")
+		}
+		tp.Results = int32(n)
+	}
+	str(bWidget, &tp.Widget, "widget")
+	if has(bStep) {
+		n := r.uvarint("step")
+		if n > math.MaxUint32 {
+			r.fail("step")
+		}
+		tp.Step = uint32(n)
+	}
+	if has(bValue) {
+		if len(b)-r.pos < 8 {
+			r.fail("value")
+		} else {
+			tp.Value = math.Float64frombits(binary.LittleEndian.Uint64(b[r.pos:]))
+			r.pos += 8
+		}
+	}
+	str(bCurrency, &tp.Currency, "currency")
+	str(bUser, &tp.User, "user")
+	if has(bScore) {
+		tp.Score = int32(r.varint("score"))
+	}
+	if has(bScale) {
+		tp.Scale = int32(r.varint("scale"))
+	}
+	str(bComment, &tp.Comment, "comment")
+	if has(bProps) {
+		n := r.uvarint("props")
+		if n > uint64(len(b)-r.pos)/2 {
+			r.fail("props")
+		}
+		for i := uint64(0); i < n && r.err == nil; i++ {
+			k := r.str("prop key")
+			v := r.str("prop value")
+			tp.Props = append(tp.Props, Prop{Key: k, Value: v})
+		}
+	}
+	tp.Bot = has(bBot)
+	str(bUTMSource, &tp.UTM.Source, "utm_source")
+	str(bUTMMedium, &tp.UTM.Medium, "utm_medium")
+	str(bUTMCampaign, &tp.UTM.Campaign, "utm_campaign")
+	str(bUTMTerm, &tp.UTM.Term, "utm_term")
+	str(bUTMContent, &tp.UTM.Content, "utm_content")
+	str(bIPPrefix, &tp.IPPrefix, "ip prefix")
+	if r.err == nil && r.pos != len(b) {
+		r.fail("trailing bytes")
+	}
+	return r.err
+}

@@ -1,0 +1,449 @@
+package event
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fastjson"
+)
+
+// Batch is a decoded POST /v1/events body. Reuse it with Reset: it keeps the
+// capacity of its slices.
+type Batch struct {
+	Site       string
+	Cookieless bool // the snippet runs in cookieless mode: the collector derives visitors
+	Events     []Touchpoint
+	Errs       []error // Errs[i] is why Events[i] could not be decoded, or nil
+
+	scratch []byte
+}
+
+// Reset empties b for reuse.
+func (b *Batch) Reset() {
+	for i := range b.Events {
+		b.Events[i].Reset()
+	}
+	b.Site, b.Cookieless = "", false
+	b.Events = b.Events[:0]
+	clear(b.Errs)
+	b.Errs = b.Errs[:0]
+	b.scratch = b.scratch[:0]
+}
+
+// Errors returned by Decoder.Decode for a body that is not a batch at all.
+var (
+	// ErrMalformed is returned when the body is not valid JSON of the batch shape.
+	ErrMalformed = errors.New("malformed batch")
+	// ErrTooManyEvents is returned when the batch holds more than MaxEvents events.
+	ErrTooManyEvents = errors.New("too many events in batch")
+)
+
+// Decoder decodes wire batches without allocating per field: every string of
+// a batch is copied into one buffer and converted once, so decoding costs a
+// handful of allocations per batch, not per event. A Decoder is not safe for
+// concurrent use; pool it.
+type Decoder struct {
+	// MaxEvents bounds the events of one batch. Default: 500.
+	MaxEvents int
+
+	p     fastjson.Parser
+	spans []span
+}
+
+// span records where a string field's bytes sit in Batch.scratch.
+type span struct {
+	event  int32
+	field  int16 // a strField, or -(prop index + 1)
+	isKey  bool
+	off, n int32
+}
+
+type strField int16
+
+const (
+	fID strField = iota
+	fSession
+	fURL
+	fTitle
+	fReferrer
+	fName
+	fQuery
+	fWidget
+	fCurrency
+	fUser
+	fComment
+	fUA
+	fSite
+)
+
+func (tp *Touchpoint) strField(f strField) *string {
+	switch f {
+	case fID:
+		return &tp.ID
+	case fSession:
+		return &tp.Session
+	case fURL:
+		return &tp.URL
+	case fTitle:
+		return &tp.Title
+	case fReferrer:
+		return &tp.Referrer
+	case fName:
+		return &tp.Name
+	case fQuery:
+		return &tp.Query
+	case fWidget:
+		return &tp.Widget
+	case fCurrency:
+		return &tp.Currency
+	case fUser:
+		return &tp.User
+	case fComment:
+		return &tp.Comment
+	case fUA:
+		return &tp.UserAgent
+	case fSite:
+		return &tp.Site
+	}
+	panic("BUG: unknown string field")
+}
+
+// Decode parses body into b (which it resets first). It fails only when the
+// body as a whole is unusable (ErrMalformed, ErrTooManyEvents); an event that
+// cannot be decoded gets its error in b.Errs and leaves the rest alone. A body
+// without "events" that has a "type" is taken as a batch of one event.
+//
+// Site is copied from the batch into every event that names none. The strings
+// of b stay valid after body is reused.
+func (d *Decoder) Decode(body []byte, b *Batch) error {
+	b.Reset()
+	d.spans = d.spans[:0]
+	v, err := d.p.ParseBytes(body)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	root, err := v.Object()
+	if err != nil {
+		return fmt.Errorf("%w: body must be a JSON object", ErrMalformed)
+	}
+	var siteSpan = span{off: -1}
+	var events []*fastjson.Value
+	single := false
+	var rootErr error
+	root.Visit(func(key []byte, v *fastjson.Value) {
+		switch string(key) {
+		case "site":
+			s, err := v.StringBytes()
+			if err != nil {
+				rootErr = fmt.Errorf("%w: site must be a string", ErrMalformed)
+				return
+			}
+			siteSpan = span{off: int32(len(b.scratch)), n: int32(len(s))}
+			b.scratch = append(b.scratch, s...)
+		case "cookieless":
+			b.Cookieless = v.GetBool()
+		case "events":
+			a, err := v.Array()
+			if err != nil {
+				rootErr = fmt.Errorf("%w: events must be an array", ErrMalformed)
+				return
+			}
+			events = a
+		case "type":
+			single = true
+		}
+	})
+	if rootErr != nil {
+		return rootErr
+	}
+	if events == nil && single {
+		events = []*fastjson.Value{v}
+	}
+	if events == nil {
+		return fmt.Errorf("%w: no events", ErrMalformed)
+	}
+	maxEvents := d.MaxEvents
+	if maxEvents <= 0 {
+		maxEvents = 500
+	}
+	if len(events) > maxEvents {
+		return fmt.Errorf("%w: %d events, at most %d", ErrTooManyEvents, len(events), maxEvents)
+	}
+	b.Events = growTouchpoints(b.Events, len(events))
+	if cap(b.Errs) >= len(events) {
+		b.Errs = b.Errs[:len(events)]
+	} else {
+		b.Errs = make([]error, len(events))
+	}
+	for i, ev := range events {
+		b.Errs[i] = d.decodeEvent(int32(i), ev, b)
+	}
+	// One conversion for every string of the batch.
+	all := string(b.scratch)
+	if siteSpan.off >= 0 {
+		b.Site = all[siteSpan.off : siteSpan.off+siteSpan.n]
+	}
+	for _, s := range d.spans {
+		tp := &b.Events[s.event]
+		str := all[s.off : s.off+s.n]
+		switch {
+		case s.field >= 0:
+			*tp.strField(strField(s.field)) = str
+		case s.isKey:
+			tp.Props[-s.field-1].Key = str
+		default:
+			tp.Props[-s.field-1].Value = str
+		}
+	}
+	for i := range b.Events {
+		if b.Events[i].Site == "" {
+			b.Events[i].Site = b.Site
+		}
+	}
+	return nil
+}
+
+func growTouchpoints(s []Touchpoint, n int) []Touchpoint {
+	if cap(s) >= n {
+		s = s[:n]
+	} else {
+		s = append(s[:cap(s)], make([]Touchpoint, n-cap(s))...)
+	}
+	for i := range s {
+		s[i].Reset()
+	}
+	return s
+}
+
+func (d *Decoder) addString(b *Batch, event int32, field int16, isKey bool, s []byte) {
+	d.spans = append(d.spans, span{event: event, field: field, isKey: isKey, off: int32(len(b.scratch)), n: int32(len(s))})
+	b.scratch = append(b.scratch, s...)
+}
+
+func (d *Decoder) decodeEvent(i int32, v *fastjson.Value, b *Batch) error {
+	o, err := v.Object()
+	if err != nil {
+		return invalid("event", "must be a JSON object")
+	}
+	tp := &b.Events[i]
+	var ferr error
+	str := func(f strField, name string, v *fastjson.Value) {
+		s, err := v.StringBytes()
+		if err != nil {
+			ferr = invalid(name, "must be a string")
+			return
+		}
+		d.addString(b, i, int16(f), false, s)
+	}
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		if ferr != nil {
+			return
+		}
+		switch string(key) {
+		case "id":
+			str(fID, "id", v)
+		case "type":
+			s, err := v.StringBytes()
+			if err != nil {
+				ferr = invalid("type", "must be a string")
+				return
+			}
+			if tp.Type = parseTypeBytes(s); tp.Type == TypeUnknown {
+				ferr = invalid("type", "unknown type "+strconv.Quote(truncate(string(s), 32)))
+			}
+		case "visitor":
+			s, err := v.StringBytes()
+			if err != nil {
+				ferr = invalid("visitor", "must be a string")
+				return
+			}
+			if tp.Visitor, err = parseVisitorBytes(s); err != nil {
+				ferr = invalid("visitor", err.Error())
+			}
+		case "site":
+			str(fSite, "site", v)
+		case "session":
+			str(fSession, "session", v)
+		case "url":
+			str(fURL, "url", v)
+		case "title":
+			str(fTitle, "title", v)
+		case "referrer":
+			str(fReferrer, "referrer", v)
+		case "name":
+			str(fName, "name", v)
+		case "query":
+			str(fQuery, "query", v)
+		case "widget":
+			str(fWidget, "widget", v)
+		case "currency":
+			str(fCurrency, "currency", v)
+		case "user":
+			str(fUser, "user", v)
+		case "comment":
+			str(fComment, "comment", v)
+		case "ua":
+			str(fUA, "ua", v)
+		case "ip":
+			s, err := v.StringBytes()
+			if err != nil {
+				ferr = invalid("ip", "must be a string")
+				return
+			}
+			var ip netip.Addr
+			if err := ip.UnmarshalText(s); err != nil || !ip.IsValid() {
+				ferr = invalid("ip", "not an IP address")
+				return
+			}
+			tp.ClientIP = ip.Unmap()
+		case "seq":
+			n, err := intValue(v, 0, math.MaxUint32)
+			if err != nil {
+				ferr = invalid("seq", err.Error())
+			}
+			tp.Seq = uint32(n)
+		case "ts":
+			tp.TS, ferr = timeValue("ts", v)
+		case "sent":
+			tp.Sent, ferr = timeValue("sent", v)
+		case "results":
+			n, err := intValue(v, -1, math.MaxInt32)
+			if err != nil {
+				ferr = invalid("results", err.Error())
+			}
+			tp.Results = int32(n)
+		case "step":
+			n, err := intValue(v, 0, 1<<16)
+			if err != nil {
+				ferr = invalid("step", err.Error())
+			}
+			tp.Step = uint32(n)
+		case "score":
+			n, err := intValue(v, 0, 1000)
+			if err != nil {
+				ferr = invalid("score", err.Error())
+			}
+			tp.Score = int32(n)
+		case "scale":
+			n, err := intValue(v, 0, 1000)
+			if err != nil {
+				ferr = invalid("scale", err.Error())
+			}
+			tp.Scale = int32(n)
+		case "value":
+			f, err := floatValue(v)
+			if err != nil {
+				ferr = invalid("value", err.Error())
+			}
+			tp.Value = f
+		case "props":
+			ferr = d.decodeProps(i, v, b)
+		}
+	})
+	return ferr
+}
+
+// decodeProps reads a flat object of string (or number / bool) values.
+func (d *Decoder) decodeProps(i int32, v *fastjson.Value, b *Batch) error {
+	if v.Type() == fastjson.TypeNull {
+		return nil
+	}
+	o, err := v.Object()
+	if err != nil {
+		return invalid("props", "must be an object")
+	}
+	tp := &b.Events[i]
+	var perr error
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		if perr != nil {
+			return
+		}
+		var val []byte
+		switch v.Type() {
+		case fastjson.TypeString:
+			val = v.GetStringBytes()
+		case fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse:
+			var buf [32]byte
+			val = v.MarshalTo(buf[:0])
+		case fastjson.TypeNull:
+		default:
+			perr = invalid("props", "values must be strings, numbers or booleans")
+			return
+		}
+		idx := len(tp.Props)
+		tp.Props = append(tp.Props, Prop{})
+		d.addString(b, i, int16(-idx-1), true, key)
+		d.addString(b, i, int16(-idx-1), false, val)
+	})
+	return perr
+}
+
+func intValue(v *fastjson.Value, lo, hi int64) (int64, error) {
+	var n int64
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		f, err := v.Float64()
+		if err != nil || f != math.Trunc(f) {
+			return 0, errors.New("must be an integer")
+		}
+		n = int64(f)
+	case fastjson.TypeString:
+		var err error
+		if n, err = strconv.ParseInt(string(v.GetStringBytes()), 10, 64); err != nil {
+			return 0, errors.New("must be an integer")
+		}
+	case fastjson.TypeNull:
+		return lo, nil
+	default:
+		return 0, errors.New("must be an integer")
+	}
+	if n < lo || n > hi {
+		return 0, fmt.Errorf("must be within %d..%d", lo, hi)
+	}
+	return n, nil
+}
+
+func floatValue(v *fastjson.Value) (float64, error) {
+	var f float64
+	var err error
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		f, err = v.Float64()
+	case fastjson.TypeString:
+		f, err = strconv.ParseFloat(string(v.GetStringBytes()), 64)
+	case fastjson.TypeNull:
+		return 0, nil
+	default:
+		err = errors.New("not a number")
+	}
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, errors.New("must be a finite number")
+	}
+	return f, nil
+}
+
+// timeValue reads a client time: Unix milliseconds (what Date.now() gives),
+// or an RFC 3339 string. It returns Unix microseconds.
+func timeValue(name string, v *fastjson.Value) (int64, error) {
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		f, err := v.Float64()
+		if err != nil || f < 0 || f > 1e15 {
+			return 0, invalid(name, "must be Unix milliseconds")
+		}
+		return int64(f * 1000), nil
+	case fastjson.TypeString:
+		t, err := time.Parse(time.RFC3339Nano, string(v.GetStringBytes()))
+		if err != nil {
+			return 0, invalid(name, "must be Unix milliseconds or RFC 3339")
+		}
+		return t.UnixMicro(), nil
+	case fastjson.TypeNull:
+		return 0, nil
+	}
+	return 0, invalid(name, "must be Unix milliseconds")
+}

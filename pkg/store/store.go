@@ -1,0 +1,90 @@
+// Package store defines how touchpoint trails are kept: the Store interface
+// that the collector and the query API use, the batch Writer that
+// group-commits touchpoints from many requests, and the opaque cursors of
+// paged reads. The Badger implementation lives in store/badger.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/touchtrail/touchtrail/pkg/event"
+)
+
+// ErrNotFound is returned when a visitor or user has no stored data.
+var ErrNotFound = errors.New("not found")
+
+// ErrClosed is returned by a Store or Writer used after Close.
+var ErrClosed = errors.New("store closed")
+
+// ErrBadCursor is returned for a cursor that this store did not make.
+var ErrBadCursor = errors.New("invalid cursor")
+
+// TrailQuery selects a part of one visitor's trail. Zero From / To mean
+// unbounded; Limit 0 means DefaultLimit.
+type TrailQuery struct {
+	From, To time.Time // derived time, To exclusive
+	Limit    int
+	Cursor   string // from a previous Page.Next
+}
+
+// VisitorQuery selects the visitors active on the days of [From, To).
+type VisitorQuery struct {
+	From, To time.Time
+	Limit    int
+	Cursor   string
+}
+
+// DefaultLimit and MaxLimit bound one page of a paged read.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 10000
+)
+
+// TrailPage is one page of a trail, in trail order (derived time, seq).
+type TrailPage struct {
+	Touchpoints []event.Touchpoint
+	Next        string // cursor of the next page; "" at the end
+}
+
+// VisitorDay says that a visitor was active on a day.
+type VisitorDay struct {
+	Visitor  event.VisitorID
+	Day      time.Time // UTC midnight
+	LastSeen time.Time // derived time of its latest touchpoint that day
+	Count    uint32    // touchpoints stored that day
+}
+
+// VisitorPage is one page of active visitors, by day then visitor id.
+type VisitorPage struct {
+	Visitors []VisitorDay
+	Next     string
+}
+
+// WriteResult says what a Write did with each touchpoint.
+type WriteResult struct {
+	Stored     int // new touchpoints written
+	Duplicates int // already stored (same site, visitor and id): skipped
+}
+
+// Store keeps ordered per-visitor trails. Implementations are safe for
+// concurrent use.
+type Store interface {
+	// Write stores tps in one durable commit (a group), skipping the ones
+	// already stored (same site, visitor and id, also within tps), updating
+	// the active-visitor index and, for identify touchpoints, the identity
+	// index. When it returns nil the group is durable as configured.
+	Write(ctx context.Context, tps []*event.Touchpoint) (WriteResult, error)
+	// Trail reads one visitor's touchpoints in order with one prefix scan.
+	Trail(ctx context.Context, site string, v event.VisitorID, q TrailQuery) (TrailPage, error)
+	// Visitors lists the visitors active in a time range, by day.
+	Visitors(ctx context.Context, site string, q VisitorQuery) (VisitorPage, error)
+	// UserVisitors lists the visitors stitched to a user id by identify.
+	UserVisitors(ctx context.Context, site, user string) ([]event.VisitorID, error)
+	// EraseVisitor deletes every key of a visitor: trail, id index, day
+	// index and identity entries. Erasing an unknown visitor is not an error.
+	EraseVisitor(ctx context.Context, site string, v event.VisitorID) error
+	// Close flushes and closes the store.
+	Close() error
+}
