@@ -62,7 +62,34 @@ type VisitorPage struct {
 	Next     string
 }
 
-// WriteResult says what a Write did with each touchpoint.
+// Record is a touchpoint ready to store: the fields its keys are made of and
+// its encoded value. Records own their memory, so the request that made one
+// may reuse its buffers at once.
+type Record struct {
+	Site    string
+	Visitor event.VisitorID
+	ID      string
+	Derived int64  // Unix µs: orders the trail
+	Seq     uint32 // breaks ties of Derived
+	User    string // set on identify touchpoints: stitches Visitor to User
+	Value   []byte // event.AppendBinary of the touchpoint
+}
+
+// NewRecord encodes tp into a Record, appending its value to *slab (which
+// may hold the values of other records: they share its memory) and growing
+// it as needed.
+func NewRecord(tp *event.Touchpoint, slab *[]byte) Record {
+	start := len(*slab)
+	*slab = event.AppendBinary(*slab, tp)
+	r := Record{Site: tp.Site, Visitor: tp.Visitor, ID: tp.ID, Derived: tp.Derived, Seq: tp.Seq,
+		Value: (*slab)[start:len(*slab):len(*slab)]}
+	if tp.Type == event.TypeIdentify {
+		r.User = tp.User
+	}
+	return r
+}
+
+// WriteResult says what a Write did with its records.
 type WriteResult struct {
 	Stored     int // new touchpoints written
 	Duplicates int // already stored (same site, visitor and id): skipped
@@ -71,11 +98,11 @@ type WriteResult struct {
 // Store keeps ordered per-visitor trails. Implementations are safe for
 // concurrent use.
 type Store interface {
-	// Write stores tps in one durable commit (a group), skipping the ones
-	// already stored (same site, visitor and id, also within tps), updating
-	// the active-visitor index and, for identify touchpoints, the identity
+	// Write stores recs in one durable commit (a group), skipping the ones
+	// already stored (same site, visitor and id, also within recs), updating
+	// the active-visitor index and, for records with a User, the identity
 	// index. When it returns nil the group is durable as configured.
-	Write(ctx context.Context, tps []*event.Touchpoint) (WriteResult, error)
+	Write(ctx context.Context, recs []Record) (WriteResult, error)
 	// Trail reads one visitor's touchpoints in order with one prefix scan.
 	Trail(ctx context.Context, site string, v event.VisitorID, q TrailQuery) (TrailPage, error)
 	// Visitors lists the visitors active in a time range, by day.
