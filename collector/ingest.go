@@ -1,0 +1,336 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/valyala/fasthttp"
+
+	"github.com/touchtrail/touchtrail/pkg/enrich"
+	"github.com/touchtrail/touchtrail/pkg/event"
+	"github.com/touchtrail/touchtrail/pkg/store"
+)
+
+// ingestState is the per-request scratch of the ingest path, pooled so a
+// request allocates next to nothing.
+type ingestState struct {
+	dec      event.Decoder
+	batch    event.Batch
+	recs     []store.Record
+	slab     []byte
+	body     bytes.Buffer
+	gz       *gzip.Reader
+	rejected []rejection
+	out      []byte
+}
+
+type rejection struct {
+	index int
+	err   error
+}
+
+var ingestPool = sync.Pool{New: func() any { return new(ingestState) }}
+
+func getIngestState() *ingestState { return ingestPool.Get().(*ingestState) }
+
+func putIngestState(st *ingestState) {
+	st.batch.Reset()
+	clear(st.recs)
+	st.recs = st.recs[:0]
+	st.slab = st.slab[:0]
+	st.body.Reset()
+	st.rejected = st.rejected[:0]
+	st.out = st.out[:0]
+	ingestPool.Put(st)
+}
+
+// TrustedIPHeader carries the client IP a write-key holder acts for.
+const TrustedIPHeader = "X-Touchtrail-Client-IP"
+
+// ingest answers POST /v1/events.
+func (s *Server) ingest(ctx *fasthttp.RequestCtx) error {
+	st := getIngestState()
+	defer putIngestState(st)
+	body, err := s.readBody(ctx, st)
+	if err != nil {
+		return err
+	}
+	return s.accept(ctx, st, body)
+}
+
+// pixel answers GET /v1/p.gif?site=…&type=…&visitor=…: the query becomes a
+// one-event batch and takes the same path as POST /v1/events.
+func (s *Server) pixel(ctx *fasthttp.RequestCtx) error {
+	if !ctx.IsGet() {
+		return errMethod
+	}
+	st := getIngestState()
+	defer putIngestState(st)
+	b := append(st.out[:0], '{')
+	first := true
+	ctx.QueryArgs().VisitAll(func(k, v []byte) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = event.AppendJSONString(b, string(k))
+		b = append(b, ':')
+		if string(k) == "cookieless" {
+			b = strconv.AppendBool(b, string(v) == "1" || string(v) == "true")
+			return
+		}
+		b = event.AppendJSONString(b, string(v))
+	})
+	b = append(b, '}')
+	st.out = b[:0]
+	if err := s.accept(ctx, st, b); err != nil {
+		return err
+	}
+	ctx.Response.ResetBody()
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetContentType("image/gif")
+	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-store")
+	ctx.SetBody(transparentGIF)
+	return nil
+}
+
+var transparentGIF = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+// readBody returns the request body, gunzipped within bounds.
+func (s *Server) readBody(ctx *fasthttp.RequestCtx, st *ingestState) ([]byte, error) {
+	body := ctx.PostBody()
+	if len(body) > s.cfg.MaxBodyBytes {
+		return nil, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", s.cfg.MaxBodyBytes)
+	}
+	enc := ctx.Request.Header.ContentEncoding()
+	switch {
+	case len(enc) == 0 || string(enc) == "identity":
+		return body, nil
+	case string(enc) == "gzip":
+	default:
+		return nil, errStatus(fasthttp.StatusUnsupportedMediaType, "content encoding %q not supported (use gzip)", enc)
+	}
+	r := bytes.NewReader(body)
+	var err error
+	if st.gz == nil {
+		st.gz, err = gzip.NewReader(r)
+	} else {
+		err = st.gz.Reset(r)
+	}
+	if err != nil {
+		return nil, errStatus(fasthttp.StatusBadRequest, "bad gzip body: %v", err)
+	}
+	limit := int64(4 * s.cfg.MaxBodyBytes)
+	n, err := st.body.ReadFrom(io.LimitReader(st.gz, limit+1))
+	if err != nil {
+		return nil, errStatus(fasthttp.StatusBadRequest, "bad gzip body: %v", err)
+	}
+	if n > limit {
+		return nil, errStatus(fasthttp.StatusRequestEntityTooLarge, "gzip body inflates past %d bytes", limit)
+	}
+	return st.body.Bytes(), nil
+}
+
+// accept decodes, checks, enriches and stores one batch and answers 202.
+func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte) error {
+	ip := s.clientIP(ctx)
+	st.dec.MaxEvents = s.cfg.MaxEvents
+	if err := st.dec.Decode(body, &st.batch); err != nil {
+		if errors.Is(err, event.ErrTooManyEvents) {
+			return errStatus(fasthttp.StatusRequestEntityTooLarge, "%v", err)
+		}
+		return errStatus(fasthttp.StatusBadRequest, "%v", err)
+	}
+	b := &st.batch
+	site := s.sites[b.Site]
+	if site == nil {
+		if b.Site == "" {
+			return errStatus(fasthttp.StatusBadRequest, "missing site")
+		}
+		return errStatus(fasthttp.StatusNotFound, "unknown site %q", b.Site)
+	}
+	trusted := false
+	if key := bearer(ctx); len(key) > 0 {
+		if !s.writeKeys.check(site.ID, key) {
+			return errStatus(fasthttp.StatusUnauthorized, "invalid write key for site %q", site.ID)
+		}
+		trusted = true
+		if h := ctx.Request.Header.Peek(TrustedIPHeader); len(h) > 0 {
+			if a, err := netip.ParseAddr(string(h)); err == nil {
+				ip = a.Unmap()
+			}
+		}
+	}
+	origin := ctx.Request.Header.Peek(fasthttp.HeaderOrigin)
+	if !trusted {
+		if ok, wait := s.limiter.allow(ip, s.now()); !ok {
+			s.metrics.rateLimit.Inc()
+			return &httpError{status: fasthttp.StatusTooManyRequests, msg: "rate limit exceeded", retryAfter: wait}
+		}
+		if !s.originAllowed(site, origin) {
+			return errStatus(fasthttp.StatusForbidden, "origin %q may not send events for site %q", origin, site.ID)
+		}
+	}
+	setCORS(ctx, origin)
+	s.metrics.batchSize.Observe(float64(len(b.Events)))
+	if !trusted && s.cfg.RespectDNT && (string(ctx.Request.Header.Peek("DNT")) == "1" || string(ctx.Request.Header.Peek("Sec-GPC")) == "1") {
+		s.metrics.events.WithLabelValues("dnt").Add(float64(len(b.Events)))
+		return s.answer(ctx, st, 0, len(b.Events))
+	}
+
+	now := s.now()
+	nowMicros := now.UnixMicro()
+	ua := ctx.Request.Header.UserAgent()
+	accepted, dropped := 0, 0
+	for i := range b.Events {
+		tp := &b.Events[i]
+		err := b.Errs[i]
+		if err == nil {
+			err = s.prepare(tp, b, site, trusted, ip, ua, now)
+		}
+		if err == nil {
+			tp.DeriveTime(nowMicros)
+			err = tp.Validate(s.cfg.Limits, nowMicros)
+		}
+		if err == nil && s.enricher != nil {
+			if err = s.enricher.Enrich(tp); errors.Is(err, enrich.ErrBot) {
+				dropped++
+				continue
+			}
+		}
+		// The IP is never kept, whatever happened above.
+		tp.ClientIP, tp.UserAgent = netip.Addr{}, ""
+		if err != nil {
+			st.rejected = append(st.rejected, rejection{index: i, err: err})
+			continue
+		}
+		st.recs = append(st.recs, store.NewRecord(tp, &st.slab))
+		accepted++
+	}
+	s.countOutcomes(st, accepted, dropped)
+	if len(st.recs) > 0 {
+		wctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+		err := s.writer.Submit(wctx, st.recs)
+		cancel()
+		// The writer may keep the records (async durability): give up our
+		// claim on their memory instead of reusing it.
+		st.recs, st.slab = nil, nil
+		if err != nil {
+			return fmt.Errorf("submit %d events: %w", accepted, err)
+		}
+	}
+	return s.answer(ctx, st, accepted, dropped)
+}
+
+// prepare applies the request's context to one decoded event: its site,
+// the client IP and user agent for enrichment, trust rules and, in
+// cookieless mode, the derived visitor id.
+func (s *Server) prepare(tp *event.Touchpoint, b *event.Batch, site *Site, trusted bool, ip netip.Addr, ua []byte, now time.Time) error {
+	if tp.Site != site.ID {
+		return errors.New("site: differs from the batch's site")
+	}
+	if !trusted {
+		// Only write-key holders may speak for another client or set a
+		// user id outside identify.
+		tp.ClientIP = ip
+		tp.UserAgent = string(ua)
+		if tp.Type != event.TypeIdentify {
+			tp.User = ""
+		}
+	} else {
+		if !tp.ClientIP.IsValid() {
+			tp.ClientIP = ip
+		}
+		if tp.UserAgent == "" {
+			tp.UserAgent = string(ua)
+		}
+	}
+	if b.Cookieless && tp.Visitor.IsZero() {
+		if s.salts == nil {
+			return errors.New("visitor: cookieless mode is not enabled on this collector")
+		}
+		v, err := s.salts.Visitor(now, site.ID, tp.ClientIP, tp.UserAgent)
+		if err != nil {
+			return fmt.Errorf("visitor: %w", err)
+		}
+		tp.Visitor = v
+	}
+	return nil
+}
+
+func (s *Server) countOutcomes(st *ingestState, accepted, dropped int) {
+	if accepted > 0 {
+		s.metrics.events.WithLabelValues("accepted").Add(float64(accepted))
+	}
+	if dropped > 0 {
+		s.metrics.events.WithLabelValues("bot").Add(float64(dropped))
+	}
+	if len(st.rejected) > 0 {
+		s.metrics.events.WithLabelValues("rejected").Add(float64(len(st.rejected)))
+		for _, r := range st.rejected {
+			field := "event"
+			var ve *event.ValidationError
+			if errors.As(r.err, &ve) {
+				field, _, _ = strings.Cut(ve.Field, ".") // props.<key> → props: bounded labels
+			}
+			s.metrics.rejected.WithLabelValues(field).Inc()
+		}
+	}
+}
+
+// answer writes 202 {"accepted":n,"rejected":[{"index":i,"error":"…"}],"dropped":k}.
+func (s *Server) answer(ctx *fasthttp.RequestCtx, st *ingestState, accepted, dropped int) error {
+	b := append(st.out[:0], `{"accepted":`...)
+	b = strconv.AppendInt(b, int64(accepted), 10)
+	b = append(b, `,"rejected":[`...)
+	for i, r := range st.rejected {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"index":`...)
+		b = strconv.AppendInt(b, int64(r.index), 10)
+		b = append(b, `,"error":`...)
+		b = event.AppendJSONString(b, r.err.Error())
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	if dropped > 0 {
+		b = append(b, `,"dropped":`...)
+		b = strconv.AppendInt(b, int64(dropped), 10)
+	}
+	b = append(b, '}', '\n')
+	st.out = b
+	ctx.SetStatusCode(fasthttp.StatusAccepted)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
+	return nil
+}
+
+// clientIP is the connection's address, or the first address of the
+// configured proxy header.
+func (s *Server) clientIP(ctx *fasthttp.RequestCtx) netip.Addr {
+	if s.cfg.ProxyHeader != "" {
+		if h := ctx.Request.Header.Peek(s.cfg.ProxyHeader); len(h) > 0 {
+			first, _, _ := bytes.Cut(h, []byte(","))
+			if a, err := netip.ParseAddr(string(bytes.TrimSpace(first))); err == nil {
+				return a.Unmap()
+			}
+		}
+	}
+	if tcp, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
+		if a, ok := netip.AddrFromSlice(tcp.IP); ok {
+			return a.Unmap()
+		}
+	}
+	return netip.Addr{}
+}

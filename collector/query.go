@@ -1,0 +1,273 @@
+package collector
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/touchtrail/touchtrail/pkg/event"
+	"github.com/touchtrail/touchtrail/pkg/store"
+)
+
+// maxUserTouchpoints bounds a user's merged trail in one answer.
+const maxUserTouchpoints = 50_000
+
+// query routes /v1/sites/{site}/…: the closed query API.
+func (s *Server) query(ctx *fasthttp.RequestCtx) error {
+	seg, err := pathSegments(ctx, "/v1/sites/")
+	if err != nil {
+		return err
+	}
+	if len(seg) < 2 || seg[0] == "" {
+		return errNotFound
+	}
+	site := seg[0]
+	scope := ScopeRead
+	if ctx.IsDelete() {
+		scope = ScopeAdmin
+	}
+	if _, err := s.authorize(ctx, site, scope); err != nil {
+		return err
+	}
+	if s.sites[site] == nil {
+		return errStatus(fasthttp.StatusNotFound, "unknown site %q", site)
+	}
+	get := ctx.IsGet() || ctx.IsHead()
+	switch {
+	case len(seg) == 2 && seg[1] == "visitors" && get:
+		return s.visitors(ctx, site)
+	case len(seg) == 4 && seg[1] == "visitors" && seg[3] == "trail" && get:
+		return s.visitorTrail(ctx, site, seg[2])
+	case len(seg) == 4 && seg[1] == "users" && seg[3] == "trail" && get:
+		return s.userTrail(ctx, site, seg[2])
+	case len(seg) == 3 && seg[1] == "visitors" && ctx.IsDelete():
+		return s.eraseVisitor(ctx, site, seg[2])
+	}
+	return errNotFound
+}
+
+// rangeArgs reads from, to, limit and cursor.
+func rangeArgs(ctx *fasthttp.RequestCtx) (from, to time.Time, limit int, cursor string, err error) {
+	args := ctx.QueryArgs()
+	if from, err = parseTimeArg("from", args.Peek("from")); err != nil {
+		return
+	}
+	if to, err = parseTimeArg("to", args.Peek("to")); err != nil {
+		return
+	}
+	if l := args.Peek("limit"); len(l) > 0 {
+		n, perr := strconv.Atoi(string(l))
+		if perr != nil || n < 1 || n > store.MaxLimit {
+			err = errStatus(fasthttp.StatusBadRequest, "limit: want 1..%d", store.MaxLimit)
+			return
+		}
+		limit = n
+	}
+	cursor = string(args.Peek("cursor"))
+	return
+}
+
+// parseTimeArg accepts RFC 3339, a date (YYYY-MM-DD, UTC midnight) or Unix
+// milliseconds.
+func parseTimeArg(name string, v []byte) (time.Time, error) {
+	if len(v) == 0 {
+		return time.Time{}, nil
+	}
+	s := string(v)
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.UnixMilli(ms), nil
+	}
+	return time.Time{}, errStatus(fasthttp.StatusBadRequest, "%s: want RFC 3339, YYYY-MM-DD or Unix milliseconds", name)
+}
+
+func parseVisitorArg(v string) (event.VisitorID, error) {
+	id, err := event.ParseVisitor(v)
+	if err != nil {
+		return id, errStatus(fasthttp.StatusBadRequest, "visitor: %v", err)
+	}
+	return id, nil
+}
+
+func (s *Server) visitorTrail(ctx *fasthttp.RequestCtx, site, visitor string) error {
+	v, err := parseVisitorArg(visitor)
+	if err != nil {
+		return err
+	}
+	from, to, limit, cursor, err := rangeArgs(ctx)
+	if err != nil {
+		return err
+	}
+	page, err := s.store.Trail(ctx, site, v, store.TrailQuery{From: from, To: to, Limit: limit, Cursor: cursor})
+	if err != nil {
+		return err
+	}
+	b := append([]byte(nil), `{"site":`...)
+	b = event.AppendJSONString(b, site)
+	b = append(b, `,"visitor":"`...)
+	b = v.AppendHex(b)
+	b = append(b, `","touchpoints":`...)
+	b = appendTouchpoints(b, page.Touchpoints, site, v)
+	b = append(b, `,"next":`...)
+	b = event.AppendJSONString(b, page.Next)
+	b = append(b, '}', '\n')
+	writeJSONBytes(ctx, b)
+	return nil
+}
+
+func appendTouchpoints(b []byte, tps []event.Touchpoint, site string, v event.VisitorID) []byte {
+	b = append(b, '[')
+	for i := range tps {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		tp := &tps[i]
+		if tp.Site == "" {
+			tp.Site = site
+		}
+		if tp.Visitor.IsZero() {
+			tp.Visitor = v
+		}
+		b = event.AppendJSON(b, tp)
+	}
+	return append(b, ']')
+}
+
+// UserTrail reads every visitor stitched to user and merges their trails in
+// trail order. It is what GET …/users/{u}/trail answers, and the journey
+// endpoints build on it.
+func (s *Server) UserTrail(ctx context.Context, site, user string) (visitors []event.VisitorID, trail []event.Touchpoint, truncated bool, err error) {
+	visitors, err = s.store.UserVisitors(ctx, site, user)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	for _, v := range visitors {
+		q := store.TrailQuery{Limit: store.MaxLimit}
+		for {
+			page, err := s.store.Trail(ctx, site, v, q)
+			if err != nil {
+				return nil, nil, false, err
+			}
+			for i := range page.Touchpoints {
+				page.Touchpoints[i].Site, page.Touchpoints[i].Visitor = site, v
+			}
+			trail = append(trail, page.Touchpoints...)
+			if page.Next == "" {
+				break
+			}
+			if len(trail) >= maxUserTouchpoints {
+				truncated = true
+				break
+			}
+			q.Cursor = page.Next
+		}
+	}
+	slices.SortStableFunc(trail, func(a, b event.Touchpoint) int {
+		switch {
+		case event.Less(&a, &b):
+			return -1
+		case event.Less(&b, &a):
+			return 1
+		}
+		return slices.Compare(a.Visitor[:], b.Visitor[:])
+	})
+	if len(trail) > maxUserTouchpoints {
+		trail, truncated = trail[:maxUserTouchpoints], true
+	}
+	return visitors, trail, truncated, nil
+}
+
+func (s *Server) userTrail(ctx *fasthttp.RequestCtx, site, user string) error {
+	visitors, trail, truncated, err := s.UserTrail(ctx, site, user)
+	if err != nil {
+		return err
+	}
+	if len(visitors) == 0 {
+		return errStatus(fasthttp.StatusNotFound, "no visitor identified as %q", user)
+	}
+	b := append([]byte(nil), `{"site":`...)
+	b = event.AppendJSONString(b, site)
+	b = append(b, `,"user":`...)
+	b = event.AppendJSONString(b, user)
+	b = append(b, `,"visitors":[`...)
+	for i, v := range visitors {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = v.AppendHex(b)
+		b = append(b, '"')
+	}
+	b = append(b, `],"touchpoints":`...)
+	b = appendTouchpoints(b, trail, site, event.VisitorID{})
+	b = append(b, `,"truncated":`...)
+	b = strconv.AppendBool(b, truncated)
+	b = append(b, '}', '\n')
+	writeJSONBytes(ctx, b)
+	return nil
+}
+
+type visitorJSON struct {
+	Visitor  string    `json:"visitor"`
+	Day      string    `json:"day"`
+	LastSeen time.Time `json:"last_seen"`
+	Count    uint32    `json:"count"`
+}
+
+func (s *Server) visitors(ctx *fasthttp.RequestCtx, site string) error {
+	from, to, limit, cursor, err := rangeArgs(ctx)
+	if err != nil {
+		return err
+	}
+	page, err := s.store.Visitors(ctx, site, store.VisitorQuery{From: from, To: to, Limit: limit, Cursor: cursor})
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Site     string        `json:"site"`
+		Visitors []visitorJSON `json:"visitors"`
+		Next     string        `json:"next"`
+	}{Site: site, Visitors: make([]visitorJSON, 0, len(page.Visitors)), Next: page.Next}
+	for _, v := range page.Visitors {
+		out.Visitors = append(out.Visitors, visitorJSON{
+			Visitor: v.Visitor.String(), Day: v.Day.Format(time.DateOnly), LastSeen: v.LastSeen.UTC(), Count: v.Count,
+		})
+	}
+	return writeJSON(ctx, fasthttp.StatusOK, out)
+}
+
+func (s *Server) eraseVisitor(ctx *fasthttp.RequestCtx, site, visitor string) error {
+	v, err := parseVisitorArg(visitor)
+	if err != nil {
+		return err
+	}
+	if err := s.store.EraseVisitor(ctx, site, v); err != nil {
+		return err
+	}
+	s.log.Info("visitor erased", "site", site, "visitor", v.String())
+	return writeJSON(ctx, fasthttp.StatusOK, map[string]any{"erased": v.String()})
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	ctx.SetStatusCode(status)
+	writeJSONBytes(ctx, append(b, '\n'))
+	return nil
+}
+
+func writeJSONBytes(ctx *fasthttp.RequestCtx, b []byte) {
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
+}

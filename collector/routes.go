@@ -1,0 +1,80 @@
+package collector
+
+import (
+	"bytes"
+	"net/url"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+)
+
+// handle routes a request. The ingest routes come first: they are the hot
+// path and need no allocation to match.
+func (s *Server) handle(ctx *fasthttp.RequestCtx) {
+	path := ctx.Path()
+	switch string(path) {
+	case "/v1/events":
+		switch {
+		case ctx.IsPost():
+			s.routeIngest(ctx)
+		case ctx.IsOptions():
+			s.routePreflight(ctx)
+		default:
+			writeError(ctx, fasthttp.StatusMethodNotAllowed, "use POST", 0)
+		}
+		return
+	case "/v1/p.gif":
+		s.routePixel(ctx)
+		return
+	case "/t.js":
+		s.routeSnippet(ctx)
+		return
+	case "/healthz":
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"status":"ok"}` + "\n")
+		return
+	case "/readyz":
+		if s.draining.Load() {
+			writeError(ctx, fasthttp.StatusServiceUnavailable, "shutting down", 0)
+			return
+		}
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"status":"ready"}` + "\n")
+		return
+	case "/metrics":
+		if !s.cfg.PublicMetrics {
+			if _, err := s.authorize(ctx, "", ScopeRead); err != nil {
+				st, msg, _ := s.mapError(err)
+				writeError(ctx, st, msg, 0)
+				return
+			}
+		}
+		s.promH(ctx)
+		return
+	}
+	if bytes.HasPrefix(path, []byte("/v1/sites/")) {
+		s.wrap("query", s.query)(ctx)
+		return
+	}
+	writeError(ctx, fasthttp.StatusNotFound, "no such endpoint", 0)
+}
+
+// pathSegments splits the raw path after prefix into unescaped segments, so
+// that a user id may hold an escaped "/".
+func pathSegments(ctx *fasthttp.RequestCtx, prefix string) ([]string, error) {
+	raw := string(ctx.URI().PathOriginal())
+	if i := strings.IndexByte(raw, '?'); i >= 0 {
+		raw = raw[:i]
+	}
+	raw = strings.TrimPrefix(raw, prefix)
+	raw = strings.TrimSuffix(raw, "/")
+	parts := strings.Split(raw, "/")
+	for i, p := range parts {
+		u, err := url.PathUnescape(p)
+		if err != nil {
+			return nil, errStatus(fasthttp.StatusBadRequest, "bad path escape in %q", p)
+		}
+		parts[i] = u
+	}
+	return parts, nil
+}

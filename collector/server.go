@@ -1,0 +1,170 @@
+package collector
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"github.com/touchtrail/touchtrail/pkg/event"
+	"github.com/touchtrail/touchtrail/pkg/store"
+)
+
+// submitter takes encoded records for durable storage (a store.Writer).
+type submitter interface {
+	Submit(ctx context.Context, recs []store.Record) error
+}
+
+// enricher fills a touchpoint's device, geo and channel fields and drops its
+// client IP (an *enrich.Enricher).
+type enricher interface {
+	Enrich(tp *event.Touchpoint) error
+}
+
+// Deps are the components a Server works with; cmd/touchtrail wires them.
+type Deps struct {
+	Store    store.Store // required: the query API reads it
+	Writer   submitter   // required: ingest submits to it
+	Enricher enricher    // optional: nil means no enrichment
+	Salts    *Salts      // optional: cookieless visitor ids; nil refuses cookieless batches
+	Log      *slog.Logger
+	// Registry receives the collector's metrics and is served on /metrics.
+	// Default: a new registry with the Go and process collectors.
+	Registry *prometheus.Registry
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+}
+
+// Server is the collector's HTTP server. It is safe for concurrent use.
+type Server struct {
+	cfg       Config
+	sites     map[string]*Site
+	writeKeys writeKeys
+	tokens    *tokenSet
+	store     store.Store
+	writer    submitter
+	enricher  enricher
+	salts     *Salts
+	log       *slog.Logger
+	now       func() time.Time
+	limiter   *ipLimiter
+	metrics   *metrics
+	promH     fasthttp.RequestHandler
+	http      *fasthttp.Server
+	draining  atomic.Bool
+
+	routeIngest, routePixel, routePreflight, routeSnippet fasthttp.RequestHandler
+}
+
+// New returns a server for cfg. It does not listen: call Serve.
+func New(cfg Config, d Deps) (*Server, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid collector config: %w", err)
+	}
+	if d.Store == nil || d.Writer == nil {
+		return nil, fmt.Errorf("collector needs a store and a writer")
+	}
+	s := &Server{
+		cfg:       cfg,
+		sites:     make(map[string]*Site, len(cfg.Sites)),
+		writeKeys: writeKeys{},
+		tokens:    newTokenSet(cfg.Tokens),
+		store:     d.Store,
+		writer:    d.Writer,
+		enricher:  d.Enricher,
+		salts:     d.Salts,
+		log:       d.Log,
+		now:       d.Now,
+		limiter:   newIPLimiter(cfg.RatePerIP, cfg.RateBurst, cfg.RateLimitedIPs),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.log = s.log.With("module", "collector")
+	if s.now == nil {
+		s.now = time.Now
+	}
+	for i := range cfg.Sites {
+		site := &cfg.Sites[i]
+		s.sites[site.ID] = site
+		for _, k := range site.WriteKeys {
+			s.writeKeys[site.ID] = append(s.writeKeys[site.ID], secret(sha256.Sum256([]byte(k))))
+		}
+	}
+	reg := d.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	}
+	s.metrics = newMetrics(reg)
+	s.promH = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	s.routeIngest = s.wrap("events", s.ingest)
+	s.routePixel = s.wrap("pixel", s.pixel)
+	s.routePreflight = s.wrap("preflight", s.preflight)
+	s.routeSnippet = s.wrap("snippet", s.snippet)
+	s.http = &fasthttp.Server{
+		Handler:               s.handle,
+		Name:                  "touchtrail",
+		MaxRequestBodySize:    cfg.MaxBodyBytes,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+		NoDefaultServerHeader: false,
+		NoDefaultDate:         false,
+		ErrorHandler:          s.transportError,
+		Logger:                slogPrinter{s.log},
+	}
+	return s, nil
+}
+
+// Serve answers requests on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	if err := s.http.Serve(ln); err != nil {
+		return fmt.Errorf("collector serve: %w", err)
+	}
+	return nil
+}
+
+// Handler returns the request handler, for tests and embedding.
+func (s *Server) Handler() fasthttp.RequestHandler { return s.handle }
+
+// Shutdown stops accepting requests and waits for the ones in flight (which
+// may wait for their group commit) until ctx ends. Afterwards close the
+// writer, then the store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	if err := s.http.ShutdownWithContext(ctx); err != nil {
+		return fmt.Errorf("collector shutdown: %w", err)
+	}
+	return nil
+}
+
+// transportError answers what fasthttp itself rejects (body too large,
+// unparsable request) with a JSON error like every other answer.
+func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
+	status := fasthttp.StatusBadRequest
+	msg := "malformed HTTP request"
+	if _, ok := err.(*fasthttp.ErrSmallBuffer); ok {
+		status, msg = fasthttp.StatusRequestHeaderFieldsTooLarge, "request headers too large"
+	} else if err == fasthttp.ErrBodyTooLarge {
+		status, msg = fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", s.cfg.MaxBodyBytes)
+	}
+	s.metrics.errors.WithLabelValues("transport", fmt.Sprint(status)).Inc()
+	writeError(ctx, status, msg, 0)
+}
+
+// slogPrinter adapts fasthttp's Printf logger to slog.
+type slogPrinter struct{ log *slog.Logger }
+
+func (p slogPrinter) Printf(format string, args ...any) {
+	p.log.Warn(fmt.Sprintf(format, args...), "source", "fasthttp")
+}

@@ -1,0 +1,67 @@
+package badger
+
+import (
+	"context"
+	"fmt"
+
+	bdg "github.com/dgraph-io/badger/v4"
+
+	"github.com/touchtrail/touchtrail/pkg/event"
+)
+
+// EraseVisitor deletes every key of a visitor: its trail, id index, day
+// index entries and identity entries (both directions).
+func (s *Store) EraseVisitor(ctx context.Context, site string, v event.VisitorID) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	var keys [][]byte
+	days := map[uint32]bool{}
+	err := s.db.View(func(txn *bdg.Txn) error {
+		collect := func(prefix []byte, each func(k []byte)) {
+			opts := bdg.DefaultIteratorOptions
+			opts.Prefix = prefix
+			opts.PrefetchValues = false
+			it := txn.NewIterator(opts)
+			defer it.Close()
+			for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
+				k := it.Item().KeyCopy(nil)
+				keys = append(keys, k)
+				if each != nil {
+					each(k[len(prefix):])
+				}
+			}
+		}
+		collect(trailPrefix(nil, site, v), func(tail []byte) {
+			if len(tail) == suffixLen {
+				derived, _ := parseSuffix(tail)
+				days[dayOf(derived)] = true
+			}
+		})
+		collect(append(appendSitePrefix(nil, pID, site), v[:]...), nil)
+		collect(append(appendSitePrefix(nil, pUserRev, site), v[:]...), func(user []byte) {
+			keys = append(keys, userKey(nil, site, string(user), v))
+		})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("erase %s: %w", v, err)
+	}
+	for d := range days {
+		keys = append(keys, dayKey(nil, site, d, v))
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, k := range keys {
+		if err := wb.Delete(k); err != nil {
+			return fmt.Errorf("erase %s: %w", v, err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("erase %s: %w", v, err)
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package badger
+
+import (
+	"encoding/binary"
+
+	"github.com/touchtrail/touchtrail/pkg/event"
+)
+
+// Key prefixes.
+const (
+	pTrail    = 't'
+	pID       = 'i'
+	pDay      = 'v'
+	pUser     = 'u'
+	pUserRev  = 'w'
+	saltPrefx = "s/salt/"
+)
+
+// suffixLen is the derived time and seq that end a trail key.
+const suffixLen = 8 + 4
+
+// appendSitePrefix appends "<p>/<site>/".
+func appendSitePrefix(dst []byte, p byte, site string) []byte {
+	dst = append(dst, p, '/')
+	dst = append(dst, site...)
+	return append(dst, '/')
+}
+
+// trailPrefix is t/<site>/<visitor>.
+func trailPrefix(dst []byte, site string, v event.VisitorID) []byte {
+	return append(appendSitePrefix(dst, pTrail, site), v[:]...)
+}
+
+// appendSuffix appends the derived time and seq of a trail key.
+func appendSuffix(dst []byte, derived int64, seq uint32) []byte {
+	dst = binary.BigEndian.AppendUint64(dst, uint64(derived)^(1<<63)) // sign flip: negative times sort first
+	return binary.BigEndian.AppendUint32(dst, seq)
+}
+
+func parseSuffix(b []byte) (derived int64, seq uint32) {
+	return int64(binary.BigEndian.Uint64(b) ^ (1 << 63)), binary.BigEndian.Uint32(b[8:])
+}
+
+// trailKey is t/<site>/<visitor><derived><seq>.
+func trailKey(dst []byte, site string, v event.VisitorID, derived int64, seq uint32) []byte {
+	return appendSuffix(trailPrefix(dst, site, v), derived, seq)
+}
+
+// idKey is i/<site>/<visitor><id>.
+func idKey(dst []byte, site string, v event.VisitorID, id string) []byte {
+	dst = append(appendSitePrefix(dst, pID, site), v[:]...)
+	return append(dst, id...)
+}
+
+// dayOf is the UTC day number of a Unix µs time.
+func dayOf(us int64) uint32 {
+	d := us / 86_400_000_000
+	if us < 0 && us%86_400_000_000 != 0 {
+		d--
+	}
+	return uint32(d)
+}
+
+// dayKey is v/<site>/<day><visitor>.
+func dayKey(dst []byte, site string, day uint32, v event.VisitorID) []byte {
+	dst = binary.BigEndian.AppendUint32(appendSitePrefix(dst, pDay, site), day)
+	return append(dst, v[:]...)
+}
+
+// userKey is u/<site>/<user>\x00<visitor>.
+func userKey(dst []byte, site, user string, v event.VisitorID) []byte {
+	dst = append(appendSitePrefix(dst, pUser, site), user...)
+	dst = append(dst, 0)
+	return append(dst, v[:]...)
+}
+
+// userRevKey is w/<site>/<visitor><user>.
+func userRevKey(dst []byte, site string, v event.VisitorID, user string) []byte {
+	dst = append(appendSitePrefix(dst, pUserRev, site), v[:]...)
+	return append(dst, user...)
+}

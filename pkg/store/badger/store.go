@@ -1,0 +1,129 @@
+package badger
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	bdg "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+
+	"github.com/touchtrail/touchtrail/pkg/store"
+)
+
+// Config configures Open. Zero values mean the defaults.
+type Config struct {
+	// Dir is the Badger directory. Required unless InMemory.
+	Dir string
+	// InMemory keeps everything in memory (no durability): for tests.
+	InMemory bool
+	// SyncWrites fsyncs every commit: what the collector's sync durability
+	// needs. Default: false.
+	SyncWrites bool
+	// Retention is how long a touchpoint is kept after its derived time.
+	// Default: 400 days.
+	Retention time.Duration
+	// MemTableSize, BlockCacheSize: see the package doc. Defaults: 16 MB, 32 MB.
+	MemTableSize   int64
+	BlockCacheSize int64
+}
+
+// Store is the Badger implementation of store.Store. Safe for concurrent use.
+type Store struct {
+	db        *bdg.DB
+	retention time.Duration
+	log       *slog.Logger
+	closed    atomic.Bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (or creates) the store.
+func Open(cfg Config, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("module", "badger")
+	if cfg.Dir == "" && !cfg.InMemory {
+		return nil, errors.New("badger store: no directory")
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 400 * 24 * time.Hour
+	}
+	if cfg.MemTableSize <= 0 {
+		cfg.MemTableSize = 16 << 20
+	}
+	if cfg.BlockCacheSize <= 0 {
+		cfg.BlockCacheSize = 32 << 20
+	}
+	opts := bdg.DefaultOptions(cfg.Dir).
+		WithInMemory(cfg.InMemory).
+		WithSyncWrites(cfg.SyncWrites).
+		WithLogger(slogAdapter{log}).
+		WithMemTableSize(cfg.MemTableSize).
+		WithNumMemtables(3).
+		WithNumLevelZeroTables(3).
+		WithNumLevelZeroTablesStall(8).
+		WithBlockCacheSize(cfg.BlockCacheSize).
+		WithIndexCacheSize(16 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithCompression(options.ZSTD).
+		WithZSTDCompressionLevel(1).
+		WithNumVersionsToKeep(1).
+		WithNumCompactors(2).
+		WithMetricsEnabled(false)
+	if cfg.InMemory {
+		opts.Dir, opts.ValueDir = "", ""
+	}
+	db, err := bdg.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open badger at %q: %w", cfg.Dir, err)
+	}
+	return &Store{db: db, retention: cfg.Retention, log: log}, nil
+}
+
+// Close flushes and closes the database.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close badger: %w", err)
+	}
+	return nil
+}
+
+// DB exposes the Badger handle for operations tools (backup, inspection).
+func (s *Store) DB() *bdg.DB { return s.db }
+
+// DiskSize returns the bytes of the LSM tree and the value log.
+func (s *Store) DiskSize() int64 {
+	lsm, vlog := s.db.Size()
+	return lsm + vlog
+}
+
+// expiresAt is the Badger expiry (Unix seconds) of a touchpoint.
+func (s *Store) expiresAt(derived int64) uint64 {
+	sec := derived/1e6 + int64(s.retention/time.Second)
+	if min := time.Now().Unix() + 3600; sec < min {
+		sec = min
+	}
+	return uint64(sec)
+}
+
+func (s *Store) check() error {
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	return nil
+}
+
+// slogAdapter routes Badger's logs to slog: its info chatter at debug.
+type slogAdapter struct{ log *slog.Logger }
+
+func (a slogAdapter) Errorf(f string, args ...any)   { a.log.Error(fmt.Sprintf(f, args...)) }
+func (a slogAdapter) Warningf(f string, args ...any) { a.log.Warn(fmt.Sprintf(f, args...)) }
+func (a slogAdapter) Infof(f string, args ...any)    { a.log.Debug(fmt.Sprintf(f, args...)) }
+func (a slogAdapter) Debugf(f string, args ...any)   { a.log.Debug(fmt.Sprintf(f, args...)) }

@@ -1,0 +1,237 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrOverloaded is returned by Writer.Submit when its queue is full: the
+// collector answers 503 with Retry-After, and the client retries.
+var ErrOverloaded = errors.New("writer queue full")
+
+// Durability says when Writer.Submit returns.
+type Durability uint8
+
+const (
+	// Sync returns from Submit only after the group holding the records is
+	// committed (and fsynced when the store syncs writes). Default.
+	Sync Durability = iota
+	// Async returns from Submit as soon as the records are queued.
+	// Acknowledged records can be lost on a crash or power cut (at most the
+	// queue), never on a graceful shutdown, which drains the queue.
+	Async
+)
+
+// WriterConfig tunes a Writer. Zero values mean the defaults.
+type WriterConfig struct {
+	// MaxBatch is the most records one group commit holds. Default: 1024.
+	MaxBatch int
+	// MaxDelay is how long a group may wait to fill once it has records.
+	// Default: 0, commit as soon as the previous commit finishes, batching
+	// whatever arrived meanwhile (Badger's own doWrites does this).
+	MaxDelay time.Duration
+	// QueueSize bounds the records waiting for a commit. Default: 65536.
+	QueueSize int
+	// Mode is Sync or Async. Default: Sync.
+	Mode Durability
+}
+
+func (c WriterConfig) withDefaults() WriterConfig {
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 1024
+	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = 65536
+	}
+	return c
+}
+
+// WriterStats are a Writer's counters since it started.
+type WriterStats struct {
+	Groups, Records, Duplicates, Overloaded, Errors uint64
+	LastGroup                                       int // records of the last group
+	Queued                                          int // records waiting now
+}
+
+// request is one Submit: its records and, in Sync mode, where to answer.
+type request struct {
+	recs []Record
+	done chan error // nil in Async mode
+}
+
+// Writer group-commits the records of many concurrent Submits: while one
+// commit is in flight, new requests queue; the next commit takes all of them
+// (up to MaxBatch records) at once. Safe for concurrent use.
+type Writer struct {
+	s   Store
+	cfg WriterConfig
+	log *slog.Logger
+
+	mu      sync.Mutex
+	queue   []request
+	queued  int // records in queue
+	wake    chan struct{}
+	closed  bool
+	stopped chan struct{}
+
+	groups, records, dups, overloaded, errs atomic.Uint64
+	lastGroup                               atomic.Int64
+}
+
+// NewWriter starts a writer committing to s.
+func NewWriter(s Store, cfg WriterConfig, log *slog.Logger) *Writer {
+	if log == nil {
+		log = slog.Default()
+	}
+	w := &Writer{
+		s: s, cfg: cfg.withDefaults(), log: log.With("module", "writer"),
+		wake: make(chan struct{}, 1), stopped: make(chan struct{}),
+	}
+	go w.loop()
+	return w
+}
+
+var donePool = sync.Pool{New: func() any { return make(chan error, 1) }}
+
+// Submit queues recs for the next group commit. In Sync mode it waits for
+// that commit and returns its error; in Async mode it returns at once. It
+// never blocks on a full queue: it returns ErrOverloaded. The records must
+// not be changed afterwards.
+func (w *Writer) Submit(ctx context.Context, recs []Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	req := request{recs: recs}
+	if w.cfg.Mode == Sync {
+		req.done = donePool.Get().(chan error)
+	}
+	w.mu.Lock()
+	switch {
+	case w.closed:
+		w.mu.Unlock()
+		return ErrClosed
+	case w.queued+len(recs) > w.cfg.QueueSize && w.queued > 0:
+		w.mu.Unlock()
+		w.overloaded.Add(1)
+		return ErrOverloaded
+	}
+	w.queue = append(w.queue, req)
+	w.queued += len(recs)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	if req.done == nil {
+		return nil
+	}
+	select {
+	case err := <-req.done:
+		donePool.Put(req.done)
+		return err
+	case <-ctx.Done():
+		// The commit goes on; its answer lands in the buffered channel,
+		// which is then dropped rather than reused.
+		return fmt.Errorf("waiting for the group commit: %w", ctx.Err())
+	}
+}
+
+// loop commits groups until Close, then drains.
+func (w *Writer) loop() {
+	defer close(w.stopped)
+	var group []request
+	var recs []Record
+	for {
+		w.mu.Lock()
+		for len(w.queue) == 0 {
+			if w.closed {
+				w.mu.Unlock()
+				return
+			}
+			w.mu.Unlock()
+			<-w.wake
+			w.mu.Lock()
+		}
+		if w.cfg.MaxDelay > 0 && w.queued < w.cfg.MaxBatch && !w.closed {
+			w.mu.Unlock()
+			time.Sleep(w.cfg.MaxDelay)
+			w.mu.Lock()
+		}
+		// Take whole requests up to MaxBatch records (at least one).
+		n, taken := 0, 0
+		for taken < len(w.queue) && (taken == 0 || n+len(w.queue[taken].recs) <= w.cfg.MaxBatch) {
+			n += len(w.queue[taken].recs)
+			taken++
+		}
+		group = append(group[:0], w.queue[:taken]...)
+		rest := copy(w.queue, w.queue[taken:])
+		clear(w.queue[rest:])
+		w.queue = w.queue[:rest]
+		w.queued -= n
+		w.mu.Unlock()
+
+		recs = recs[:0]
+		for _, r := range group {
+			recs = append(recs, r.recs...)
+		}
+		err := w.commit(recs)
+		for _, r := range group {
+			if r.done != nil {
+				r.done <- err
+			}
+		}
+		clear(group)
+		clear(recs)
+	}
+}
+
+func (w *Writer) commit(recs []Record) error {
+	res, err := w.s.Write(context.Background(), recs)
+	w.lastGroup.Store(int64(len(recs)))
+	if err != nil {
+		w.errs.Add(1)
+		w.log.Error("group commit failed", "records", len(recs), "err", err)
+		return fmt.Errorf("commit of %d records: %w", len(recs), err)
+	}
+	w.groups.Add(1)
+	w.records.Add(uint64(res.Stored))
+	w.dups.Add(uint64(res.Duplicates))
+	return nil
+}
+
+// Close stops taking records, commits everything queued and returns when
+// done or when ctx ends. Submit after Close returns ErrClosed.
+func (w *Writer) Close(ctx context.Context) error {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case <-w.stopped:
+		return nil
+	case <-ctx.Done():
+		w.mu.Lock()
+		left := w.queued
+		w.mu.Unlock()
+		return fmt.Errorf("writer closed with %d records not committed: %w", left, ctx.Err())
+	}
+}
+
+// Stats returns the writer's counters.
+func (w *Writer) Stats() WriterStats {
+	w.mu.Lock()
+	q := w.queued
+	w.mu.Unlock()
+	return WriterStats{
+		Groups: w.groups.Load(), Records: w.records.Load(), Duplicates: w.dups.Load(),
+		Overloaded: w.overloaded.Load(), Errors: w.errs.Load(), LastGroup: int(w.lastGroup.Load()), Queued: q,
+	}
+}
