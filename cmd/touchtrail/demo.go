@@ -84,6 +84,8 @@ func printBanner(w io.Writer, cfg serveConfig, d *demoCreds, geo bool) {
 		return
 	}
 	const visitor = "0123456789abcdef0123456789abcdef"
+	// curl's own user agent is a bot's, and bots are dropped by default.
+	const browserUA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 	fmt.Fprintf(w, `
   site:        %[2]s
   read token:  %[3]s
@@ -95,9 +97,9 @@ Paste into your pages:
   <script defer data-site="%[2]s" src="%[1]s/t.js"></script>
 
 Or send a touchpoint and read the trail back:
-  curl -sS %[1]s/v1/events -H 'Content-Type: text/plain' \
+  curl -sS %[1]s/v1/events -A '%[8]s' -H 'Content-Type: text/plain' \
     -d '{"site":"%[2]s","events":[{"id":"hello-1","type":"pageview","visitor":"%[7]s","url":"https://shop.example/?utm_source=news"}]}'
   curl -sS -H 'Authorization: Bearer %[3]s' %[1]s/v1/sites/%[2]s/visitors/%[7]s/trail
 
-`, u, d.Site, d.ReadToken, d.AdminToken, d.WriteKey, filepath.Join(cfg.DataDir, "demo.env"), visitor)
+`, u, d.Site, d.ReadToken, d.AdminToken, d.WriteKey, filepath.Join(cfg.DataDir, "demo.env"), visitor, browserUA)
 }

@@ -99,6 +99,7 @@ var browserFixes = []struct{ token, name string }{
 	{"Vivaldi/", "Vivaldi"},
 	{"DuckDuckGo/", "DuckDuckGo"},
 	{"HeadlessChrome/", "Chrome"},
+	{"Silk/", "Amazon Silk"},
 }
 
 func fixBrowser(d *device, s string) {

@@ -86,7 +86,7 @@ func New(cfg Config, log *slog.Logger) (*Enricher, error) {
 	return e, nil
 }
 
-// Enrich fills tp's device, geo, channel and UTM fields from tp.UserAgent,
+// Enrich fills tp's device, geo, UTM and (for page views) channel fields from tp.UserAgent,
 // tp.ClientIP, tp.URL and tp.Referrer, then clears ClientIP and UserAgent.
 // It returns ErrBot for bot traffic unless KeepBots is set.
 func (e *Enricher) Enrich(tp *event.Touchpoint) error {
@@ -113,7 +113,14 @@ func (e *Enricher) Enrich(tp *event.Touchpoint) error {
 	if e.cfg.IPPrefix && ip.IsValid() {
 		tp.IPPrefix = Anonymize(ip).String()
 	}
-	tp.UTM, tp.Channel = Channel(tp.URL, tp.Referrer)
+	// The channel says how a visit arrived: it belongs to page views (the
+	// journey takes a session's from its first one); other touchpoints
+	// keep only the campaign of the page they happened on.
+	utm, ch := Channel(tp.URL, tp.Referrer)
+	tp.UTM = utm
+	if tp.Type == event.TypePageview {
+		tp.Channel = ch
+	}
 	return nil
 }
 

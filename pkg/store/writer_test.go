@@ -1,0 +1,162 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/touchtrail/touchtrail/pkg/event"
+	"github.com/touchtrail/touchtrail/pkg/store"
+	"github.com/touchtrail/touchtrail/pkg/store/badger"
+)
+
+var (
+	ctx   = context.Background()
+	quiet = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+)
+
+func openStore(t *testing.T) *badger.Store {
+	t.Helper()
+	s, err := badger.Open(badger.Config{Dir: t.TempDir(), SyncWrites: true}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func record(v byte, id string, seq uint32) store.Record {
+	tp := event.Touchpoint{ID: id, Type: event.TypePageview, Site: "s", Visitor: event.VisitorID{15: v}, Seq: seq,
+		Derived: time.Now().UnixMicro()}
+	var slab []byte
+	return store.NewRecord(&tp, &slab)
+}
+
+func trailLen(t *testing.T, s store.Store, v byte) int {
+	t.Helper()
+	page, err := s.Trail(ctx, "s", event.VisitorID{15: v}, store.TrailQuery{Limit: store.MaxLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(page.Touchpoints)
+}
+
+func TestWriterGroupsConcurrentSubmits(t *testing.T) {
+	s := openStore(t)
+	w := store.NewWriter(s, store.WriterConfig{}, quiet)
+	const workers, each = 16, 50
+	var wg sync.WaitGroup
+	for g := range workers {
+		wg.Go(func() {
+			for i := range each {
+				r := record(byte(g), fmt.Sprintf("%d-%d", g, i), uint32(i))
+				if err := w.Submit(ctx, []store.Record{r}); err != nil {
+					t.Error(err)
+					return
+				}
+				// Sync: the record is readable once Submit returns.
+				if i == each-1 && trailLen(t, s, byte(g)) != each {
+					t.Errorf("worker %d: Submit returned before its record was stored", g)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := w.Stats()
+	if st.Records != workers*each || st.Duplicates != 0 {
+		t.Fatalf("stats %+v, want %d records", st, workers*each)
+	}
+	// 800 sync submits with fsync each would be 800 groups; group commit
+	// folds concurrent ones together.
+	if st.Groups >= workers*each {
+		t.Errorf("%d groups for %d submits: no group commit happened", st.Groups, workers*each)
+	}
+	t.Logf("%d records in %d groups", st.Records, st.Groups)
+	for g := range workers {
+		if n := trailLen(t, s, byte(g)); n != each {
+			t.Errorf("visitor %d has %d touchpoints, want %d", g, n, each)
+		}
+	}
+	if err := w.Submit(ctx, []store.Record{record(1, "late", 1)}); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("submit after close: %v", err)
+	}
+}
+
+// gate holds every Write until released: the writer's queue then fills.
+type gate struct {
+	store.Store
+	release chan struct{}
+}
+
+func (g gate) Write(ctx context.Context, recs []store.Record) (store.WriteResult, error) {
+	<-g.release
+	return g.Store.Write(ctx, recs)
+}
+
+func TestWriterOverloadedNeverBlocks(t *testing.T) {
+	s := openStore(t)
+	g := gate{Store: s, release: make(chan struct{})}
+	w := store.NewWriter(g, store.WriterConfig{QueueSize: 4, Mode: store.Async}, quiet)
+	var overloaded int
+	for i := range 20 {
+		err := w.Submit(ctx, []store.Record{record(1, fmt.Sprint(i), uint32(i))})
+		switch {
+		case errors.Is(err, store.ErrOverloaded):
+			overloaded++
+		case err != nil:
+			t.Fatal(err)
+		}
+	}
+	if overloaded == 0 || w.Stats().Overloaded != uint64(overloaded) {
+		t.Fatalf("%d overloaded answers, stats %+v", overloaded, w.Stats())
+	}
+	close(g.release)
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// What was accepted is stored: Close drained the queue.
+	if n := trailLen(t, s, 1); n != 20-overloaded {
+		t.Fatalf("stored %d, want the %d accepted", n, 20-overloaded)
+	}
+}
+
+func TestWriterSyncHonoursContext(t *testing.T) {
+	s := openStore(t)
+	g := gate{Store: s, release: make(chan struct{})}
+	w := store.NewWriter(g, store.WriterConfig{}, quiet)
+	c, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := w.Submit(c, []store.Record{record(1, "a", 1)}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("blocked commit: %v, want the deadline", err)
+	}
+	close(g.release)
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// failing fails every Write.
+type failing struct{ store.Store }
+
+func (failing) Write(context.Context, []store.Record) (store.WriteResult, error) {
+	return store.WriteResult{}, errors.New("disk on fire")
+}
+
+func TestWriterReportsCommitErrors(t *testing.T) {
+	w := store.NewWriter(failing{openStore(t)}, store.WriterConfig{}, quiet)
+	if err := w.Submit(ctx, []store.Record{record(1, "a", 1)}); err == nil {
+		t.Fatal("a failed commit was acknowledged")
+	}
+	if w.Stats().Errors != 1 {
+		t.Errorf("stats %+v", w.Stats())
+	}
+	w.Close(ctx)
+}
