@@ -199,7 +199,11 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte) 
 			err = s.prepare(tp, b, site, trusted, ip, ua, now)
 		}
 		if err == nil {
-			tp.DeriveTime(nowMicros)
+			if trusted {
+				tp.DeriveTimeTrusted(nowMicros)
+			} else {
+				tp.DeriveTime(nowMicros)
+			}
 			err = tp.Validate(s.cfg.Limits, nowMicros)
 		}
 		if err == nil && s.enricher != nil {
@@ -251,9 +255,8 @@ func (s *Server) prepare(tp *event.Touchpoint, b *event.Batch, site *Site, trust
 		if !tp.ClientIP.IsValid() {
 			tp.ClientIP = ip
 		}
-		if tp.UserAgent == "" {
-			tp.UserAgent = string(ua)
-		}
+		// A backend's own user agent says nothing about the visitor: only
+		// a "ua" field it sends on the visitor's behalf is used.
 	}
 	if b.Cookieless && tp.Visitor.IsZero() {
 		if s.salts == nil {

@@ -53,7 +53,9 @@ var botTokens = []string{
 // it gets wrong.
 func parseDevice(s string) device {
 	if s == "" {
-		return device{bot: true, class: event.DeviceBot}
+		// No user agent: a server-side touchpoint that speaks for no
+		// browser. Unknown, not a bot.
+		return device{}
 	}
 	ua := useragent.New(s)
 	lower := strings.ToLower(s)

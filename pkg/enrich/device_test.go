@@ -60,5 +60,6 @@ func TestParseDeviceRealUserAgents(t *testing.T) {
 	f("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.0; +https://openai.com/gptbot)", "", "", "", event.DeviceBot, true)
 	f("curl/8.5.0", "", "", "", event.DeviceBot, true)
 	f("python-requests/2.31.0", "", "", "", event.DeviceBot, true)
-	f("", "", "", "", event.DeviceBot, true)
+	// No user agent at all (a backend event): unknown device, not a bot.
+	f("", "", "", "", event.DeviceUnknown, false)
 }

@@ -175,6 +175,18 @@ func (tp *Touchpoint) DeriveTime(now int64) {
 	}
 }
 
+// DeriveTimeTrusted is DeriveTime for a sender whose clock is trusted (a
+// backend with a write key, on NTP): Derived is TS itself, which keeps the
+// sender's own order exactly; request latency would otherwise jitter events
+// of different batches. Derived still never lies after Received.
+func (tp *Touchpoint) DeriveTimeTrusted(now int64) {
+	tp.Received = now
+	tp.Derived = tp.TS
+	if tp.TS == 0 || tp.Derived > now {
+		tp.Derived = now
+	}
+}
+
 // Less orders touchpoints as trails are: by derived time, then seq.
 func Less(a, b *Touchpoint) bool {
 	if a.Derived != b.Derived {

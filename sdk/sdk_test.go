@@ -1,0 +1,308 @@
+package sdk_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/pkg/event"
+	"github.com/touchtrail/touchtrail/pkg/store"
+	"github.com/touchtrail/touchtrail/sdk"
+)
+
+var ctx = context.Background()
+
+func newClient(t *testing.T, endpoint string, tweak func(*sdk.Config)) *sdk.Client {
+	t.Helper()
+	cfg := sdk.Config{Endpoint: endpoint, Site: collectortest.Site, WriteKey: collectortest.WriteKey,
+		FlushInterval: 20 * time.Millisecond, MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	c, err := sdk.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(ctx) })
+	return c
+}
+
+func trail(t *testing.T, col *collectortest.Collector, visitor string) []event.Touchpoint {
+	t.Helper()
+	v, err := event.ParseVisitor(visitor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []event.Touchpoint
+	q := store.TrailQuery{Limit: store.MaxLimit}
+	for {
+		page, err := col.Store.Trail(ctx, collectortest.Site, v, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page.Touchpoints...)
+		if page.Next == "" {
+			return all
+		}
+		q.Cursor = page.Next
+	}
+}
+
+func visitorHex(i int) string { return fmt.Sprintf("%032x", i+1) }
+
+// 10,000 events from 8 goroutines: every one stored exactly once, each
+// visitor's trail in order.
+func TestManyEventsStoredOnceInOrder(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{})
+	c := newClient(t, col.URL, nil)
+	const goroutines, each = 8, 1250
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range each {
+				if err := c.Pageview(visitorHex(g), fmt.Sprintf("https://shop.example/%d", i), ""); err != nil {
+					t.Error(err)
+					return
+				}
+				if i%200 == 0 {
+					time.Sleep(time.Millisecond) // a backend's traffic, not one burst
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := c.Stats()
+	if st.Sent != goroutines*each || st.Dropped != 0 || st.Failed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	for g := range goroutines {
+		tps := trail(t, col, visitorHex(g))
+		if len(tps) != each {
+			t.Fatalf("visitor %d: %d touchpoints, want %d", g, len(tps), each)
+		}
+		for i := range tps {
+			if want := fmt.Sprintf("https://shop.example/%d", i); tps[i].URL != want || tps[i].Seq != uint32(i+1) {
+				t.Fatalf("visitor %d position %d: %s seq %d, want %s seq %d", g, i, tps[i].URL, tps[i].Seq, want, i+1)
+			}
+		}
+	}
+}
+
+// proxy fronts the collector; answer decides, per request, to answer itself
+// (status > 0) or pass it on.
+type proxy struct {
+	srv      *httptest.Server
+	requests atomic.Int64
+	mu       sync.Mutex
+	times    []time.Time
+}
+
+func newProxy(t *testing.T, target string, answer func(n int64, w http.ResponseWriter) bool) *proxy {
+	t.Helper()
+	u, _ := url.Parse(target)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	p := &proxy{}
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := p.requests.Add(1)
+		p.mu.Lock()
+		p.times = append(p.times, time.Now())
+		p.mu.Unlock()
+		if answer(n, w) {
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+func TestRetriesThrough503AndRestart(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{})
+	p := newProxy(t, col.URL, func(n int64, w http.ResponseWriter) bool {
+		if n <= 3 {
+			http.Error(w, `{"error":"overloaded"}`, http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	c := newClient(t, p.srv.URL, func(cfg *sdk.Config) { cfg.MaxRetries = 100 })
+	for i := range 50 {
+		c.Search(visitorHex(1), fmt.Sprintf("q%d", i), i%3)
+	}
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(trail(t, col, visitorHex(1))); n != 50 || c.Stats().Retried < 3 {
+		t.Fatalf("after 503s: %d stored, stats %+v", n, c.Stats())
+	}
+
+	// The collector goes away for two seconds, then comes back.
+	col.Stop()
+	for i := range 50 {
+		c.ChatOpen(visitorHex(2), fmt.Sprintf("w%d", i))
+	}
+	time.Sleep(2 * time.Second)
+	col.Restart(t)
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(trail(t, col, visitorHex(2))); n != 50 {
+		t.Fatalf("after the restart: %d stored, want 50 (stats %+v)", n, c.Stats())
+	}
+	if st := c.Stats(); st.Failed != 0 || st.Sent != 100 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{})
+	p := newProxy(t, col.URL, func(n int64, w http.ResponseWriter) bool {
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, `{"error":"rate limit exceeded"}`, http.StatusTooManyRequests)
+			return true
+		}
+		return false
+	})
+	c := newClient(t, p.srv.URL, nil)
+	c.Identify(visitorHex(3), "u-1")
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.times) != 2 {
+		t.Fatalf("%d requests, want 2", len(p.times))
+	}
+	if gap := p.times[1].Sub(p.times[0]); gap < time.Second {
+		t.Fatalf("retried after %s, want at least Retry-After: 1s", gap)
+	}
+}
+
+func TestQueueFullNeverBlocks(t *testing.T) {
+	// A collector that never answers: the worker's sends hang.
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))
+	defer srv.Close()
+	defer close(hang)
+	c := newClient(t, srv.URL, func(cfg *sdk.Config) { cfg.QueueSize, cfg.BatchSize, cfg.MaxInFlight = 10, 1, 1 })
+	var full int
+	start := time.Now()
+	for range 1000 {
+		if err := c.Pageview(visitorHex(1), "https://shop.example/", ""); errors.Is(err, sdk.ErrQueueFull) {
+			full++
+		}
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("1000 Track calls took %s", d)
+	}
+	if full < 900 || c.Stats().Dropped != uint64(full) {
+		t.Fatalf("%d ErrQueueFull, stats %+v", full, c.Stats())
+	}
+}
+
+func TestCloseWithUnreachableCollector(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens here now
+	c := newClient(t, "http://"+addr, nil)
+	for range 37 {
+		c.Feedback(visitorHex(1), 2, 5, "slow")
+	}
+	cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := c.Close(cctx)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Close took %s with a 500ms deadline", d)
+	}
+	if !errors.Is(err, sdk.ErrUndelivered) || !strings.Contains(err.Error(), "37 events not delivered") {
+		t.Fatalf("Close: %v, want 37 events not delivered", err)
+	}
+	if err := c.Pageview(visitorHex(1), "x", ""); !errors.Is(err, sdk.ErrClosed) {
+		t.Errorf("Track after Close: %v", err)
+	}
+}
+
+// A browser's visitor id from the snippet's cookie and a server-side
+// checkout step land in one trail.
+func TestCookieStitchesServerTouchpoints(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{})
+	c := newClient(t, col.URL, nil)
+	const browserVisitor = "5f0c3a1e9b2d4c6e8f0a1b2c3d4e5f60"
+	mux := http.NewServeMux()
+	mux.HandleFunc("/checkout/done", func(w http.ResponseWriter, r *http.Request) {
+		c.CheckoutStep(sdk.VisitorID(r), sdk.Step{Step: 3, Name: "order placed", Value: 99.5, Currency: "EUR"})
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, "<h1>Thank you</h1>")
+	})
+	mux.HandleFunc("/app.css", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "body{}") })
+	app := httptest.NewServer(sdk.Middleware(c, mux))
+	defer app.Close()
+	for _, path := range []string{"/checkout/done", "/app.css"} {
+		req, _ := http.NewRequest("GET", app.URL+path, nil)
+		req.AddCookie(&http.Cookie{Name: sdk.CookieName, Value: browserVisitor})
+		req.Header.Set("User-Agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Safari/605.1.15")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tps := trail(t, col, browserVisitor)
+	if len(tps) != 2 {
+		t.Fatalf("%d touchpoints in the browser's trail, want checkout + page view", len(tps))
+	}
+	types := map[event.Type]event.Touchpoint{}
+	for _, tp := range tps {
+		types[tp.Type] = tp
+	}
+	if k := types[event.TypeCheckoutStep]; k.Step != 3 || k.Value != 99.5 {
+		t.Errorf("checkout %+v", k)
+	}
+	if p := types[event.TypePageview]; !strings.HasSuffix(p.URL, "/checkout/done") || p.Browser != "Safari" || p.OS != "macOS" {
+		t.Errorf("page view %+v: want the browser's device, not Go's", p)
+	}
+}
+
+// The SDK is importable alone: stdlib and pkg/event only.
+func TestImportsOnlyStdlibAndEvent(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := map[string]bool{"github.com/touchtrail/touchtrail/sdk": true, "github.com/touchtrail/touchtrail/pkg/event": true,
+		"github.com/valyala/fastjson": true, "github.com/valyala/fastjson/fastfloat": true}
+	for _, p := range strings.Fields(string(out)) {
+		if !allowed[p] {
+			t.Errorf("sdk depends on %s", p)
+		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, cfg := range []sdk.Config{{}, {Endpoint: "ftp://x", Site: "s", WriteKey: "k"}, {Endpoint: "http://x"}, {Endpoint: "http://x", Site: "s"}} {
+		var ce *sdk.ConfigError
+		if _, err := sdk.New(cfg); !errors.As(err, &ce) {
+			t.Errorf("%+v: %v, want a ConfigError", cfg, err)
+		}
+	}
+}
