@@ -342,6 +342,10 @@ func (d *Decoder) decodeEvent(i int32, v *fastjson.Value, b *Batch) error {
 			tp.Value = f
 		case "props":
 			ferr = d.decodeProps(i, v, b)
+		default:
+			// The snippet sends a typed touchpoint's extra props as fields:
+			// unknown scalar fields are props.
+			ferr = d.addProp(i, key, v, b)
 		}
 	})
 	return ferr
@@ -356,30 +360,36 @@ func (d *Decoder) decodeProps(i int32, v *fastjson.Value, b *Batch) error {
 	if err != nil {
 		return invalid("props", "must be an object")
 	}
-	tp := &b.Events[i]
 	var perr error
 	o.Visit(func(key []byte, v *fastjson.Value) {
-		if perr != nil {
-			return
+		if perr == nil {
+			perr = d.addProp(i, key, v, b)
 		}
-		var val []byte
-		switch v.Type() {
-		case fastjson.TypeString:
-			val = v.GetStringBytes()
-		case fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse:
-			var buf [32]byte
-			val = v.MarshalTo(buf[:0])
-		case fastjson.TypeNull:
-		default:
-			perr = invalid("props", "values must be strings, numbers or booleans")
-			return
-		}
-		idx := len(tp.Props)
-		tp.Props = append(tp.Props, Prop{})
-		d.addString(b, i, int16(-idx-1), true, key)
-		d.addString(b, i, int16(-idx-1), false, val)
 	})
 	return perr
+}
+
+// addProp adds a string, number or boolean value as a prop; null is
+// skipped, and objects or arrays are an error.
+func (d *Decoder) addProp(i int32, key []byte, v *fastjson.Value, b *Batch) error {
+	var val []byte
+	switch v.Type() {
+	case fastjson.TypeString:
+		val = v.GetStringBytes()
+	case fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse:
+		var buf [32]byte
+		val = v.MarshalTo(buf[:0])
+	case fastjson.TypeNull:
+		return nil
+	default:
+		return invalid("props", "values must be strings, numbers or booleans")
+	}
+	tp := &b.Events[i]
+	idx := len(tp.Props)
+	tp.Props = append(tp.Props, Prop{})
+	d.addString(b, i, int16(-idx-1), true, key)
+	d.addString(b, i, int16(-idx-1), false, val)
+	return nil
 }
 
 func intValue(v *fastjson.Value, lo, hi int64) (int64, error) {

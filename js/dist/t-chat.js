@@ -1,0 +1,1 @@
+(()=>{var i=window,e=t=>()=>i.touchtrail("chat_open",{widget:t});[()=>i.Intercom("onShow",e("intercom")),()=>i.$crisp.push(["on","chat:opened",e("crisp")]),()=>i.Tawk_API.onChatMaximized=e("tawk"),()=>i.zE("messenger:on","open",e("zendesk")),()=>i.LiveChatWidget.on("visibility_changed",t=>t.visibility=="maximized"&&e("livechat")())].forEach(t=>{try{t()}catch(a){}})})();
