@@ -6,7 +6,8 @@
   var on = (t, e, f, c) => t.addEventListener(e, f, c);
   var safe = (f) => { try { return f(); } catch (e) { /* blocked storage, an absent widget */ } };
   // Do-Not-Track and Global Privacy Control, when the site asks: not one request.
-  if (!site || ('respectDnt' in ds && (n.doNotTrack == 1 || n.globalPrivacyControl))) return;
+  // The page's own touchtrail(…) calls then do nothing.
+  if (!site || ('respectDnt' in ds && (n.doNotTrack == 1 || n.globalPrivacyControl))) return w.touchtrail = () => {};
   var api = new URL('/v1/events', ds.api || script.src);
   var cookieless = ds.mode == 'cookieless';
   var params = (ds.searchParams || 'q,s,search,query').split(',');
@@ -43,7 +44,7 @@
       // A string body goes as text/plain: a simple request, no CORS preflight.
       fetch(api, { method: 'POST', body: body, keepalive: true })
         .then((r) => {
-          if (r.status > 499 || r.status == 429) throw r;
+          if (r.status > 499 | r.status == 429) throw r; // retried; other 4xx are final
           box = box.filter((e) => !evs.includes(e));
           save();
           delay = 1e3;
