@@ -15,10 +15,15 @@ import (
 )
 
 // Event is a touchpoint as the SDK sends it: set Type, Visitor and the
-// fields of its type; Track fills ID, Seq and TS when they are empty.
+// fields of its type (see the typed helpers); Track fills ID, Seq and TS
+// when they are zero. Enrichment fields (Browser, Country, …) are the
+// collector's: they are not sent. Set Results to -1 on search events whose
+// result count is unknown.
 type Event = event.Touchpoint
 
-// Client sends touchpoints to a collector. It is safe for concurrent use.
+// Client sends touchpoints to a collector from a background worker. It is
+// safe for concurrent use. Make one per process with New and Close it on
+// shutdown.
 type Client struct {
 	cfg      Config
 	url      string
@@ -29,26 +34,38 @@ type Client struct {
 	closing  sync.Once
 	closed   atomic.Bool
 
-	sendCtx     context.Context
+	// inbox counts events inside Track or in q; pending those the worker
+	// has taken. The worker raises pending before it lowers inbox, so
+	// reading inbox then pending never misses an event (see outstanding).
+	inbox, pending atomic.Int64
+
+	sendCtx     context.Context // cancelled when Close runs out of time
 	cancelSends context.CancelFunc
-	sem         chan struct{}
+	sem         chan struct{} // one slot per batch in flight
 	inflight    sync.WaitGroup
-	pending     atomic.Int64 // events taken off the queue (batching or sending), not yet sent or failed
 
 	seqMu sync.Mutex
 	seqs  map[event.VisitorID]uint32
 
-	sent, retried, dropped, failed, abandoned atomic.Uint64
+	n counters
 }
 
-// New starts a client and its background worker. Close it when done.
+// New checks cfg and starts a client and its background worker. The error
+// is a *ConfigError for an unusable cfg.
 func New(cfg Config) (*Client, error) {
+	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
+	c := newClient(cfg)
+	go c.loop()
+	return c, nil
+}
+
+// newClient makes a client without starting its worker.
+func newClient(cfg Config) *Client {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Client{
+	return &Client{
 		cfg:         cfg,
 		url:         strings.TrimSuffix(cfg.Endpoint, "/") + "/v1/events",
 		q:           make(chan Event, cfg.QueueSize),
@@ -60,21 +77,29 @@ func New(cfg Config) (*Client, error) {
 		sem:         make(chan struct{}, cfg.MaxInFlight),
 		seqs:        make(map[event.VisitorID]uint32),
 	}
-	go c.loop()
-	return c, nil
 }
 
-// newIdle is New without the worker, for measuring Track alone.
-func newIdle(cfg Config) *Client {
-	cfg = cfg.withDefaults()
-	return &Client{cfg: cfg, q: make(chan Event, cfg.QueueSize), seqs: make(map[event.VisitorID]uint32)}
-}
-
-// Track queues e and returns at once: it never blocks. It fills e's ID, Seq
-// (a per-visitor counter) and TS (now) when they are zero. When the queue
-// is full the event is dropped, counted and ErrQueueFull returned.
+// Track queues e to be sent and returns at once: it never blocks. It fills
+// e's Site (Config.Site), ID (16 random bytes in hex), Seq (a per-visitor
+// counter) and TS (now) when they are zero. When the queue is full the
+// event is dropped, counted and ErrQueueFull returned; after Close it
+// returns ErrClosed. An event without a valid Type or Visitor is refused
+// with an error matching event.ErrInvalid. Track is safe for concurrent
+// use; e is copied, so the caller may reuse it (but not the backing array
+// of e.Props until the event is sent).
 func (c *Client) Track(e Event) error {
+	if !e.Type.Valid() {
+		return fmt.Errorf("sdk: %w", &event.ValidationError{Field: "type", Reason: "unknown type"})
+	}
+	if e.Visitor.IsZero() {
+		return fmt.Errorf("sdk: %w", &event.ValidationError{Field: "visitor", Reason: "missing"})
+	}
+	// inbox is raised before closed is read and Close sets closed before
+	// its worker reads inbox, so every event that gets past this check is
+	// drained by Close (both are sequentially consistent atomics).
+	c.inbox.Add(1)
 	if c.closed.Load() {
+		c.inbox.Add(-1)
 		return ErrClosed
 	}
 	if e.Site == "" {
@@ -90,33 +115,35 @@ func (c *Client) Track(e Event) error {
 		e.Seq = c.nextSeq(e.Visitor)
 	}
 	if approxSize(&e) > c.cfg.MaxEventBytes {
-		c.dropped.Add(1)
-		return ErrEventTooLarge
+		c.inbox.Add(-1)
+		return c.drop(ErrEventTooLarge)
 	}
 	select {
 	case c.q <- e:
 		return nil
 	default:
-		c.dropped.Add(1)
-		return ErrQueueFull
+		c.inbox.Add(-1)
+		return c.drop(ErrQueueFull)
 	}
 }
 
 // nextSeq returns the visitor's next sequence number. The table is bounded:
-// past 65536 visitors it starts afresh (seq only breaks ties of equal times).
+// past 65536 visitors it starts afresh (seq only breaks ties of equal
+// times within one visitor's trail).
 func (c *Client) nextSeq(v event.VisitorID) uint32 {
 	c.seqMu.Lock()
-	defer c.seqMu.Unlock()
 	if len(c.seqs) >= 1<<16 {
 		clear(c.seqs)
 	}
-	c.seqs[v]++
-	return c.seqs[v]
+	n := c.seqs[v] + 1
+	c.seqs[v] = n
+	c.seqMu.Unlock()
+	return n
 }
 
-// newID returns 32 random hex characters. Ids need to be unique, not
-// secret: math/rand/v2's per-thread ChaCha8 is several times cheaper than
-// crypto/rand here, and Track's one allocation is this string.
+// newID returns 16 random bytes as 32 hex characters. Ids need to be
+// unique, not secret: math/rand/v2's ChaCha8 source is several times
+// cheaper than crypto/rand, and this string is Track's one allocation.
 func newID() string {
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
@@ -124,84 +151,89 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// approxSize bounds the wire JSON of e from above, without encoding it.
 func approxSize(e *Event) int {
-	n := 256 + len(e.ID) + len(e.Session) + len(e.URL) + len(e.Title) + len(e.Referrer) + len(e.Name) + len(e.Query) +
-		len(e.Widget) + len(e.Currency) + len(e.User) + len(e.Comment) + len(e.UserAgent)
+	n := 320 + len(e.ID) + len(e.Site) + len(e.Session) + len(e.URL) + len(e.Title) + len(e.Referrer) + len(e.Name) +
+		len(e.Query) + len(e.Widget) + len(e.Currency) + len(e.User) + len(e.Comment) + len(e.UserAgent)
 	for _, p := range e.Props {
 		n += len(p.Key) + len(p.Value) + 6
 	}
 	return n
 }
 
-// Stats are a client's counters.
-type Stats struct {
-	Queued  int    // waiting in the queue now
-	Pending int    // taken off the queue, being sent
-	Sent    uint64 // accepted by the collector
-	Retried uint64 // batch retries
-	Dropped uint64 // refused by Track (queue full, too large)
-	Failed  uint64 // given up after retries, or refused by the collector
+// outstanding is the number of events tracked and not yet sent or given up.
+func (c *Client) outstanding() int64 {
+	in := c.inbox.Load() // first: an event moves from inbox to pending
+	return in + c.pending.Load()
 }
 
-// Stats returns the client's counters.
-func (c *Client) Stats() Stats {
-	return Stats{
-		Queued: len(c.q), Pending: int(c.pending.Load()),
-		Sent: c.sent.Load(), Retried: c.retried.Load(), Dropped: c.dropped.Load(), Failed: c.failed.Load() + c.abandoned.Load(),
-	}
-}
-
-// Flush sends everything queued and waits until it is delivered (or given
-// up) or ctx ends; then it returns an error wrapping ErrUndelivered that
-// says how many events are still on their way.
+// Flush asks the worker to send everything queued now and waits until no
+// event is queued or in flight, or ctx ends. Under steady traffic that
+// may be never: Flush is for quiet moments (the end of a batch job, a
+// test); Close is the shutdown path. It returns nil when every event is
+// delivered, else an error wrapping ErrUndelivered that says how many
+// were given up while it waited or are still on their way (those go on).
 func (c *Client) Flush(ctx context.Context) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
+	before := c.n.failed.Load()
 	select {
 	case c.flushReq <- struct{}{}:
 	default: // a flush is already requested
 	}
-	return c.wait(ctx)
-}
-
-// wait polls until nothing is queued or pending.
-func (c *Client) wait(ctx context.Context) error {
-	t := time.NewTicker(5 * time.Millisecond)
+	t := time.NewTicker(2 * time.Millisecond)
 	defer t.Stop()
 	for {
-		left := len(c.q) + int(c.pending.Load())
+		left := c.outstanding()
 		if left == 0 {
-			return nil
+			return undelivered(c.n.failed.Load()-before, nil)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("sdk: %d events not delivered: %w (%v)", left, ErrUndelivered, ctx.Err())
+			return undelivered(uint64(left)+c.n.failed.Load()-before, ctx.Err())
 		case <-t.C:
 		}
 	}
 }
 
-// Close stops taking events, sends what is queued and waits for it until ctx
-// ends. Events still undelivered then are abandoned, and the returned error
-// (wrapping ErrUndelivered) says how many.
+// Close stops taking events (Track returns ErrClosed), sends everything
+// queued and waits for it until ctx ends; then it abandons what is left.
+// It returns nil when every event was delivered, else an error wrapping
+// ErrUndelivered that says how many events were given up or abandoned
+// since it was called. It is safe to call more than once.
 func (c *Client) Close(ctx context.Context) error {
+	before := c.n.failed.Load()
 	c.closing.Do(func() {
 		c.closed.Store(true)
 		close(c.quit)
 	})
-	err := c.wait(ctx)
-	if err == nil {
-		<-c.done
+	idle := make(chan struct{})
+	go func() {
+		<-c.done // the worker has drained the queue and dispatched every batch
 		c.inflight.Wait()
-		c.cancelSends()
-		return nil
+		close(idle)
+	}()
+	var cause error
+	select {
+	case <-idle:
+	case <-ctx.Done():
+		cause = ctx.Err()
+		c.cancelSends() // sends in flight or backing off give up and count themselves failed
+		<-idle
 	}
-	// Out of time: abort the sends and count what they carried.
-	before := c.abandoned.Load()
 	c.cancelSends()
-	<-c.done
-	c.inflight.Wait()
-	n := c.abandoned.Load() - before
-	return fmt.Errorf("sdk: %d events not delivered: %w (%v)", n, ErrUndelivered, ctx.Err())
+	return undelivered(c.n.failed.Load()-before, cause)
+}
+
+// undelivered is the error of Flush and Close for n lost events.
+func undelivered(n uint64, cause error) error {
+	switch {
+	case n == 0:
+		return nil
+	case cause == nil:
+		return fmt.Errorf("sdk: %d %w (see OnError)", n, ErrUndelivered)
+	default:
+		return fmt.Errorf("sdk: %d %w: %v", n, ErrUndelivered, cause)
+	}
 }

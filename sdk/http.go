@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/netip"
 	"path"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
 )
@@ -15,14 +17,18 @@ import (
 // visitor id.
 const CookieName = "tt_v"
 
-// VisitorID returns the snippet's visitor id from r's first-party cookie,
-// or "" when there is none (or it is not 32 hex characters).
+// VisitorID returns the snippet's visitor id from r's first-party cookie
+// (CookieName) in lower case, or "" when there is none or its value is not
+// 32 hex characters (or all zeros). Pass it to the typed helpers to put a
+// server-side touchpoint in the browser visitor's trail. It is safe for
+// concurrent use.
 func VisitorID(r *http.Request) string {
 	c, err := r.Cookie(CookieName)
 	if err != nil || len(c.Value) != 32 {
 		return ""
 	}
-	if _, err := hex.DecodeString(c.Value); err != nil {
+	var id [16]byte
+	if _, err := hex.Decode(id[:], []byte(c.Value)); err != nil || id == ([16]byte{}) {
 		return ""
 	}
 	return strings.ToLower(c.Value)
@@ -30,43 +36,62 @@ func VisitorID(r *http.Request) string {
 
 // MiddlewareOptions tune Middleware. The zero value is the default.
 type MiddlewareOptions struct {
-	// SkipExtensions are path extensions that are never page views.
-	// Default: .css .js .mjs .map .png .jpg .jpeg .gif .svg .ico .webp .avif
-	// .woff .woff2 .ttf .txt .xml .json.
+	// Methods are the request methods that may be page views.
+	// Default: GET.
+	Methods []string
+	// SkipExtensions are path extensions (lower case, with the dot) that
+	// are never page views. Default: DefaultSkipExtensions.
 	SkipExtensions []string
-	// Skip, when set, is asked first: true skips the request.
+	// Skip, when set, is asked first: true skips the request (health
+	// checks, admin pages, …).
 	Skip func(r *http.Request) bool
 	// ClientIPHeader names a header with the client IP set by a trusted
-	// proxy (first address). Default: "" (r.RemoteAddr).
+	// proxy, e.g. "X-Forwarded-For" (its first address is used). Only set
+	// it behind a proxy that overwrites it. Default: "" (r.RemoteAddr).
 	ClientIPHeader string
-	// Visitor returns the visitor of a request without the snippet's
-	// cookie; "" skips the page view. Default: nil (skip).
+	// Visitor returns the visitor id of a request without the snippet's
+	// cookie (a session id, a user id of your own: any string up to 128
+	// bytes, hashed); "" skips the page view. Default: nil (skip).
 	Visitor func(r *http.Request) string
 }
 
-var defaultSkip = []string{".css", ".js", ".mjs", ".map", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".webp",
-	".avif", ".woff", ".woff2", ".ttf", ".txt", ".xml", ".json"}
+// DefaultSkipExtensions are the static-asset extensions Middleware skips
+// unless MiddlewareOptions.SkipExtensions says otherwise.
+var DefaultSkipExtensions = []string{".css", ".js", ".mjs", ".map", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico",
+	".webp", ".avif", ".woff", ".woff2", ".ttf", ".otf", ".txt", ".xml", ".json", ".pdf", ".zip", ".mp4", ".webm"}
 
-// Middleware records a page view for every GET that next answers with an
-// HTML page (status below 400), carrying the snippet's visitor id, the URL,
-// the referrer and, as trusted fields, the client's IP and user agent so
-// device and geo match the browser's own touchpoints.
+// Middleware returns a handler that calls next and records a page view
+// when next answers a GET (see MiddlewareOptions.Methods) with an HTML page:
+// Content-Type text/html and a 2xx status, or 304. Redirects, errors and
+// static assets (by extension) are skipped. The page view carries the
+// snippet's visitor id from its cookie (no cookie: skipped, unless
+// MiddlewareOptions.Visitor gives one), the URL, the referrer and, as
+// trusted fields, the client's IP and user agent, so that device and geo
+// match the browser's own touchpoints; its time is the request's arrival.
+// Pages that also run the snippet record their view twice (once here,
+// once in the browser): skip them with MiddlewareOptions.Skip. At most
+// one MiddlewareOptions is used; c must not be nil.
 func Middleware(c *Client, next http.Handler, opts ...MiddlewareOptions) http.Handler {
 	var o MiddlewareOptions
 	if len(opts) > 0 {
 		o = opts[0]
 	}
 	if o.SkipExtensions == nil {
-		o.SkipExtensions = defaultSkip
+		o.SkipExtensions = DefaultSkipExtensions
+	}
+	if o.Methods == nil {
+		o.Methods = []string{http.MethodGet}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet || (o.Skip != nil && o.Skip(r)) || hasExt(r.URL.Path, o.SkipExtensions) {
+		if !slices.Contains(o.Methods, r.Method) || hasExt(r.URL.Path, o.SkipExtensions) || (o.Skip != nil && o.Skip(r)) {
 			next.ServeHTTP(w, r)
 			return
 		}
+		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		if rec.status >= 400 || !strings.HasPrefix(rec.contentType(), "text/html") {
+		if !(rec.status >= 200 && rec.status < 300 || rec.status == http.StatusNotModified) ||
+			!strings.HasPrefix(rec.contentType(), "text/html") {
 			return
 		}
 		v := VisitorID(r)
@@ -80,19 +105,14 @@ func Middleware(c *Client, next http.Handler, opts ...MiddlewareOptions) http.Ha
 		if err != nil {
 			return
 		}
-		_ = c.Track(Event{Type: event.TypePageview, Visitor: id, URL: requestURL(r), Referrer: r.Referer(),
-			ClientIP: clientIP(r, o.ClientIPHeader), UserAgent: r.UserAgent(), Results: -1})
+		_ = c.Track(Event{Type: event.TypePageview, Visitor: id, TS: start.UnixMicro(), URL: requestURL(r),
+			Referrer: r.Referer(), ClientIP: clientIP(r, o.ClientIPHeader), UserAgent: r.UserAgent(), Results: -1})
 	})
 }
 
 func hasExt(p string, exts []string) bool {
-	ext := strings.ToLower(path.Ext(p))
-	for _, e := range exts {
-		if ext == e {
-			return true
-		}
-	}
-	return false
+	ext := path.Ext(p)
+	return ext != "" && slices.ContainsFunc(exts, func(e string) bool { return strings.EqualFold(ext, e) })
 }
 
 func requestURL(r *http.Request) string {
@@ -121,7 +141,7 @@ func clientIP(r *http.Request, header string) netip.Addr {
 	return a.Unmap()
 }
 
-// statusRecorder notes the status a handler answers with.
+// statusRecorder notes the status and content type a handler answers with.
 type statusRecorder struct {
 	http.ResponseWriter
 	status  int
@@ -149,6 +169,15 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	}
 	s.wrote = true
 	return s.ResponseWriter.Write(b)
+}
+
+// Flush implements http.Flusher when the underlying writer does (streamed
+// pages): a flush before any write sends a 200.
+func (s *statusRecorder) Flush() {
+	s.wrote = true
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.

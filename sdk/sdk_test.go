@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/build"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -283,11 +284,25 @@ func TestCookieStitchesServerTouchpoints(t *testing.T) {
 	}
 }
 
-// The SDK is importable alone: stdlib and pkg/event only.
+// The SDK is importable alone: its non-test code imports only the
+// standard library and pkg/event (whose own dependencies are small).
 func TestImportsOnlyStdlibAndEvent(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".").Output()
+	pkg, err := build.Default.ImportDir(".", 0)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, path := range pkg.Imports {
+		if path == "github.com/touchtrail/touchtrail/pkg/event" {
+			continue
+		}
+		if p, err := build.Default.Import(path, ".", build.FindOnly); err != nil || !p.Goroot {
+			t.Errorf("sdk imports %s, which is not the standard library (%v)", path, err)
+		}
+	}
+	// And transitively, as the go command sees it.
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
 	}
 	allowed := map[string]bool{"github.com/touchtrail/touchtrail/sdk": true, "github.com/touchtrail/touchtrail/pkg/event": true,
 		"github.com/valyala/fastjson": true, "github.com/valyala/fastjson/fastfloat": true}
@@ -299,10 +314,29 @@ func TestImportsOnlyStdlibAndEvent(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	for _, cfg := range []sdk.Config{{}, {Endpoint: "ftp://x", Site: "s", WriteKey: "k"}, {Endpoint: "http://x"}, {Endpoint: "http://x", Site: "s"}} {
+	ok := sdk.Config{Endpoint: "http://x", Site: "s", WriteKey: "k"}
+	f := func(field string, mutate func(*sdk.Config)) {
+		t.Helper()
+		cfg := ok
+		mutate(&cfg)
 		var ce *sdk.ConfigError
-		if _, err := sdk.New(cfg); !errors.As(err, &ce) {
-			t.Errorf("%+v: %v, want a ConfigError", cfg, err)
+		if _, err := sdk.New(cfg); !errors.As(err, &ce) || ce.Field != field {
+			t.Errorf("%s: %v, want a ConfigError on %s", field, err, field)
 		}
 	}
+	f("Endpoint", func(c *sdk.Config) { c.Endpoint = "" })
+	f("Endpoint", func(c *sdk.Config) { c.Endpoint = "ftp://x" })
+	f("Endpoint", func(c *sdk.Config) { c.Endpoint = "collector.example" })
+	f("Site", func(c *sdk.Config) { c.Site = "" })
+	f("Site", func(c *sdk.Config) { c.Site = "a/b" })
+	f("WriteKey", func(c *sdk.Config) { c.WriteKey = "" })
+	f("QueueSize", func(c *sdk.Config) { c.QueueSize = -1 })
+	f("Timeout", func(c *sdk.Config) { c.Timeout = -time.Second })
+	f("MaxEventBytes", func(c *sdk.Config) { c.BatchBytes = 1000 })
+	f("MinBackoff", func(c *sdk.Config) { c.MinBackoff = time.Minute })
+	c, err := sdk.New(ok)
+	if err != nil {
+		t.Fatalf("zero values mean defaults: %v", err)
+	}
+	c.Close(ctx)
 }

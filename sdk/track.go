@@ -6,18 +6,27 @@ import (
 	"github.com/touchtrail/touchtrail/pkg/event"
 )
 
-// visitor parses a visitor id: the snippet's 32 hex characters, a UUID, or
-// any other string of up to 128 bytes (hashed to an id).
-func visitor(v string) (event.VisitorID, error) {
+// The typed helpers below build an Event of one type and Track it. Each
+// takes the visitor first: the snippet's 32 hex characters (see VisitorID),
+// a UUID, or any other string of up to 128 bytes (hashed to an id, the same
+// string always to the same id). They return what Track returns, or an
+// error matching event.ErrInvalid for an empty or over-long visitor. They
+// are safe for concurrent use and never block.
+
+// Prop is one custom property of an event (Event.Props).
+type Prop = event.Prop
+
+// parseVisitor parses a helper's visitor argument.
+func parseVisitor(v string) (event.VisitorID, error) {
 	id, err := event.ParseVisitor(v)
 	if err != nil {
-		return id, fmt.Errorf("sdk: visitor: %w", err)
+		return id, fmt.Errorf("sdk: visitor: %w", &event.ValidationError{Field: "visitor", Reason: err.Error()})
 	}
 	return id, nil
 }
 
-func (c *Client) track(v string, e Event) error {
-	id, err := visitor(v)
+func (c *Client) track(visitor string, e Event) error {
+	id, err := parseVisitor(visitor)
 	if err != nil {
 		return err
 	}
@@ -25,7 +34,8 @@ func (c *Client) track(v string, e Event) error {
 	return c.Track(e)
 }
 
-// Pageview records a server-rendered page view.
+// Pageview records a page view, e.g. of a server-rendered page (Middleware
+// does that for a whole handler).
 func (c *Client) Pageview(visitor, url, title string) error {
 	return c.track(visitor, Event{Type: event.TypePageview, URL: url, Title: title, Results: -1})
 }
@@ -33,20 +43,21 @@ func (c *Client) Pageview(visitor, url, title string) error {
 // Search records a site or help-centre search and how many results it gave
 // (-1: unknown; 0 is a friction signal).
 func (c *Client) Search(visitor, query string, results int) error {
-	return c.track(visitor, Event{Type: event.TypeSearch, Query: query, Results: int32(max(results, -1))})
+	return c.track(visitor, Event{Type: event.TypeSearch, Query: query, Results: int32(min(max(results, -1), 1<<31-1))})
 }
 
-// ChatOpen records that the visitor opened a chat (or a support ticket).
+// ChatOpen records that the visitor opened a chat, or a support ticket,
+// through widget (a name of your choosing: "intercom", "ticket", …).
 func (c *Client) ChatOpen(visitor, widget string) error {
 	return c.track(visitor, Event{Type: event.TypeChatOpen, Widget: widget, Results: -1})
 }
 
-// Step is one step of the purchase funnel.
+// Step is one step of the purchase funnel, for CheckoutStep.
 type Step struct {
-	Step     int     // 1..n
+	Step     int     // 1..n, required
 	Name     string  // e.g. "shipping", "payment", "order placed"
 	Value    float64 // cart value
-	Currency string  // ISO 4217
+	Currency string  // ISO 4217, e.g. "EUR"
 }
 
 // CheckoutStep records a step of the purchase funnel, e.g. the order placed.
@@ -55,13 +66,20 @@ func (c *Client) CheckoutStep(visitor string, s Step) error {
 		Value: s.Value, Currency: s.Currency, Results: -1})
 }
 
-// Feedback records a rating (CSAT, NPS) with an optional comment.
+// Feedback records a rating at a touchpoint (CSAT, NPS): score out of
+// scale (e.g. 4 of 5, 9 of 10), with an optional comment.
 func (c *Client) Feedback(visitor string, score, scale int, comment string) error {
 	return c.track(visitor, Event{Type: event.TypeFeedback, Score: int32(score), Scale: int32(scale), Comment: comment, Results: -1})
 }
 
-// Identify stitches the visitor to a known user id: the user's trail then
-// holds every visitor identified as it.
+// Identify records that the visitor is the known user (an account id of
+// yours): the user's trail then holds every visitor identified as it.
 func (c *Client) Identify(visitor, user string) error {
 	return c.track(visitor, Event{Type: event.TypeIdentify, User: user, Results: -1})
+}
+
+// Custom records an event of the site's own naming (e.g. "invoice_paid")
+// with optional properties (at most 32, 256 bytes each).
+func (c *Client) Custom(visitor, name string, props ...Prop) error {
+	return c.track(visitor, Event{Type: event.TypeCustom, Name: name, Props: props, Results: -1})
 }

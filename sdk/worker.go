@@ -3,21 +3,22 @@ package sdk
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
+	"runtime"
 	"sync"
 	"time"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
 )
 
-// loop is the worker: it batches the queue by count, bytes and time, and
-// hands full batches to senders (at most MaxInFlight at once).
+// loop is the worker: one goroutine selecting on the queue, a ticker and
+// quit. It batches events by count, bytes and time and hands each batch to
+// a sender goroutine, at most MaxInFlight at once (dispatch waits for a
+// slot, so a slow collector backs the queue up instead of growing memory).
 func (c *Client) loop() {
 	defer close(c.done)
 	tick := time.NewTicker(c.cfg.FlushInterval)
@@ -30,11 +31,12 @@ func (c *Client) loop() {
 		}
 		c.sem <- struct{}{}
 		c.inflight.Add(1)
-		go c.send(batch)
+		go c.send(batch) // the sender owns batch from here
 		batch, size = nil, 0
 	}
 	add := func(e Event) {
-		c.pending.Add(1) // off the queue: pending until sent or given up
+		c.pending.Add(1) // before inbox goes down: see Client.outstanding
+		c.inbox.Add(-1)
 		s := approxSize(&e)
 		if len(batch) > 0 && size+s > c.cfg.BatchBytes {
 			dispatch()
@@ -45,7 +47,7 @@ func (c *Client) loop() {
 			dispatch()
 		}
 	}
-	// drain moves everything queued into batches.
+	// drain batches everything queued now and dispatches the rest.
 	drain := func() {
 		for {
 			select {
@@ -66,10 +68,26 @@ func (c *Client) loop() {
 		case <-c.flushReq:
 			drain()
 		case <-c.quit:
-			drain()
-			return
+			// Track calls that got past the closed flag are still counted
+			// in inbox: wait for their events too.
+			for {
+				drain()
+				if c.inbox.Load() == 0 {
+					return
+				}
+				runtime.Gosched()
+			}
 		}
 	}
+}
+
+// send delivers one batch and frees its in-flight slot.
+func (c *Client) send(batch []Event) {
+	defer func() {
+		<-c.sem
+		c.inflight.Done()
+	}()
+	c.deliver(batch)
 }
 
 // answer is the collector's 202 body.
@@ -79,93 +97,48 @@ type answer struct {
 		Index int    `json:"index"`
 		Error string `json:"error"`
 	} `json:"rejected"`
-	Dropped int `json:"dropped"` // bot traffic
+	Dropped int `json:"dropped"` // not stored: bot traffic
 }
 
-// send delivers one batch, retrying network errors, 5xx and 429.
-func (c *Client) send(batch []Event) {
-	n := len(batch)
-	defer func() {
-		c.pending.Add(-int64(n))
-		<-c.sem
-		c.inflight.Done()
-	}()
-	for attempt := 0; ; attempt++ {
-		status, retryAfter, ans, err := c.post(batch)
-		if c.sendCtx.Err() != nil {
-			c.abandoned.Add(uint64(n))
-			return
-		}
-		switch {
-		case err == nil && status == http.StatusAccepted:
-			c.sent.Add(uint64(ans.Accepted))
-			if ans.Dropped > 0 {
-				c.failed.Add(uint64(ans.Dropped))
-				c.report(fmt.Errorf("sdk: collector dropped %d of %d events as bot traffic", ans.Dropped, n))
-			}
-			if len(ans.Rejected) > 0 {
-				c.failed.Add(uint64(len(ans.Rejected)))
-				c.report(fmt.Errorf("sdk: collector rejected %d of %d events, first: #%d %s",
-					len(ans.Rejected), n, ans.Rejected[0].Index, ans.Rejected[0].Error))
-			}
-			return
-		case err == nil && status != http.StatusTooManyRequests && status < 500:
-			c.failed.Add(uint64(n))
-			c.report(fmt.Errorf("sdk: collector refused a batch of %d events: %d", n, status))
-			return
-		case attempt >= c.cfg.MaxRetries:
-			c.failed.Add(uint64(n))
-			c.report(fmt.Errorf("sdk: gave up on %d events after %d attempts: status %d: %v", n, attempt+1, status, err))
-			return
-		}
-		c.retried.Add(1)
-		wait := c.backoff(attempt)
-		if retryAfter > wait {
-			wait = retryAfter
-		}
-		if c.cfg.Logger != nil {
-			c.cfg.Logger.Warn("touchtrail: retrying batch", "events", n, "status", status, "err", err, "in", wait)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-c.sendCtx.Done():
-			t.Stop()
-			c.abandoned.Add(uint64(n))
-			return
-		}
+// result is what one POST came to.
+type result struct {
+	status     int           // 0: no answer (err says why)
+	retryAfter time.Duration // from a Retry-After header
+	ans        answer        // of a 202
+	msg        string        // the collector's {"error": …} of other statuses
+	err        error         // network error, or an unreadable 202
+}
+
+func (r result) String() string {
+	switch {
+	case r.err != nil:
+		return r.err.Error()
+	case r.msg != "":
+		return fmt.Sprintf("%d %s: %s", r.status, http.StatusText(r.status), r.msg)
+	default:
+		return fmt.Sprintf("%d %s", r.status, http.StatusText(r.status))
 	}
 }
 
-// backoff is exponential with full jitter between MinBackoff and MaxBackoff.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.cfg.MinBackoff << min(attempt, 30)
-	if d <= 0 || d > c.cfg.MaxBackoff {
-		d = c.cfg.MaxBackoff
-	}
-	return c.cfg.MinBackoff/2 + rand.N(d)
+// encoder holds the buffers of one batch's body; they are pooled.
+type encoder struct {
+	js []byte
+	zw *gzip.Writer
 }
 
-func (c *Client) report(err error) {
-	if c.cfg.OnError != nil {
-		c.cfg.OnError(err)
-	}
-	if c.cfg.Logger != nil {
-		c.cfg.Logger.Warn(err.Error())
-	}
-}
+var encoders = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed) // JSON compresses well at any level; spare the CPU
+	return &encoder{zw: zw}
+}}
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-var gzPool = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
-
-// post sends batch once, with "sent" set to now, gzipped.
-func (c *Client) post(batch []Event) (status int, retryAfter time.Duration, ans answer, err error) {
-	now := time.Now().UnixMicro()
-	js := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(js)
-	js.Reset()
-	b := append(js.AvailableBuffer(), `{"site":`...)
-	b = event.AppendJSONString(b, c.cfg.Site)
+// encode returns the gzipped body of batch, setting every event's Sent to
+// now. The body is a new slice: the HTTP transport may read it after the
+// request returns.
+func encode(site string, batch []Event, now int64) []byte {
+	en := encoders.Get().(*encoder)
+	defer encoders.Put(en)
+	b := append(en.js[:0], `{"site":`...)
+	b = event.AppendJSONString(b, site)
 	b = append(b, `,"events":[`...)
 	for i := range batch {
 		if i > 0 {
@@ -175,37 +148,47 @@ func (c *Client) post(batch []Event) (status int, retryAfter time.Duration, ans 
 		b = event.AppendWire(b, &batch[i])
 	}
 	b = append(b, ']', '}')
-	gzBody := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(gzBody)
-	gzBody.Reset()
-	zw := gzPool.Get().(*gzip.Writer)
-	zw.Reset(gzBody)
-	_, _ = zw.Write(b)
-	_ = zw.Close()
-	gzPool.Put(zw)
+	en.js = b
+	out := bytes.NewBuffer(make([]byte, 0, len(b)/4+64))
+	en.zw.Reset(out)
+	_, _ = en.zw.Write(b) // a bytes.Buffer does not fail
+	_ = en.zw.Close()
+	return out.Bytes()
+}
 
-	req, err := http.NewRequestWithContext(c.sendCtx, http.MethodPost, c.url, bytes.NewReader(gzBody.Bytes()))
+// post sends batch once, gzipped, within Timeout.
+func (c *Client) post(batch []Event) result {
+	body := encode(c.cfg.Site, batch, time.Now().UnixMicro())
+	ctx, cancel := context.WithTimeout(c.sendCtx, c.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		return 0, 0, ans, fmt.Errorf("sdk: request: %w", err)
+		return result{err: fmt.Errorf("sdk: request: %w", err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Content-Encoding", "gzip")
 	req.Header.Set("Authorization", "Bearer "+c.cfg.WriteKey)
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return 0, 0, ans, fmt.Errorf("sdk: post: %w", err)
+		return result{err: fmt.Errorf("sdk: post: %w", err)}
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if s := resp.Header.Get("Retry-After"); s != "" {
-		if secs, err := strconv.Atoi(s); err == nil && secs > 0 {
-			retryAfter = time.Duration(secs) * time.Second
-		}
-	}
+	r := result{status: resp.StatusCode, retryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode == http.StatusAccepted {
-		if err := json.Unmarshal(body, &ans); err != nil {
-			return resp.StatusCode, 0, ans, errors.New("sdk: unreadable collector answer")
+		if err == nil {
+			err = json.Unmarshal(data, &r.ans)
 		}
+		if err != nil {
+			r.err = fmt.Errorf("sdk: unreadable collector answer: %w", err)
+		}
+		return r
 	}
-	return resp.StatusCode, retryAfter, ans, nil
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(data, &e) == nil {
+		r.msg = e.Error
+	}
+	return r
 }
