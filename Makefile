@@ -35,7 +35,7 @@ test-go:
 	$(GO) test -race -timeout 20m ./...
 
 test-js:
-	node --test js/test/
+	node --test js/test/*.test.js
 
 ## browser-deps: the real-browser tests need Chromium; install it (as root) or fail loudly
 browser-deps:

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
 	"github.com/touchtrail/touchtrail/pkg/event"
 	"github.com/touchtrail/touchtrail/pkg/store"
@@ -241,46 +242,184 @@ func TestCloseWithUnreachableCollector(t *testing.T) {
 }
 
 // A browser's visitor id from the snippet's cookie and a server-side
-// checkout step land in one trail.
+// checkout step land in one trail; the middleware records HTML page views
+// only.
 func TestCookieStitchesServerTouchpoints(t *testing.T) {
 	col := collectortest.Start(t, collectortest.Options{})
 	c := newClient(t, col.URL, nil)
 	const browserVisitor = "5f0c3a1e9b2d4c6e8f0a1b2c3d4e5f60"
+	html := func(w http.ResponseWriter, body string) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, body)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/checkout/done", func(w http.ResponseWriter, r *http.Request) {
-		c.CheckoutStep(sdk.VisitorID(r), sdk.Step{Step: 3, Name: "order placed", Value: 99.5, Currency: "EUR"})
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, "<h1>Thank you</h1>")
+		if err := c.CheckoutStep(sdk.VisitorID(r), sdk.Step{Step: 3, Name: "order placed", Value: 99.5, Currency: "EUR"}); err != nil {
+			t.Error(err)
+		}
+		html(w, "<h1>Thank you</h1>")
 	})
 	mux.HandleFunc("/app.css", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "body{}") })
+	mux.HandleFunc("/old", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/checkout/done", http.StatusFound) })
+	mux.HandleFunc("/missing", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound); html(w, "<h1>Not found</h1>") })
+	mux.HandleFunc("/api", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"ok":true}`) })
+	mux.HandleFunc("/form", func(w http.ResponseWriter, r *http.Request) { html(w, "<p>sent</p>") })
 	app := httptest.NewServer(sdk.Middleware(c, mux))
 	defer app.Close()
-	for _, path := range []string{"/checkout/done", "/app.css"} {
-		req, _ := http.NewRequest("GET", app.URL+path, nil)
-		req.AddCookie(&http.Cookie{Name: sdk.CookieName, Value: browserVisitor})
+	get := func(method, path string, cookie bool) {
+		t.Helper()
+		req, _ := http.NewRequest(method, app.URL+path, nil)
+		if cookie {
+			req.AddCookie(&http.Cookie{Name: sdk.CookieName, Value: browserVisitor})
+		}
+		req.Header.Set("Referer", "https://www.bing.com/")
 		req.Header.Set("User-Agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Safari/605.1.15")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
 	}
+	get("GET", "/checkout/done", true) // checkout step + page view
+	get("GET", "/app.css", true)       // static asset
+	get("GET", "/old", true)           // a redirect is not a page view
+	get("GET", "/missing", true)       // nor an error page
+	get("GET", "/api", true)           // nor JSON
+	get("POST", "/form", true)         // nor a POST
+	get("GET", "/form", false)         // no cookie: no visitor
 	if err := c.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	tps := trail(t, col, browserVisitor)
 	if len(tps) != 2 {
+		for _, tp := range tps {
+			t.Logf("%s %s", tp.Type, tp.URL)
+		}
 		t.Fatalf("%d touchpoints in the browser's trail, want checkout + page view", len(tps))
 	}
 	types := map[event.Type]event.Touchpoint{}
 	for _, tp := range tps {
 		types[tp.Type] = tp
 	}
-	if k := types[event.TypeCheckoutStep]; k.Step != 3 || k.Value != 99.5 {
+	if k := types[event.TypeCheckoutStep]; k.Step != 3 || k.Value != 99.5 || k.Currency != "EUR" || k.Name != "order placed" {
 		t.Errorf("checkout %+v", k)
 	}
-	if p := types[event.TypePageview]; !strings.HasSuffix(p.URL, "/checkout/done") || p.Browser != "Safari" || p.OS != "macOS" {
-		t.Errorf("page view %+v: want the browser's device, not Go's", p)
+	p := types[event.TypePageview]
+	if !strings.HasPrefix(p.URL, "http://127.0.0.1:") || !strings.HasSuffix(p.URL, "/checkout/done") || p.Referrer != "https://www.bing.com/" {
+		t.Errorf("page view %+v", p)
+	}
+	if p.Browser != "Safari" || p.OS != "macOS" {
+		t.Errorf("page view device %s on %s: want the browser's (from the trusted ua field), not Go's", p.Browser, p.OS)
+	}
+	if st := c.Stats(); st.Sent != 2 {
+		t.Errorf("stats %+v, want 2 sent", st)
+	}
+}
+
+// Without the cookie, a configured fallback names the visitor.
+func TestMiddlewareVisitorFallback(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{})
+	c := newClient(t, col.URL, nil)
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("<!doctype html><title>Orders</title>")) // sniffed as text/html
+	})
+	h := sdk.Middleware(c, page, sdk.MiddlewareOptions{
+		Visitor:        func(r *http.Request) string { return r.Header.Get("X-Session") },
+		ClientIPHeader: "X-Forwarded-For",
+	})
+	req := httptest.NewRequest("GET", "http://shop.example/orders?page=2", nil)
+	req.Header.Set("X-Session", "session-42")
+	req.Header.Set("X-Forwarded-For", "81.2.69.160, 10.0.0.1")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tps := trail(t, col, "session-42")
+	if len(tps) != 1 || tps[0].URL != "http://shop.example/orders?page=2" {
+		t.Fatalf("trail %+v", tps)
+	}
+}
+
+// Events the collector refuses (a wrong write key: 401) are not retried,
+// reach OnError and make Flush and Close say how many were lost.
+func TestRefusedEventsAreReported(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{})
+	var mu sync.Mutex
+	var reported []error
+	c := newClient(t, col.URL, func(cfg *sdk.Config) {
+		cfg.WriteKey = "not-the-key"
+		cfg.OnError = func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() }
+	})
+	for i := range 12 {
+		c.Custom(visitorHex(1), "invoice_paid", sdk.Prop{Key: "n", Value: fmt.Sprint(i)})
+	}
+	err := c.Flush(ctx)
+	if !errors.Is(err, sdk.ErrUndelivered) || !strings.Contains(err.Error(), "12 events not delivered") {
+		t.Fatalf("Flush: %v, want 12 events not delivered", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reported) == 0 || !strings.Contains(reported[0].Error(), "401") {
+		t.Fatalf("OnError heard %v, want the 401", reported)
+	}
+	if st := c.Stats(); st.Failed != 12 || st.Retried != 0 || st.Sent != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// A batch over the collector's body limit (413) is split until it fits.
+func TestOversizedBatchIsSplit(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{Config: func(cfg *collector.Config) { cfg.MaxBodyBytes = 8 << 10 }})
+	c := newClient(t, col.URL, func(cfg *sdk.Config) { cfg.FlushInterval = time.Hour })
+	for i := range 250 {
+		c.Pageview(visitorHex(4), fmt.Sprintf("https://shop.example/p/%d", i), fmt.Sprintf("Product %d with a longer title", i*7919))
+	}
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(trail(t, col, visitorHex(4))); n != 250 {
+		t.Fatalf("%d stored, want 250 (stats %+v)", n, c.Stats())
+	}
+}
+
+// Track racing Close: every event Track took is either delivered or
+// counted undelivered by Close; none is silently lost.
+func TestTrackRacingClose(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{})
+	c := newClient(t, col.URL, nil)
+	var took atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				err := c.Search(visitorHex(10+g), fmt.Sprintf("q%d", i), 1)
+				if errors.Is(err, sdk.ErrClosed) {
+					return
+				}
+				if err == nil {
+					took.Add(1)
+				}
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	closeErr := c.Close(cctx)
+	wg.Wait()
+	st := c.Stats()
+	if uint64(took.Load()) != st.Sent+st.Failed || st.Queued != 0 || st.Pending != 0 {
+		t.Fatalf("Track took %d events, stats %+v (Close: %v)", took.Load(), st, closeErr)
+	}
+	if closeErr != nil {
+		t.Fatalf("Close: %v", closeErr)
+	}
+	stored := 0
+	for g := range 4 {
+		stored += len(trail(t, col, visitorHex(10+g)))
+	}
+	if uint64(stored) != st.Sent {
+		t.Fatalf("%d stored, %d sent", stored, st.Sent)
 	}
 }
 
