@@ -261,7 +261,10 @@ func TestCookieStitchesServerTouchpoints(t *testing.T) {
 	})
 	mux.HandleFunc("/app.css", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "body{}") })
 	mux.HandleFunc("/old", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/checkout/done", http.StatusFound) })
-	mux.HandleFunc("/missing", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound); html(w, "<h1>Not found</h1>") })
+	mux.HandleFunc("/missing", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		html(w, "<h1>Not found</h1>")
+	})
 	mux.HandleFunc("/api", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"ok":true}`) })
 	mux.HandleFunc("/form", func(w http.ResponseWriter, r *http.Request) { html(w, "<p>sent</p>") })
 	app := httptest.NewServer(sdk.Middleware(c, mux))
