@@ -46,6 +46,21 @@ func (s *Server) query(ctx *fasthttp.RequestCtx) error {
 		return s.userTrail(ctx, site, seg[2])
 	case len(seg) == 3 && seg[1] == "visitors" && ctx.IsDelete():
 		return s.eraseVisitor(ctx, site, seg[2])
+	case len(seg) == 4 && seg[1] == "visitors" && seg[3] == "journey" && get:
+		return s.visitorJourney(ctx, site, seg[2])
+	case len(seg) == 4 && seg[1] == "users" && seg[3] == "journey" && get:
+		return s.userJourney(ctx, site, seg[2])
+	case len(seg) == 2 && get:
+		switch seg[1] {
+		case "funnel":
+			return s.funnel(ctx, site)
+		case "paths":
+			return s.paths(ctx, site)
+		case "friction":
+			return s.friction(ctx, site)
+		case "attribution":
+			return s.attribution(ctx, site)
+		}
 	}
 	return errNotFound
 }

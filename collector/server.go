@@ -15,6 +15,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
+	"github.com/touchtrail/touchtrail/pkg/journey"
 	"github.com/touchtrail/touchtrail/pkg/store"
 )
 
@@ -41,25 +42,29 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// Journey holds the journey model's rules (session gap, stage URL
+	// rules, checkout steps, thresholds). Default: journey.DefaultConfig().
+	Journey *journey.Config
 }
 
 // Server is the collector's HTTP server. It is safe for concurrent use.
 type Server struct {
-	cfg       Config
-	sites     map[string]*Site
-	writeKeys writeKeys
-	tokens    *tokenSet
-	store     store.Store
-	writer    submitter
-	enricher  enricher
-	salts     *Salts
-	log       *slog.Logger
-	now       func() time.Time
-	limiter   *ipLimiter
-	metrics   *metrics
-	promH     fasthttp.RequestHandler
-	http      *fasthttp.Server
-	draining  atomic.Bool
+	cfg        Config
+	sites      map[string]*Site
+	writeKeys  writeKeys
+	tokens     *tokenSet
+	store      store.Store
+	writer     submitter
+	enricher   enricher
+	salts      *Salts
+	log        *slog.Logger
+	now        func() time.Time
+	limiter    *ipLimiter
+	metrics    *metrics
+	promH      fasthttp.RequestHandler
+	journeyCfg journey.Config
+	http       *fasthttp.Server
+	draining   atomic.Bool
 
 	routeIngest, routePixel, routePreflight, routeSnippet fasthttp.RequestHandler
 }
@@ -92,6 +97,10 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.log = s.log.With("module", "collector")
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.journeyCfg = journey.DefaultConfig()
+	if d.Journey != nil {
+		s.journeyCfg = *d.Journey
 	}
 	for i := range cfg.Sites {
 		site := &cfg.Sites[i]

@@ -2,9 +2,13 @@ package sdk_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log"
+	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/touchtrail/touchtrail/sdk"
@@ -63,4 +67,55 @@ func ExampleVisitorID() {
 	r.AddCookie(&http.Cookie{Name: sdk.CookieName, Value: "0123456789ABCDEF0123456789ABCDEF"})
 	fmt.Println(sdk.VisitorID(r))
 	// Output: 0123456789abcdef0123456789abcdef
+}
+
+// Server-rendered pages without the snippet: page views from the
+// middleware, with the client IP from a trusted proxy's header and a
+// session id for visitors without the snippet's cookie.
+func ExampleMiddleware() {
+	client, err := sdk.New(sdk.Config{
+		Endpoint: "http://127.0.0.1:8080",
+		Site:     "demo",
+		WriteKey: os.Getenv("TOUCHTRAIL_WRITE_KEY"),
+		Logger:   slog.Default(), // retries and a full queue are logged
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close(context.Background())
+
+	mux := http.NewServeMux() // your application
+	handler := sdk.Middleware(client, mux, sdk.MiddlewareOptions{
+		ClientIPHeader: "X-Forwarded-For",
+		Skip:           func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/admin/") },
+		Visitor: func(r *http.Request) string {
+			if c, err := r.Cookie("session"); err == nil {
+				return c.Value // hashed into a visitor id
+			}
+			return ""
+		},
+	})
+	_ = handler // http.ListenAndServe(":8000", handler)
+}
+
+// Shutting down: Close sends what is queued within the deadline and says
+// how many events were lost.
+func ExampleClient_Close() {
+	client, err := sdk.New(sdk.Config{
+		Endpoint: "http://127.0.0.1:8080",
+		Site:     "demo",
+		WriteKey: os.Getenv("TOUCHTRAIL_WRITE_KEY"),
+		OnError:  func(err error) { log.Print(err) }, // every batch given up or refused
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// … serve …
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := client.Close(ctx); errors.Is(err, sdk.ErrUndelivered) {
+		log.Print(err) // e.g. "sdk: 37 events not delivered: context deadline exceeded"
+	}
+	st := client.Stats()
+	log.Printf("sent %d, dropped %d, failed %d", st.Sent, st.Dropped, st.Failed)
 }

@@ -373,7 +373,8 @@ func TestRefusedEventsAreReported(t *testing.T) {
 // A batch over the collector's body limit (413) is split until it fits.
 func TestOversizedBatchIsSplit(t *testing.T) {
 	col := collectortest.Start(t, collectortest.Options{Config: func(cfg *collector.Config) { cfg.MaxBodyBytes = 8 << 10 }})
-	c := newClient(t, col.URL, func(cfg *sdk.Config) { cfg.FlushInterval = time.Hour })
+	p := newProxy(t, col.URL, func(int64, http.ResponseWriter) bool { return false })
+	c := newClient(t, p.srv.URL, func(cfg *sdk.Config) { cfg.FlushInterval = time.Hour })
 	for i := range 250 {
 		c.Pageview(visitorHex(4), fmt.Sprintf("https://shop.example/p/%d", i), fmt.Sprintf("Product %d with a longer title", i*7919))
 	}
@@ -382,6 +383,9 @@ func TestOversizedBatchIsSplit(t *testing.T) {
 	}
 	if n := len(trail(t, col, visitorHex(4))); n != 250 {
 		t.Fatalf("%d stored, want 250 (stats %+v)", n, c.Stats())
+	}
+	if n := p.requests.Load(); n < 3 {
+		t.Fatalf("%d requests: the batch of 250 was not split", n)
 	}
 }
 

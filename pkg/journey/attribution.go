@@ -1,6 +1,8 @@
 package journey
 
 import (
+	"time"
+
 	"github.com/touchtrail/touchtrail/pkg/event"
 )
 
@@ -12,25 +14,25 @@ type Touch struct {
 
 // Attribute returns the first and last touch before the trail's first
 // conversion: the first and last page views that say how the visitor
-// arrived (a channel other than internal). ok is false without a
-// conversion.
-func Attribute(trail []event.Touchpoint, cfg Config) (first, last Touch, ok bool) {
+// arrived (a channel other than internal). at indexes the conversion in the
+// trail; it is -1 (and ok false) without one.
+func Attribute(trail []event.Touchpoint, cfg Config) (first, last Touch, at int, ok bool) {
 	cfg = cfg.withDefaults()
 	var touches []int
 	for i := range trail {
 		tp := &trail[i]
 		if cfg.Conversion.Match(tp) {
 			if len(touches) == 0 {
-				return Touch{Channel: "direct"}, Touch{Channel: "direct"}, true
+				return Touch{Channel: "direct"}, Touch{Channel: "direct"}, i, true
 			}
 			f, l := &trail[touches[0]], &trail[touches[len(touches)-1]]
-			return Touch{f.Channel.String(), campaign(f)}, Touch{l.Channel.String(), campaign(l)}, true
+			return Touch{f.Channel.String(), campaign(f)}, Touch{l.Channel.String(), campaign(l)}, i, true
 		}
 		if tp.Type == event.TypePageview && tp.Channel != event.ChannelUnknown && tp.Channel != event.ChannelInternal {
 			touches = append(touches, i)
 		}
 	}
-	return first, last, false
+	return first, last, -1, false
 }
 
 // AttributionResult counts conversions by first- and last-touch channel
@@ -55,10 +57,11 @@ func NewAttribution(cfg Config) *Attribution {
 		LastChannel: map[string]int{}, FirstCampaign: map[string]int{}, LastCampaign: map[string]int{}}}
 }
 
-// Add counts one visitor's trail.
-func (a *Attribution) Add(trail []event.Touchpoint) {
-	first, last, ok := Attribute(trail, a.cfg)
-	if !ok {
+// Add counts one visitor's trail (its whole history: the first touch may
+// lie long before) if its first conversion happened at or after from.
+func (a *Attribution) Add(trail []event.Touchpoint, from time.Time) {
+	first, last, at, ok := Attribute(trail, a.cfg)
+	if !ok || (!from.IsZero() && trail[at].Derived < from.UnixMicro()) {
 		return
 	}
 	a.r.Conversions++

@@ -39,7 +39,7 @@ func Build(trail []event.Touchpoint, cfg Config) Journey {
 		f, l := trail[0].Time(), trail[len(trail)-1].Time()
 		j.First, j.Last = &f, &l
 	}
-	if first, last, ok := Attribute(trail, cfg); ok {
+	if first, last, _, ok := Attribute(trail, cfg); ok {
 		j.Converted, j.FirstTouch, j.LastTouch = true, &first, &last
 	}
 	return j

@@ -29,7 +29,7 @@ func TestAgainstPlantedTruth(t *testing.T) {
 		for _, v := range visitors {
 			funnel.Add(v.Trail)
 			friction.Add(v.ID.String(), v.Trail)
-			attribution.Add(v.Trail)
+			attribution.Add(v.Trail, opts.Start)
 			paths.Add(v.Trail)
 			seg, ok := journey.Classify(v.Trail, opts.Start, opts.End(), cfg)
 			if !ok {

@@ -109,6 +109,12 @@ type Store interface {
 	Visitors(ctx context.Context, site string, q VisitorQuery) (VisitorPage, error)
 	// UserVisitors lists the visitors stitched to a user id by identify.
 	UserVisitors(ctx context.Context, site, user string) ([]event.VisitorID, error)
+	// ScanTrails calls fn with the whole trail of every visitor active in
+	// [from, to) (zero times: every visitor of the site), one visitor at a
+	// time in visitor-id order, in one pass over the trails. The slice fn
+	// gets is reused after fn returns; the strings in it are not. An error
+	// from fn stops the scan and is returned.
+	ScanTrails(ctx context.Context, site string, from, to time.Time, fn func(v event.VisitorID, trail []event.Touchpoint) error) error
 	// EraseVisitor deletes every key of a visitor: trail, id index, day
 	// index and identity entries. Erasing an unknown visitor is not an error.
 	EraseVisitor(ctx context.Context, site string, v event.VisitorID) error
