@@ -2,6 +2,9 @@
 //
 //	touchtrail serve [flags]       run the collector (the default command)
 //	touchtrail trail [flags]       print a visitor's or a user's trail
+//	touchtrail journey [flags]     print a visitor's or a user's journey
+//	touchtrail funnel [flags]      print a funnel's conversion and drop-off
+//	touchtrail friction [flags]    print the friction signals
 //	touchtrail version             print the version
 //
 // Every flag can also come from the environment as TOUCHTRAIL_<FLAG>
@@ -30,6 +33,12 @@ func main() {
 		err = serve(args)
 	case "trail":
 		err = trail(args)
+	case "journey":
+		err = journeyCmd(args)
+	case "funnel":
+		err = funnelCmd(args)
+	case "friction":
+		err = frictionCmd(args)
 	case "version":
 		fmt.Println("touchtrail", version)
 	case "help":
@@ -54,6 +63,9 @@ func usage() {
 commands:
   serve     run the collector (default)
   trail     print a visitor's or a user's trail from a running collector
+  journey   print a visitor's or a user's journey: sessions, stages, friction
+  funnel    print a funnel's conversion and drop-off
+  friction  print the friction signals: where customers give up
   version   print the version
 
 Run "touchtrail <command> -h" for a command's flags. Every flag can also be

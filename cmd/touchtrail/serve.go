@@ -74,6 +74,11 @@ func serve(args []string) error {
 		st.Close()
 		return fmt.Errorf("cannot listen: %w", err)
 	}
+	if cfg.DemoData && demo != nil {
+		if err := loadDemoData(context.Background(), st, demo.Site, log); err != nil {
+			log.Error("demo data", "err", err)
+		}
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	printBanner(os.Stdout, cfg, demo, cfg.GeoDB != "")
