@@ -186,7 +186,7 @@ func (s *Server) friction(ctx *fasthttp.RequestCtx, site string) error {
 		}
 	}
 	f := journey.NewFriction(s.journeyCfg)
-	if _, err := s.scan(ctx, site, a, func(v event.VisitorID, window, _ []event.Touchpoint) { f.Add(v.String(), window) }); err != nil {
+	if _, err := s.scan(ctx, site, a, func(v event.VisitorID, window, _ []event.Touchpoint) { f.Add(v, window) }); err != nil {
 		return err
 	}
 	return writeJSON(ctx, fasthttp.StatusOK, struct {

@@ -18,8 +18,7 @@ const (
 )
 
 // Signals lists the signals in the order results report them.
-var Signals = []string{SignalSearchNoResults, SignalRepeatedSearch, SignalSearchThenChat,
-	SignalHelpThenChat, SignalCheckoutAbandoned, SignalLowFeedback}
+var Signals = signalIndex[:]
 
 // SignalCount is how many visitors showed a signal, with a few of them.
 type SignalCount struct {
@@ -59,7 +58,7 @@ type VisitorSignals struct {
 func FindSignals(trail []event.Touchpoint, cfg Config) VisitorSignals {
 	cfg = cfg.withDefaults()
 	var v VisitorSignals
-	has := map[string]bool{}
+	var has [len(signalIndex)]bool
 	var maxStep uint32
 	lastPage := ""
 	lastPageAtCheckout := ""
@@ -82,17 +81,17 @@ func FindSignals(trail []event.Touchpoint, cfg Config) VisitorSignals {
 			v.searchSeen = true
 			v.searchesSess++
 			if tp.Results == 0 {
-				has[SignalSearchNoResults] = true
+				has[iSearchNoResults] = true
 			}
 			if v.searchesSess >= cfg.RepeatedSearches {
-				has[SignalRepeatedSearch] = true
+				has[iRepeatedSearch] = true
 			}
 		case event.TypeChatOpen:
 			if v.searchSeen {
-				has[SignalSearchThenChat] = true
+				has[iSearchThenChat] = true
 			}
 			if v.helpSeen {
-				has[SignalHelpThenChat] = true
+				has[iHelpThenChat] = true
 			}
 		case event.TypeCheckoutStep:
 			if tp.Step > maxStep {
@@ -101,21 +100,35 @@ func FindSignals(trail []event.Touchpoint, cfg Config) VisitorSignals {
 			}
 		case event.TypeFeedback:
 			if tp.Scale > 0 && float64(tp.Score)/float64(tp.Scale) < cfg.LowFeedback {
-				has[SignalLowFeedback] = true
+				has[iLowFeedback] = true
 			}
 		}
 	}
 	if maxStep > 0 && maxStep < cfg.CheckoutLastStep {
-		has[SignalCheckoutAbandoned] = true
+		has[iCheckoutAbandoned] = true
 		v.LastStep, v.AbandonPage = maxStep, lastPageAtCheckout
 	}
-	for _, s := range Signals {
-		if has[s] {
+	for i, s := range Signals {
+		if has[i] {
 			v.Signals = append(v.Signals, s)
 		}
 	}
 	return v
 }
+
+// Indexes of Signals, for a fixed array of flags.
+const (
+	iSearchNoResults = iota
+	iRepeatedSearch
+	iSearchThenChat
+	iHelpThenChat
+	iCheckoutAbandoned
+	iLowFeedback
+)
+
+var signalIndex = [...]string{iSearchNoResults: SignalSearchNoResults, iRepeatedSearch: SignalRepeatedSearch,
+	iSearchThenChat: SignalSearchThenChat, iHelpThenChat: SignalHelpThenChat, iCheckoutAbandoned: SignalCheckoutAbandoned,
+	iLowFeedback: SignalLowFeedback}
 
 // Friction counts friction signals over many visitors.
 type Friction struct {
@@ -136,14 +149,15 @@ func NewFriction(cfg Config) *Friction {
 // maxExamples bounds the example visitors kept per signal.
 const maxExamples = 20
 
-// Add counts one visitor's trail; visitor names it in the examples.
-func (f *Friction) Add(visitor string, trail []event.Touchpoint) {
+// Add counts one visitor's trail; the visitor's id is kept as an example
+// of its first signals.
+func (f *Friction) Add(visitor event.VisitorID, trail []event.Touchpoint) {
 	f.visitors++
 	v := FindSignals(trail, f.cfg)
 	for _, s := range v.Signals {
 		f.counts[s]++
 		if len(f.examples[s]) < maxExamples {
-			f.examples[s] = append(f.examples[s], visitor)
+			f.examples[s] = append(f.examples[s], visitor.String())
 		}
 	}
 	if v.LastStep > 0 {

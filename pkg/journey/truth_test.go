@@ -28,7 +28,7 @@ func TestAgainstPlantedTruth(t *testing.T) {
 		segments := map[journey.Segment]int{}
 		for _, v := range visitors {
 			funnel.Add(v.Trail)
-			friction.Add(v.ID.String(), v.Trail)
+			friction.Add(v.ID, v.Trail)
 			attribution.Add(v.Trail, opts.Start)
 			paths.Add(v.Trail)
 			seg, ok := journey.Classify(v.Trail, opts.Start, opts.End(), cfg)
