@@ -18,13 +18,16 @@ type Load struct {
 	Request func(w int, req *fasthttp.Request) int
 	// Check says whether a response is a success.
 	Check func(resp *fasthttp.Response) bool
+	// Shed says whether a response is the server shedding load (503 with
+	// Retry-After): counted apart, neither success nor error.
+	Shed func(resp *fasthttp.Response) bool
 }
 
 // LoadResult is what a run measured.
 type LoadResult struct {
-	Requests, Events, Errors int
-	Elapsed                  time.Duration
-	Latency                  Latencies // sorted
+	Requests, Events, Errors, Shed int
+	Elapsed                        time.Duration
+	Latency                        Latencies // sorted
 }
 
 // ReqPerSec and EventsPerSec are the run's throughput.
@@ -36,7 +39,7 @@ func (l Load) Run() (LoadResult, error) {
 	hc := &fasthttp.HostClient{Addr: l.Addr, MaxConns: l.Conns, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 	var wg sync.WaitGroup
 	lats := make([]Latencies, l.Conns)
-	reqs, evs, errs := make([]int, l.Conns), make([]int, l.Conns), make([]int, l.Conns)
+	reqs, evs, errs, shed := make([]int, l.Conns), make([]int, l.Conns), make([]int, l.Conns), make([]int, l.Conns)
 	var firstErr error
 	var once sync.Once
 	start := time.Now()
@@ -49,12 +52,16 @@ func (l Load) Run() (LoadResult, error) {
 			lat := make(Latencies, 0, 4096)
 			for time.Now().Before(deadline) {
 				req.Reset()
-				req.SetHost(l.Addr)
 				n := l.Request(w, req)
+				req.SetHost(l.Addr)
 				t := time.Now()
 				err := hc.Do(req, resp)
 				lat = append(lat, time.Since(t))
 				reqs[w]++
+				if err == nil && l.Shed != nil && l.Shed(resp) {
+					shed[w]++
+					continue
+				}
 				if err != nil || (l.Check != nil && !l.Check(resp)) {
 					errs[w]++
 					once.Do(func() {
@@ -76,6 +83,7 @@ func (l Load) Run() (LoadResult, error) {
 		r.Requests += reqs[w]
 		r.Events += evs[w]
 		r.Errors += errs[w]
+		r.Shed += shed[w]
 	}
 	if r.Errors > 0 {
 		return r, fmt.Errorf("%d of %d requests failed, first: %w", r.Errors, r.Requests, firstErr)

@@ -6,6 +6,7 @@ package collectortest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -64,6 +65,20 @@ func Start(tb testing.TB, opts Options) *Collector {
 	if opts.Dir == "" {
 		opts.Dir = tb.TempDir()
 	}
+	c, err := Launch(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(c.Stop)
+	return c
+}
+
+// Launch starts a collector outside a test (the benchmark harness uses
+// it); opts.Dir is required. Stop it with Stop.
+func Launch(opts Options) (*Collector, error) {
+	if opts.Dir == "" {
+		return nil, fmt.Errorf("collectortest: no directory")
+	}
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
 	}
@@ -71,9 +86,10 @@ func Start(tb testing.TB, opts Options) *Collector {
 		opts.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	}
 	c := &Collector{opts: opts, Dir: opts.Dir}
-	c.start(tb, opts.Addr)
-	tb.Cleanup(c.Stop)
-	return c
+	if err := c.start(opts.Addr); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Config is the collector config Start uses, before opts.Config.
@@ -91,16 +107,15 @@ func Config() collector.Config {
 	}
 }
 
-func (c *Collector) start(tb testing.TB, addr string) {
-	tb.Helper()
+func (c *Collector) start(addr string) error {
 	st, err := badger.Open(badger.Config{Dir: c.opts.Dir, SyncWrites: c.opts.Durability != store.Async}, c.opts.Log)
 	if err != nil {
-		tb.Fatalf("open badger: %v", err)
+		return fmt.Errorf("open badger: %w", err)
 	}
 	en, err := enrich.New(enrich.Config{GeoDB: c.opts.GeoDB, KeepBots: c.opts.KeepBots}, c.opts.Log)
 	if err != nil {
 		st.Close()
-		tb.Fatalf("enricher: %v", err)
+		return fmt.Errorf("enricher: %w", err)
 	}
 	w := store.NewWriter(st, store.WriterConfig{Mode: c.opts.Durability}, c.opts.Log)
 	cfg := Config()
@@ -111,7 +126,7 @@ func (c *Collector) start(tb testing.TB, addr string) {
 		Store: st, Writer: w, Enricher: en, Salts: collector.NewSalts(st), Log: c.opts.Log, Now: c.opts.Now,
 	})
 	if err != nil {
-		tb.Fatalf("collector: %v", err)
+		return fmt.Errorf("collector: %w", err)
 	}
 	var ln net.Listener
 	for try := 0; ; try++ {
@@ -122,7 +137,7 @@ func (c *Collector) start(tb testing.TB, addr string) {
 		time.Sleep(100 * time.Millisecond) // a restart may wait for the old socket
 	}
 	if err != nil {
-		tb.Fatalf("listen %s: %v", addr, err)
+		return fmt.Errorf("listen %s: %w", addr, err)
 	}
 	c.Addr = ln.Addr().String()
 	c.URL = "http://" + c.Addr
@@ -133,6 +148,7 @@ func (c *Collector) start(tb testing.TB, addr string) {
 		defer close(c.done)
 		_ = srv.Serve(ln)
 	}()
+	return nil
 }
 
 // Stop shuts the collector down gracefully: HTTP, then the writer's final
@@ -154,5 +170,7 @@ func (c *Collector) Stop() {
 func (c *Collector) Restart(tb testing.TB) {
 	tb.Helper()
 	c.Stop()
-	c.start(tb, c.Addr)
+	if err := c.start(c.Addr); err != nil {
+		tb.Fatal(err)
+	}
 }
