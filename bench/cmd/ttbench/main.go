@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -19,7 +20,19 @@ func main() {
 	conns := flag.Int("conns", 64, "load connections")
 	events := flag.Int("events", 500_000, "events written in the ceiling B phase")
 	readme := flag.String("write-readme", "", "also write the results into this Markdown file's results section")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ttbench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *short {
 		*duration, *events = 2*time.Second, 200_000
 	}
@@ -31,6 +44,7 @@ func main() {
 	bench.WriteTable(&table, rs)
 	fmt.Print("\n" + table.String())
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "ttbench:", err)
 		os.Exit(1)
 	}

@@ -6,7 +6,7 @@
 //
 //	t/<site>/<visitor 16B><derived µs 8B><seq 4B>  → event.AppendBinary value (the trail;
 //	                                                  the time with its sign bit flipped)
-//	i/<site>/<visitor 16B><id>                     → ts+seq suffix of the trail key (dedupe)
+//	i/<site>/<visitor 16B><xxhash64(id) 8B>       → ∅ (dedupe: an id is stored once)
 //	v/<site>/<day 4B><visitor 16B>                 → last seen µs 8B + count 4B (active visitors)
 //	u/<site>/<user>\x00<visitor 16B>               → ∅ (identity stitching)
 //	w/<site>/<visitor 16B><user>                   → ∅ (reverse of u/, so erase finds it)

@@ -63,5 +63,8 @@ func (s *Store) EraseVisitor(ctx context.Context, site string, v event.VisitorID
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("erase %s: %w", v, err)
 	}
+	s.writeMu.Lock()
+	s.days.Purge() // the erased visitor's day entries are gone
+	s.writeMu.Unlock()
 	return nil
 }

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	bdg "github.com/dgraph-io/badger/v4"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/touchtrail/touchtrail/pkg/store"
@@ -33,6 +35,12 @@ type Config struct {
 // Store is the Badger implementation of store.Store. Safe for concurrent use.
 type Store struct {
 	db        *bdg.DB
+	days      *lru.Cache[string, dayCached] // recent day-index entries
+	// pendingDays are the day entries of the group being written. Write
+	// is called by one writer at a time (store.Writer's loop); writeMu
+	// makes that so for any other caller too.
+	pendingDays []dayCached
+	writeMu     sync.Mutex
 	retention time.Duration
 	log       *slog.Logger
 	closed    atomic.Bool
@@ -81,7 +89,12 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open badger at %q: %w", cfg.Dir, err)
 	}
-	return &Store{db: db, retention: cfg.Retention, log: log}, nil
+	days, err := lru.New[string, dayCached](100_000)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("day cache: %w", err)
+	}
+	return &Store{db: db, days: days, retention: cfg.Retention, log: log}, nil
 }
 
 // Close flushes and closes the database.

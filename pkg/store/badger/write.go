@@ -35,10 +35,13 @@ func (s *Store) Write(ctx context.Context, recs []store.Record) (store.WriteResu
 	if err := s.check(); err != nil {
 		return res, err
 	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.pendingDays = s.pendingDays[:0]
 	seen := make(map[string]struct{}, len(recs))
 	days := make(map[dayID]*dayEntry)
 	var order []*dayEntry
-	var key, ikey, val []byte
+	var key, ikey []byte
 	txn := s.db.NewTransaction(true)
 	defer func() { txn.Discard() }()
 	// set writes one entry, committing and starting a new transaction when
@@ -80,8 +83,7 @@ func (s *Store) Write(ctx context.Context, recs []store.Record) (store.WriteResu
 		if err := set(entry(tk, r.Value, exp)); err != nil {
 			return res, fmt.Errorf("set trail: %w", err)
 		}
-		val = append(val[:0], tk[len(tk)-suffixLen:]...)
-		if err := set(entry(append([]byte(nil), ikey...), append([]byte(nil), val...), exp)); err != nil {
+		if err := set(entry(append([]byte(nil), ikey...), nil, exp)); err != nil {
 			return res, fmt.Errorf("set id: %w", err)
 		}
 		if r.User != "" {
@@ -109,37 +111,61 @@ func (s *Store) Write(ctx context.Context, recs []store.Record) (store.WriteResu
 			return res, err
 		}
 	}
-	if err := txn.Commit(); err != nil {
+	err := txn.Commit()
+	// Only committed day entries may be cached.
+	for _, d := range s.pendingDays {
+		if err == nil {
+			s.days.Add(d.key, d)
+		}
+	}
+	s.pendingDays = s.pendingDays[:0]
+	if err != nil {
 		return res, fmt.Errorf("commit: %w", err)
 	}
 	return res, ctx.Err()
 }
 
-// mergeDay adds a group's counts to the visitor's day entry.
+// dayCached is a committed day-index entry.
+type dayCached struct {
+	key     string
+	last    int64
+	count   uint32
+	expires uint64
+}
+
+// mergeDay adds a group's counts to the visitor's day entry. The entries
+// of recently active visitors are cached, so a visitor's next touchpoints
+// that day update it without reading it back (this store is the only
+// writer; erase purges the cache).
 func (s *Store) mergeDay(txn *bdg.Txn, set func(*bdg.Entry) error, d *dayEntry) error {
 	k := dayKey(nil, d.site, d.day, d.visitor)
-	item, err := txn.Get(k)
-	switch {
-	case err == nil:
-		err = item.Value(func(v []byte) error {
-			if len(v) == 12 {
-				d.last = max(d.last, int64(binary.BigEndian.Uint64(v)))
-				d.count += binary.BigEndian.Uint32(v[8:])
+	if c, ok := s.days.Get(string(k)); ok {
+		d.last, d.count, d.expires = max(d.last, c.last), d.count+c.count, max(d.expires, c.expires)
+	} else {
+		item, err := txn.Get(k)
+		switch {
+		case err == nil:
+			err = item.Value(func(v []byte) error {
+				if len(v) == 12 {
+					d.last = max(d.last, int64(binary.BigEndian.Uint64(v)))
+					d.count += binary.BigEndian.Uint32(v[8:])
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("read day index: %w", err)
 			}
-			return nil
-		})
-		if err != nil {
+			d.expires = max(d.expires, item.ExpiresAt())
+		case !errors.Is(err, bdg.ErrKeyNotFound):
 			return fmt.Errorf("read day index: %w", err)
 		}
-		d.expires = max(d.expires, item.ExpiresAt())
-	case !errors.Is(err, bdg.ErrKeyNotFound):
-		return fmt.Errorf("read day index: %w", err)
 	}
 	v := binary.BigEndian.AppendUint64(make([]byte, 0, 12), uint64(d.last))
 	v = binary.BigEndian.AppendUint32(v, d.count)
 	if err := set(entry(k, v, d.expires)); err != nil {
 		return fmt.Errorf("set day index: %w", err)
 	}
+	s.pendingDays = append(s.pendingDays, dayCached{key: string(k), last: d.last, count: d.count, expires: d.expires})
 	return nil
 }
 
