@@ -9,8 +9,8 @@ import (
 	"time"
 
 	bdg "github.com/dgraph-io/badger/v4"
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/dgraph-io/badger/v4/options"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/touchtrail/touchtrail/pkg/store"
 )
@@ -34,16 +34,16 @@ type Config struct {
 
 // Store is the Badger implementation of store.Store. Safe for concurrent use.
 type Store struct {
-	db        *bdg.DB
-	days      *lru.Cache[string, dayCached] // recent day-index entries
+	db   *bdg.DB
+	days *lru.Cache[string, dayCached] // recent day-index entries
 	// pendingDays are the day entries of the group being written. Write
 	// is called by one writer at a time (store.Writer's loop); writeMu
 	// makes that so for any other caller too.
 	pendingDays []dayCached
 	writeMu     sync.Mutex
-	retention time.Duration
-	log       *slog.Logger
-	closed    atomic.Bool
+	retention   time.Duration
+	log         *slog.Logger
+	closed      atomic.Bool
 }
 
 var _ store.Store = (*Store)(nil)
