@@ -101,6 +101,17 @@ func Run(cfg Config) ([]Result, error) {
 		}
 		add(r)
 	}
+	// Latency at half of the async peak: what a collector sized with 2×
+	// headroom shows its clients.
+	for _, r := range out {
+		if r.Phase == "collector, 1 event/request, async" {
+			half, err := halfLoad(cfg, r.ReqPerSec/2)
+			if err != nil {
+				return out, fmt.Errorf("half load: %w", err)
+			}
+			add(half)
+		}
+	}
 	b, err := ceilingB(cfg)
 	if err != nil {
 		return out, fmt.Errorf("ceiling B: %w", err)
@@ -159,6 +170,19 @@ func ingestLoad(cfg Config, addr string, batch int) Load {
 		},
 		Shed: func(resp *fasthttp.Response) bool { return resp.StatusCode() == fasthttp.StatusServiceUnavailable },
 	}
+}
+
+func halfLoad(cfg Config, rate float64) (Result, error) {
+	dir := filepath.Join(cfg.Dir, "collector-half")
+	col, err := collectortest.Launch(collectortest.Options{Dir: dir, Durability: store.Async})
+	if err != nil {
+		return Result{}, err
+	}
+	defer col.Stop()
+	l := ingestLoad(cfg, col.Addr, 1)
+	l.Rate = rate
+	lr, err := l.Run()
+	return fromLoad(fmt.Sprintf("collector, 1 event, async, at half peak (%.0f req/s)", rate), lr), err
 }
 
 func ceilingA(cfg Config) (Result, error) {

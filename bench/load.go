@@ -18,6 +18,10 @@ type Load struct {
 	Request func(w int, req *fasthttp.Request) int
 	// Check says whether a response is a success.
 	Check func(resp *fasthttp.Response) bool
+	// Rate, when set, paces the workers to this many requests per second
+	// in all; each latency is then measured from the request's scheduled
+	// time, so a stall counts against every request it delays.
+	Rate float64
 	// Shed says whether a response is the server shedding load (503 with
 	// Retry-After): counted apart, neither success nor error.
 	Shed func(resp *fasthttp.Response) bool
@@ -50,11 +54,24 @@ func (l Load) Run() (LoadResult, error) {
 			defer fasthttp.ReleaseRequest(req)
 			defer fasthttp.ReleaseResponse(resp)
 			lat := make(Latencies, 0, 4096)
+			var every time.Duration
+			next := start
+			if l.Rate > 0 {
+				every = time.Duration(float64(l.Conns) / l.Rate * float64(time.Second))
+				next = start.Add(time.Duration(w) * every / time.Duration(l.Conns))
+			}
 			for time.Now().Before(deadline) {
 				req.Reset()
 				n := l.Request(w, req)
 				req.SetHost(l.Addr)
 				t := time.Now()
+				if every > 0 {
+					if d := time.Until(next); d > 0 {
+						time.Sleep(d)
+					}
+					t = next
+					next = next.Add(every)
+				}
 				err := hc.Do(req, resp)
 				lat = append(lat, time.Since(t))
 				reqs[w]++
