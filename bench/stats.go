@@ -48,22 +48,3 @@ func PeakRSS() int64 {
 	}
 	return 0
 }
-
-// dirSize sums the sizes of the files below dir.
-func dirSize(dir string) int64 {
-	var n int64
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return 0
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			n += dirSize(dir + "/" + e.Name())
-			continue
-		}
-		if info, err := e.Info(); err == nil {
-			n += info.Size()
-		}
-	}
-	return n
-}

@@ -18,12 +18,11 @@ type tokenSet struct {
 }
 
 type queryToken struct {
-	name   string
-	hash   secret
-	admin  bool
-	read   bool
-	sites  []string // empty: all
-	public bool
+	name  string
+	hash  secret
+	admin bool
+	read  bool
+	sites []string // empty: all
 }
 
 func newTokenSet(ts []Token) *tokenSet {

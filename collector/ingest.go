@@ -78,7 +78,7 @@ func (s *Server) pixel(ctx *fasthttp.RequestCtx) error {
 	defer putIngestState(st)
 	b := append(st.out[:0], '{')
 	first := true
-	ctx.QueryArgs().VisitAll(func(k, v []byte) {
+	for k, v := range ctx.QueryArgs().All() {
 		if !first {
 			b = append(b, ',')
 		}
@@ -87,10 +87,10 @@ func (s *Server) pixel(ctx *fasthttp.RequestCtx) error {
 		b = append(b, ':')
 		if string(k) == "cookieless" {
 			b = strconv.AppendBool(b, string(v) == "1" || string(v) == "true")
-			return
+			continue
 		}
 		b = event.AppendJSONString(b, string(v))
-	})
+	}
 	b = append(b, '}')
 	st.out = b[:0]
 	if err := s.accept(ctx, st, b); err != nil {
