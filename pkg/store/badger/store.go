@@ -36,6 +36,7 @@ type Config struct {
 type Store struct {
 	db   *bdg.DB
 	days *lru.Cache[string, dayCached] // recent day-index entries
+	seen *seenIDs                      // ids stored: skips most dedupe reads
 	// pendingDays are the day entries of the group being written. Write
 	// is called by one writer at a time (store.Writer's loop); writeMu
 	// makes that so for any other caller too.
@@ -94,7 +95,12 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("day cache: %w", err)
 	}
-	return &Store{db: db, days: days, retention: cfg.Retention, log: log}, nil
+	seen, err := loadSeen(db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{db: db, days: days, seen: seen, retention: cfg.Retention, log: log}, nil
 }
 
 // Close flushes and closes the database.

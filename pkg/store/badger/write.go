@@ -67,14 +67,17 @@ func (s *Store) Write(ctx context.Context, recs []store.Record) (store.WriteResu
 			res.Duplicates++
 			continue
 		}
-		_, err := txn.Get(ikey)
-		switch {
-		case err == nil:
-			res.Duplicates++
-			continue
-		case !errors.Is(err, bdg.ErrKeyNotFound):
-			return res, fmt.Errorf("dedupe lookup: %w", err)
+		if s.seen.maybe(ikey) {
+			_, err := txn.Get(ikey)
+			switch {
+			case err == nil:
+				res.Duplicates++
+				continue
+			case !errors.Is(err, bdg.ErrKeyNotFound):
+				return res, fmt.Errorf("dedupe lookup: %w", err)
+			}
 		}
+		s.seen.add(ikey)
 		seen[string(ikey)] = struct{}{}
 		exp := s.expiresAt(r.Derived)
 		key = trailKey(key[:0], r.Site, r.Visitor, r.Derived, r.Seq)
