@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/touchtrail/touchtrail/collector"
+	"github.com/touchtrail/touchtrail/pkg/journey"
 )
 
 // serveConfig is everything `touchtrail serve` runs with. Defaults, then the
@@ -30,6 +31,41 @@ type serveConfig struct {
 	DemoData   bool             `json:"demo_data"`   // load a synthetic demo data set at start-up
 	Cookieless bool             `json:"cookieless"`  // accept cookieless batches (daily salted visitor ids). Default: true
 	ShutdownIn duration         `json:"shutdown_in"` // how long a graceful shutdown may take. Default: 30s
+	Journey    journeyConfig    `json:"journey"`     // the journey model's rules
+}
+
+// journeyConfig is journey.Config as the config file writes it; zero
+// fields keep journey.DefaultConfig's values.
+type journeyConfig struct {
+	SessionGap       duration            `json:"session_gap"`        // Default: 30m
+	StageRules       []journey.StageRule `json:"stage_rules"`        // e.g. {"pattern": "/docs*", "stage": "use"}; replaces the defaults
+	CheckoutLastStep uint32              `json:"checkout_last_step"` // Default: 3
+	LowFeedback      float64             `json:"low_feedback"`       // score/scale below this is friction. Default: 0.6
+	RepeatedSearches int                 `json:"repeated_searches"`  // Default: 3
+	LapsedAfter      duration            `json:"lapsed_after"`       // Default: 720h
+}
+
+func (j journeyConfig) config() journey.Config {
+	c := journey.DefaultConfig()
+	if j.SessionGap > 0 {
+		c.SessionGap = time.Duration(j.SessionGap)
+	}
+	if j.StageRules != nil {
+		c.StageRules = j.StageRules
+	}
+	if j.CheckoutLastStep > 0 {
+		c.CheckoutLastStep = j.CheckoutLastStep
+	}
+	if j.LowFeedback > 0 {
+		c.LowFeedback = j.LowFeedback
+	}
+	if j.RepeatedSearches > 0 {
+		c.RepeatedSearches = j.RepeatedSearches
+	}
+	if j.LapsedAfter > 0 {
+		c.LapsedAfter = time.Duration(j.LapsedAfter)
+	}
+	return c
 }
 
 // duration is a time.Duration written as "30s" in JSON.

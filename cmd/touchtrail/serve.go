@@ -56,7 +56,8 @@ func serve(args []string) error {
 		mode = store.Async
 	}
 	w := store.NewWriter(st, store.WriterConfig{Mode: mode}, log)
-	deps := collector.Deps{Store: st, Writer: w, Enricher: en, Log: log}
+	jc := cfg.Journey.config()
+	deps := collector.Deps{Store: st, Writer: w, Enricher: en, Log: log, Journey: &jc}
 	if cfg.Cookieless {
 		deps.Salts = collector.NewSalts(st)
 	}

@@ -39,6 +39,14 @@ func TestConfigPrecedence(t *testing.T) {
 	if _, err := loadServeConfig([]string{"-durability", "sometimes", "-data", dir}); err == nil {
 		t.Error("bad durability accepted")
 	}
+	os.WriteFile(file, []byte(`{"journey":{"session_gap":"45m","stage_rules":[{"pattern":"/docs*","stage":"use"}],"checkout_last_step":4}}`), 0o600)
+	cfg, err = loadServeConfig([]string{"-config", file, "-data", dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jc := cfg.Journey.config(); jc.SessionGap != 45*time.Minute || jc.CheckoutLastStep != 4 || len(jc.StageRules) != 1 || jc.StageRules[0].Stage.String() != "use" || jc.LowFeedback != 0.6 {
+		t.Errorf("journey config %+v", jc)
+	}
 	os.WriteFile(file, []byte(`{"adr":"typo"}`), 0o600)
 	if _, err := loadServeConfig([]string{"-config", file}); err == nil {
 		t.Error("unknown config field accepted")
