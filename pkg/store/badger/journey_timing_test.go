@@ -2,6 +2,7 @@ package badger_test
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -17,7 +18,13 @@ import (
 // as GET …/funnel and …/friction do: one ScanTrails pass feeding the
 // accumulators. Loading the store is not timed.
 func BenchmarkJourneyScan(b *testing.B) {
-	s, err := badger.Open(badger.Config{Dir: b.TempDir()}, quiet)
+	for _, cache := range []int64{32 << 20, 256 << 20} {
+		b.Run(fmt.Sprintf("blockcache=%dMB", cache>>20), func(b *testing.B) { benchmarkJourneyScan(b, cache) })
+	}
+}
+
+func benchmarkJourneyScan(b *testing.B, blockCache int64) {
+	s, err := badger.Open(badger.Config{Dir: b.TempDir(), BlockCacheSize: blockCache}, quiet)
 	if err != nil {
 		b.Fatal(err)
 	}
