@@ -2,6 +2,7 @@ package event
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -53,6 +54,7 @@ const (
 	bUTMTerm
 	bUTMContent
 	bIPPrefix
+	bIDHex // the ID is 32 lowercase hex characters, stored as its 16 bytes where bID would be
 	bitCount
 )
 
@@ -67,7 +69,9 @@ func AppendBinary(dst []byte, tp *Touchpoint) []byte {
 			bits |= 1 << b
 		}
 	}
-	set(bID, tp.ID != "")
+	idHex := isHex32(tp.ID)
+	set(bID, tp.ID != "" && !idHex)
+	set(bIDHex, idHex)
 	set(bSeq, tp.Seq != 0)
 	set(bTS, tp.TS != 0)
 	set(bSent, tp.Sent != 0)
@@ -120,6 +124,9 @@ func AppendBinary(dst []byte, tp *Touchpoint) []byte {
 		}
 	}
 	str(bID, tp.ID)
+	if idHex {
+		dst, _ = hex.AppendDecode(dst, []byte(tp.ID))
+	}
 	if bits&(1<<bSeq) != 0 {
 		dst = binary.AppendUvarint(dst, uint64(tp.Seq))
 	}
@@ -180,6 +187,20 @@ func AppendBinary(dst []byte, tp *Touchpoint) []byte {
 	str(bUTMContent, tp.UTM.Content)
 	str(bIPPrefix, tp.IPPrefix)
 	return dst
+}
+
+// isHex32 reports whether s is 32 lowercase hex characters: the snippet's
+// and the SDK's event ids, stored in 16 bytes.
+func isHex32(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // binReader reads the encoding; its strings are substrings of one copy of
@@ -283,6 +304,14 @@ func DecodeBinary(b []byte, tp *Touchpoint) error {
 		}
 	}
 	str(bID, &tp.ID, "id")
+	if has(bIDHex) {
+		if has(bID) || len(b)-r.pos < 16 {
+			r.fail("id")
+		} else {
+			tp.ID = hex.EncodeToString(b[r.pos : r.pos+16])
+			r.pos += 16
+		}
+	}
 	if has(bSeq) {
 		seq := r.uvarint("seq")
 		if seq > math.MaxUint32 {
@@ -333,6 +362,9 @@ func DecodeBinary(b []byte, tp *Touchpoint) error {
 		} else {
 			tp.Value = math.Float64frombits(binary.LittleEndian.Uint64(b[r.pos:]))
 			r.pos += 8
+			if math.IsNaN(tp.Value) || math.IsInf(tp.Value, 0) {
+				r.fail("value") // never encoded: validation refuses them
+			}
 		}
 	}
 	str(bCurrency, &tp.Currency, "currency")

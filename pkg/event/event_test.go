@@ -331,3 +331,22 @@ func wireFields(tp Touchpoint) Touchpoint {
 		Results: tp.Results, Widget: tp.Widget, Step: tp.Step, Value: tp.Value, Currency: tp.Currency, User: tp.User,
 		Score: tp.Score, Scale: tp.Scale, Comment: tp.Comment, Props: tp.Props, ClientIP: tp.ClientIP, UserAgent: tp.UserAgent}
 }
+
+// The snippet's and the SDK's ids (32 hex characters) are stored as their
+// 16 bytes, and come back as they were.
+func TestHexIDsStoredCompactly(t *testing.T) {
+	hexID := Touchpoint{ID: "0123456789abcdef0123456789abcdef", Type: TypePageview, Derived: now, Results: -1}
+	other := hexID
+	other.ID = "0123456789ABCDEF0123456789ABCDEF" // upper case: kept as text
+	a, b := AppendBinary(nil, &hexID), AppendBinary(nil, &other)
+	if len(b)-len(a) != 17 {
+		t.Errorf("hex id takes %d bytes, text id %d: want 16 + 1 saved", len(a), len(b))
+	}
+	var back Touchpoint
+	if err := DecodeBinary(a, &back); err != nil || back.ID != hexID.ID {
+		t.Fatalf("%q %v", back.ID, err)
+	}
+	if err := DecodeBinary(b, &back); err != nil || back.ID != other.ID {
+		t.Fatalf("%q %v", back.ID, err)
+	}
+}

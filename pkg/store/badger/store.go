@@ -78,6 +78,7 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		WithBlockCacheSize(cfg.BlockCacheSize).
 		WithIndexCacheSize(16 << 20).
 		WithValueLogFileSize(64 << 20).
+		WithBlockSize(16 << 10).
 		WithCompression(options.ZSTD).
 		WithZSTDCompressionLevel(1).
 		WithNumVersionsToKeep(1).
