@@ -15,9 +15,10 @@ const BinaryVersion = 1
 var ErrCorrupt = errors.New("corrupt touchpoint encoding")
 
 // Field bits of the presence bitmap, commonest first so the bitmap's varint
-// stays short. Stored: only append.
+// stays short. Stored: from the first release on, only append.
 const (
 	bID = iota
+	bIDHex // the ID is 32 lowercase hex characters, stored as its 16 bytes
 	bSeq
 	bTS
 	bSent
@@ -54,7 +55,6 @@ const (
 	bUTMTerm
 	bUTMContent
 	bIPPrefix
-	bIDHex // the ID is 32 lowercase hex characters, stored as its 16 bytes where bID would be
 	bitCount
 )
 
