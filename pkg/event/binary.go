@@ -17,7 +17,7 @@ var ErrCorrupt = errors.New("corrupt touchpoint encoding")
 // Field bits of the presence bitmap, commonest first so the bitmap's varint
 // stays short. Stored: from the first release on, only append.
 const (
-	bID = iota
+	bID    = iota
 	bIDHex // the ID is 32 lowercase hex characters, stored as its 16 bytes
 	bSeq
 	bTS

@@ -141,11 +141,26 @@ func (w *Writer) Submit(ctx context.Context, recs []Record) error {
 	}
 }
 
+// asyncStore hands a group to storage without waiting for it to be
+// written (the Badger store does, with CommitWith); done is called once.
+type asyncStore interface {
+	WriteAsync(recs []Record, done func(WriteResult, error))
+}
+
+// maxInFlight bounds the groups handed to an asyncStore and not yet
+// written: while one is fsynced the next is prepared.
+const maxInFlight = 4
+
 // loop commits groups until Close, then drains.
 func (w *Writer) loop() {
 	defer close(w.stopped)
-	var group []request
-	var recs []Record
+	async, _ := w.s.(asyncStore)
+	inflight := make(chan struct{}, maxInFlight)
+	defer func() {
+		for range maxInFlight { // wait for the groups still being written
+			inflight <- struct{}{}
+		}
+	}()
 	for {
 		w.mu.Lock()
 		for len(w.queue) == 0 {
@@ -168,35 +183,45 @@ func (w *Writer) loop() {
 			n += len(w.queue[taken].recs)
 			taken++
 		}
-		group = append(group[:0], w.queue[:taken]...)
+		group := append([]request(nil), w.queue[:taken]...)
 		rest := copy(w.queue, w.queue[taken:])
 		clear(w.queue[rest:])
 		w.queue = w.queue[:rest]
 		w.queued -= n
 		w.mu.Unlock()
 
-		recs = recs[:0]
+		recs := make([]Record, 0, n)
 		for _, r := range group {
 			recs = append(recs, r.recs...)
 		}
-		err := w.commit(recs)
-		for _, r := range group {
-			if r.done != nil {
-				r.done <- err
+		answer := func(res WriteResult, err error) {
+			err = w.account(len(recs), res, err)
+			for _, r := range group {
+				if r.done != nil {
+					r.done <- err
+				}
 			}
 		}
-		clear(group)
-		clear(recs)
+		if async == nil {
+			res, err := w.s.Write(context.Background(), recs)
+			answer(res, err)
+			continue
+		}
+		inflight <- struct{}{}
+		async.WriteAsync(recs, func(res WriteResult, err error) {
+			answer(res, err)
+			<-inflight
+		})
 	}
 }
 
-func (w *Writer) commit(recs []Record) error {
-	res, err := w.s.Write(context.Background(), recs)
-	w.lastGroup.Store(int64(len(recs)))
+// account counts a group's outcome.
+func (w *Writer) account(n int, res WriteResult, err error) error {
+	w.lastGroup.Store(int64(n))
 	if err != nil {
 		w.errs.Add(1)
-		w.log.Error("group commit failed", "records", len(recs), "err", err)
-		return fmt.Errorf("commit of %d records: %w", len(recs), err)
+		w.log.Error("group commit failed", "records", n, "err", err)
+		return fmt.Errorf("commit of %d records: %w", n, err)
 	}
 	w.groups.Add(1)
 	w.records.Add(uint64(res.Stored))

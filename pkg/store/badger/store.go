@@ -37,14 +37,15 @@ type Store struct {
 	db   *bdg.DB
 	days *lru.Cache[string, dayCached] // recent day-index entries
 	seen *seenIDs                      // ids stored: skips most dedupe reads
-	// pendingDays are the day entries of the group being written. Write
-	// is called by one writer at a time (store.Writer's loop); writeMu
-	// makes that so for any other caller too.
-	pendingDays []dayCached
-	writeMu     sync.Mutex
-	retention   time.Duration
-	log         *slog.Logger
-	closed      atomic.Bool
+	// writeMu makes groups prepare (and commit) one at a time, in order.
+	writeMu sync.Mutex
+	// inflight are the id keys of groups handed to Badger and not yet
+	// written: a re-send arriving meanwhile is still a duplicate.
+	inflightMu sync.Mutex
+	inflight   map[string]struct{}
+	retention  time.Duration
+	log        *slog.Logger
+	closed     atomic.Bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -101,7 +102,7 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db, days: days, seen: seen, retention: cfg.Retention, log: log}, nil
+	return &Store{db: db, days: days, seen: seen, inflight: map[string]struct{}{}, retention: cfg.Retention, log: log}, nil
 }
 
 // Close flushes and closes the database.

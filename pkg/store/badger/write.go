@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	bdg "github.com/dgraph-io/badger/v4"
 
@@ -28,80 +29,131 @@ type dayID struct {
 	day     uint32
 }
 
-// Write stores recs in as few transactions as Badger allows (one unless the
-// group exceeds a transaction's size), skipping duplicates.
+// Write stores recs and waits until they are durable (or ctx ends). See
+// WriteAsync.
 func (s *Store) Write(ctx context.Context, recs []store.Record) (store.WriteResult, error) {
-	var res store.WriteResult
+	type answer struct {
+		res store.WriteResult
+		err error
+	}
+	ch := make(chan answer, 1)
+	s.WriteAsync(recs, func(res store.WriteResult, err error) { ch <- answer{res, err} })
+	select {
+	case a := <-ch:
+		if a.err == nil {
+			a.err = ctx.Err()
+		}
+		return a.res, a.err
+	case <-ctx.Done():
+		return store.WriteResult{}, ctx.Err()
+	}
+}
+
+// WriteAsync prepares a group under the write lock — dedupe (the Bloom
+// filter, the ids of groups still being written, then a read of the id
+// index for a maybe), the day-index merge (cached, else read) — and hands
+// it to Badger with CommitWith, in order, without waiting: the next group
+// is prepared while this one is written and fsynced, and Badger folds
+// concurrent commits into one write. The write transactions read nothing,
+// so they never conflict. done is called once, from Badger's goroutine,
+// when the whole group is durable or has failed.
+func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, error)) {
 	if err := s.check(); err != nil {
-		return res, err
+		done(store.WriteResult{}, err)
+		return
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	s.pendingDays = s.pendingDays[:0]
-	seen := make(map[string]struct{}, len(recs))
-	days := make(map[dayID]*dayEntry)
-	var order []*dayEntry
-	var key, ikey []byte
+	res, entries, ids, err := s.prepare(recs)
+	if err != nil || len(entries) == 0 {
+		done(res, err)
+		return
+	}
+	// Split into transactions Badger accepts, committed in order.
+	var txns []*bdg.Txn
 	txn := s.db.NewTransaction(true)
-	defer func() { txn.Discard() }()
-	// set writes one entry, committing and starting a new transaction when
-	// this one is full.
-	set := func(e *bdg.Entry) error {
+	for _, e := range entries {
 		err := txn.SetEntry(e)
 		if errors.Is(err, bdg.ErrTxnTooBig) {
-			if err = txn.Commit(); err != nil {
-				return fmt.Errorf("commit: %w", err)
-			}
+			txns = append(txns, txn)
 			txn = s.db.NewTransaction(true)
 			err = txn.SetEntry(e)
 		}
-		return err
+		if err != nil {
+			for _, t := range append(txns, txn) {
+				t.Discard()
+			}
+			s.forget(ids, true)
+			done(res, fmt.Errorf("set: %w", err))
+			return
+		}
 	}
+	txns = append(txns, txn)
+	var mu sync.Mutex
+	left, firstErr := len(txns), error(nil)
+	for _, t := range txns {
+		t.CommitWith(func(err error) {
+			mu.Lock()
+			left--
+			if err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("commit: %w", err)
+			}
+			last, ferr := left == 0, firstErr
+			mu.Unlock()
+			if last {
+				s.forget(ids, ferr != nil)
+				done(res, ferr)
+			}
+		})
+	}
+}
+
+// prepare dedupes recs and builds their entries; the caller holds writeMu.
+func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*bdg.Entry, ids []string, err error) {
+	rtxn := s.db.NewTransaction(false)
+	defer rtxn.Discard()
+	days := make(map[dayID]*dayEntry)
+	var order []*dayEntry
+	var ikey []byte
+	s.inflightMu.Lock()
+	defer s.inflightMu.Unlock()
 	for i := range recs {
 		r := &recs[i]
 		if !store.ValidSite(r.Site) || r.ID == "" {
-			return res, fmt.Errorf("record %d: bad site %q or empty id", i, r.Site)
+			return res, nil, ids, fmt.Errorf("record %d: bad site %q or empty id", i, r.Site)
 		}
 		ikey = idKey(ikey[:0], r.Site, r.Visitor, r.ID)
-		if _, dup := seen[string(ikey)]; dup {
+		if _, dup := s.inflight[string(ikey)]; dup {
 			res.Duplicates++
 			continue
 		}
 		if s.seen.maybe(ikey) {
-			_, err := txn.Get(ikey)
+			_, err := rtxn.Get(ikey)
 			switch {
 			case err == nil:
 				res.Duplicates++
 				continue
 			case !errors.Is(err, bdg.ErrKeyNotFound):
-				return res, fmt.Errorf("dedupe lookup: %w", err)
+				return res, nil, ids, fmt.Errorf("dedupe lookup: %w", err)
 			}
 		}
 		s.seen.add(ikey)
-		seen[string(ikey)] = struct{}{}
+		id := string(ikey)
+		s.inflight[id] = struct{}{}
+		ids = append(ids, id)
 		exp := s.expiresAt(r.Derived)
-		key = trailKey(key[:0], r.Site, r.Visitor, r.Derived, r.Seq)
-		// Badger keeps the slices until commit: give it its own copies.
-		tk := append([]byte(nil), key...)
-		if err := set(entry(tk, r.Value, exp)); err != nil {
-			return res, fmt.Errorf("set trail: %w", err)
-		}
-		if err := set(entry(append([]byte(nil), ikey...), nil, exp)); err != nil {
-			return res, fmt.Errorf("set id: %w", err)
-		}
+		entries = append(entries,
+			entry(trailKey(make([]byte, 0, len(r.Site)+3+16+suffixLen), r.Site, r.Visitor, r.Derived, r.Seq), r.Value, exp),
+			entry([]byte(id), nil, exp))
 		if r.User != "" {
-			if err := set(entry(userKey(nil, r.Site, r.User, r.Visitor), nil, exp)); err != nil {
-				return res, fmt.Errorf("set user: %w", err)
-			}
-			if err := set(entry(userRevKey(nil, r.Site, r.Visitor, r.User), nil, exp)); err != nil {
-				return res, fmt.Errorf("set user: %w", err)
-			}
+			entries = append(entries, entry(userKey(nil, r.Site, r.User, r.Visitor), nil, exp),
+				entry(userRevKey(nil, r.Site, r.Visitor, r.User), nil, exp))
 		}
-		id := dayID{r.Site, r.Visitor, dayOf(r.Derived)}
-		d := days[id]
+		did := dayID{r.Site, r.Visitor, dayOf(r.Derived)}
+		d := days[did]
 		if d == nil {
-			d = &dayEntry{site: r.Site, visitor: r.Visitor, day: id.day}
-			days[id] = d
+			d = &dayEntry{site: r.Site, visitor: r.Visitor, day: did.day}
+			days[did] = d
 			order = append(order, d)
 		}
 		d.last = max(d.last, r.Derived)
@@ -110,42 +162,39 @@ func (s *Store) Write(ctx context.Context, recs []store.Record) (store.WriteResu
 		res.Stored++
 	}
 	for _, d := range order {
-		if err := s.mergeDay(txn, set, d); err != nil {
-			return res, err
+		e, err := s.mergeDay(rtxn, d)
+		if err != nil {
+			return res, nil, ids, err
 		}
+		entries = append(entries, e)
 	}
-	err := txn.Commit()
-	// Only committed day entries may be cached.
-	for _, d := range s.pendingDays {
-		if err == nil {
-			s.days.Add(d.key, d)
-		}
-	}
-	s.pendingDays = s.pendingDays[:0]
-	if err != nil {
-		return res, fmt.Errorf("commit: %w", err)
-	}
-	return res, ctx.Err()
+	return res, entries, ids, nil
 }
 
-// dayCached is a committed day-index entry.
-type dayCached struct {
-	key     string
-	last    int64
-	count   uint32
-	expires uint64
+// forget drops a group's ids from the in-flight set once it is written;
+// when it failed, the day cache may hold counts that never landed.
+func (s *Store) forget(ids []string, failed bool) {
+	s.inflightMu.Lock()
+	for _, id := range ids {
+		delete(s.inflight, id)
+	}
+	s.inflightMu.Unlock()
+	if failed {
+		s.days.Purge()
+	}
 }
 
 // mergeDay adds a group's counts to the visitor's day entry. The entries
-// of recently active visitors are cached, so a visitor's next touchpoints
-// that day update it without reading it back (this store is the only
-// writer; erase purges the cache).
-func (s *Store) mergeDay(txn *bdg.Txn, set func(*bdg.Entry) error, d *dayEntry) error {
+// of recently active visitors are cached — including what groups still
+// being written added — so a visitor's next touchpoints that day update it
+// without reading it back (this store is the only writer; erase and a
+// failed commit purge the cache).
+func (s *Store) mergeDay(rtxn *bdg.Txn, d *dayEntry) (*bdg.Entry, error) {
 	k := dayKey(nil, d.site, d.day, d.visitor)
 	if c, ok := s.days.Get(string(k)); ok {
 		d.last, d.count, d.expires = max(d.last, c.last), d.count+c.count, max(d.expires, c.expires)
 	} else {
-		item, err := txn.Get(k)
+		item, err := rtxn.Get(k)
 		switch {
 		case err == nil:
 			err = item.Value(func(v []byte) error {
@@ -156,20 +205,24 @@ func (s *Store) mergeDay(txn *bdg.Txn, set func(*bdg.Entry) error, d *dayEntry) 
 				return nil
 			})
 			if err != nil {
-				return fmt.Errorf("read day index: %w", err)
+				return nil, fmt.Errorf("read day index: %w", err)
 			}
 			d.expires = max(d.expires, item.ExpiresAt())
 		case !errors.Is(err, bdg.ErrKeyNotFound):
-			return fmt.Errorf("read day index: %w", err)
+			return nil, fmt.Errorf("read day index: %w", err)
 		}
 	}
+	s.days.Add(string(k), dayCached{last: d.last, count: d.count, expires: d.expires})
 	v := binary.BigEndian.AppendUint64(make([]byte, 0, 12), uint64(d.last))
 	v = binary.BigEndian.AppendUint32(v, d.count)
-	if err := set(entry(k, v, d.expires)); err != nil {
-		return fmt.Errorf("set day index: %w", err)
-	}
-	s.pendingDays = append(s.pendingDays, dayCached{key: string(k), last: d.last, count: d.count, expires: d.expires})
-	return nil
+	return entry(k, v, d.expires), nil
+}
+
+// dayCached is a day-index entry as last written.
+type dayCached struct {
+	last    int64
+	count   uint32
+	expires uint64
 }
 
 // entry is a Badger entry expiring at exp (Unix seconds).
