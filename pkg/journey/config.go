@@ -8,14 +8,16 @@ import (
 	"github.com/touchtrail/touchtrail/pkg/event"
 )
 
-// Config holds the rules of the journey model. DefaultConfig gives the
-// documented defaults.
+// Config holds the rules of the journey model. Zero fields mean the
+// documented defaults (DefaultConfig spells them out). A Config is read,
+// never modified, by the functions and accumulators of this package.
 type Config struct {
-	// SessionGap splits sessions on inactivity. Default: 30 minutes.
+	// SessionGap splits sessions on inactivity: a gap of SessionGap or
+	// more starts a new session. Default: 30 minutes.
 	SessionGap time.Duration
-	// StageRules map URL paths to stages, first match wins. Default:
-	// /help*, /faq*, /support* → ask; /checkout*, /cart*, /pricing* → buy;
-	// /account*, /app*, /dashboard* → use.
+	// StageRules map URL paths to stages, first match wins. nil means the
+	// defaults: /help*, /faq*, /support* → ask; /checkout*, /cart*,
+	// /pricing* → buy; /account*, /app*, /dashboard* → use.
 	StageRules []StageRule
 	// CheckoutLastStep is the checkout step that completes a purchase.
 	// Default: 3.
@@ -30,26 +32,31 @@ type Config struct {
 	// Default: 30 days.
 	LapsedAfter time.Duration
 	// Conversion is the touchpoint that counts as a conversion for
-	// attribution. Default: checkout_step CheckoutLastStep.
+	// attribution. Default (nil): checkout_step CheckoutLastStep.
 	Conversion *Step
 }
 
-// StageRule maps URL paths matching Pattern (a path.Match glob, where a
-// trailing "*" also matches deeper paths) to Stage.
+// StageRule maps URL paths matching Pattern to Stage. Pattern is a
+// path.Match glob on the URL path; a trailing "*" also matches deeper
+// paths ("/help*" matches "/help", "/helpdesk" and "/help/returns").
 type StageRule struct {
 	Pattern string `json:"pattern"`
 	Stage   Stage  `json:"stage"`
 }
 
-// DefaultConfig returns the documented defaults.
+// defaultStageRules is shared by every defaulted Config: never modify it.
+var defaultStageRules = []StageRule{
+	{"/help*", StageAsk}, {"/faq*", StageAsk}, {"/support*", StageAsk},
+	{"/checkout*", StageBuy}, {"/cart*", StageBuy}, {"/pricing*", StageBuy},
+	{"/account*", StageUse}, {"/app*", StageUse}, {"/dashboard*", StageUse},
+}
+
+// DefaultConfig returns the documented defaults, in a Config the caller
+// may modify.
 func DefaultConfig() Config {
 	return Config{
-		SessionGap: 30 * time.Minute,
-		StageRules: []StageRule{
-			{"/help*", StageAsk}, {"/faq*", StageAsk}, {"/support*", StageAsk},
-			{"/checkout*", StageBuy}, {"/cart*", StageBuy}, {"/pricing*", StageBuy},
-			{"/account*", StageUse}, {"/app*", StageUse}, {"/dashboard*", StageUse},
-		},
+		SessionGap:       30 * time.Minute,
+		StageRules:       append([]StageRule(nil), defaultStageRules...),
 		CheckoutLastStep: 3,
 		LowFeedback:      0.6,
 		RepeatedSearches: 3,
@@ -57,39 +64,60 @@ func DefaultConfig() Config {
 	}
 }
 
-// withDefaults fills zero fields.
+// withDefaults fills zero fields. It does not allocate: functions called
+// once per visitor may call it.
 func (c Config) withDefaults() Config {
-	d := DefaultConfig()
 	if c.SessionGap <= 0 {
-		c.SessionGap = d.SessionGap
+		c.SessionGap = 30 * time.Minute
 	}
 	if c.StageRules == nil {
-		c.StageRules = d.StageRules
+		c.StageRules = defaultStageRules
 	}
 	if c.CheckoutLastStep == 0 {
-		c.CheckoutLastStep = d.CheckoutLastStep
+		c.CheckoutLastStep = 3
 	}
 	if c.LowFeedback <= 0 {
-		c.LowFeedback = d.LowFeedback
+		c.LowFeedback = 0.6
 	}
 	if c.RepeatedSearches <= 0 {
-		c.RepeatedSearches = d.RepeatedSearches
+		c.RepeatedSearches = 3
 	}
 	if c.LapsedAfter <= 0 {
-		c.LapsedAfter = d.LapsedAfter
-	}
-	if c.Conversion == nil {
-		c.Conversion = &Step{Type: event.TypeCheckoutStep, Number: c.CheckoutLastStep}
+		c.LapsedAfter = 30 * 24 * time.Hour
 	}
 	return c
 }
 
+// conversion returns the conversion step.
+func (c *Config) conversion() Step {
+	if c.Conversion != nil {
+		return *c.Conversion
+	}
+	return Step{Type: event.TypeCheckoutStep, Number: c.CheckoutLastStep}
+}
+
+// urlStage returns the stage of the first rule matching the URL path p.
+func (c *Config) urlStage(p string) (Stage, bool) {
+	for i := range c.StageRules {
+		if matchPath(c.StageRules[i].Pattern, p) {
+			return c.StageRules[i].Stage, true
+		}
+	}
+	return 0, false
+}
+
+// isHelpPage reports whether the URL path p is an ask page by the rules.
+func (c *Config) isHelpPage(p string) bool {
+	s, ok := c.urlStage(p)
+	return ok && s == StageAsk
+}
+
 // urlPath returns the path of an absolute or relative URL, without query
-// or fragment; "/" when there is none.
+// or fragment; "/" when there is none. It returns a substring of u.
 func urlPath(u string) string {
 	if i := strings.Index(u, "://"); i >= 0 {
 		u = u[i+3:]
-		if j := strings.IndexByte(u, '/'); j >= 0 {
+		if j := strings.IndexAny(u, "/?#"); j >= 0 && u[j] == '/' {
 			u = u[j:]
 		} else {
 			u = "/"
@@ -107,7 +135,7 @@ func urlPath(u string) string {
 // matchPath reports whether p matches the glob pattern; a trailing "*" also
 // matches any deeper path ("/help*" matches "/help/returns").
 func matchPath(pattern, p string) bool {
-	if strings.HasSuffix(pattern, "*") && strings.HasPrefix(p, strings.TrimSuffix(pattern, "*")) {
+	if prefix, ok := strings.CutSuffix(pattern, "*"); ok && strings.HasPrefix(p, prefix) {
 		return true
 	}
 	ok, _ := path.Match(pattern, p)

@@ -3,28 +3,45 @@ package journey
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
 )
 
-// Friction signal names.
+// Friction signal names. Sessions are those of Sessionize.
 const (
-	SignalSearchNoResults   = "search_no_results"  // a search that found nothing
-	SignalRepeatedSearch    = "repeated_search"    // RepeatedSearches+ searches in one session
-	SignalSearchThenChat    = "search_then_chat"   // self-service failed: a search, then a chat, in one session
-	SignalHelpThenChat      = "help_then_chat"     // a help / FAQ page, then a chat, in one session
-	SignalCheckoutAbandoned = "checkout_abandoned" // a checkout started and not finished
-	SignalLowFeedback       = "low_feedback"       // feedback below LowFeedback of its scale
+	SignalSearchNoResults   = "search_no_results"  // a search that found nothing (results 0; -1 is unknown)
+	SignalRepeatedSearch    = "repeated_search"    // RepeatedSearches or more searches in one session
+	SignalSearchThenChat    = "search_then_chat"   // self-service failed: a search, then a chat open, in one session
+	SignalHelpThenChat      = "help_then_chat"     // a page view of an ask page (StageRules), then a chat open, in one session
+	SignalCheckoutAbandoned = "checkout_abandoned" // a checkout step seen, CheckoutLastStep never reached
+	SignalLowFeedback       = "low_feedback"       // feedback with score/scale below LowFeedback
 )
 
-// Signals lists the signals in the order results report them.
-var Signals = signalIndex[:]
+// Indexes of Signals, for a fixed array of flags.
+const (
+	iSearchNoResults = iota
+	iRepeatedSearch
+	iSearchThenChat
+	iHelpThenChat
+	iCheckoutAbandoned
+	iLowFeedback
+	signalCount
+)
+
+var signalNames = [signalCount]string{iSearchNoResults: SignalSearchNoResults, iRepeatedSearch: SignalRepeatedSearch,
+	iSearchThenChat: SignalSearchThenChat, iHelpThenChat: SignalHelpThenChat, iCheckoutAbandoned: SignalCheckoutAbandoned,
+	iLowFeedback: SignalLowFeedback}
+
+// Signals lists the signal names in the order results report them. Do not
+// modify it.
+var Signals = signalNames[:]
 
 // SignalCount is how many visitors showed a signal, with a few of them.
 type SignalCount struct {
 	Signal   string   `json:"signal"`
 	Visitors int      `json:"visitors"`
-	Examples []string `json:"examples"`
+	Examples []string `json:"examples"` // visitor ids, in the order they were added
 }
 
 // PageCount counts visitors by page.
@@ -38,145 +55,168 @@ type PageCount struct {
 type FrictionResult struct {
 	Visitors int           `json:"visitors"`
 	Signals  []SignalCount `json:"signals"`
-	// AbandonedAtStep counts abandoned checkouts by the last step reached.
+	// AbandonedAtStep counts visitors with an abandoned checkout by the
+	// furthest step they reached.
 	AbandonedAtStep map[uint32]int `json:"abandoned_at_step"`
-	// AbandonPages are the pages most often last before an abandoned checkout.
+	// AbandonPages counts visitors with an abandoned checkout by their
+	// abandon page, most visitors first.
 	AbandonPages []PageCount `json:"abandon_pages"`
 }
 
-// VisitorSignals is what Signals finds in one trail.
+// VisitorSignals is what FindSignals finds in one trail.
 type VisitorSignals struct {
-	Signals      []string `json:"signals"`
-	LastStep     uint32   `json:"last_checkout_step,omitempty"` // of an abandoned checkout
-	AbandonPage  string   `json:"abandon_page,omitempty"`
-	helpSeen     bool
-	searchSeen   bool
-	searchesSess int
+	Signals []string `json:"signals"`
+	// LastStep is the furthest step of an abandoned checkout.
+	LastStep uint32 `json:"last_checkout_step,omitempty"`
+	// AbandonPage is the URL path of the last page view of the session in
+	// which the abandoned checkout reached LastStep: where the visitor left
+	// (the last page view before it when that session has none).
+	AbandonPage string `json:"abandon_page,omitempty"`
 }
 
-// FindSignals returns the friction signals of one trail.
+// visitorFlags is FindSignals' answer without allocation.
+type visitorFlags struct {
+	has         [signalCount]bool
+	lastStep    uint32
+	abandonPage string
+}
+
+// FindSignals returns the friction signals of one trail (in trail order).
 func FindSignals(trail []event.Touchpoint, cfg Config) VisitorSignals {
 	cfg = cfg.withDefaults()
-	var v VisitorSignals
-	var has [len(signalIndex)]bool
-	var maxStep uint32
-	lastPage := ""
-	lastPageAtCheckout := ""
-	camp := ""
-	for i := range trail {
-		tp := &trail[i]
-		if i > 0 && splits(&trail[i-1], tp, camp, cfg.SessionGap) {
-			v.helpSeen, v.searchSeen, v.searchesSess, camp = false, false, 0, ""
-		}
-		if c := campaign(tp); c != "" && camp == "" {
-			camp = c
-		}
-		switch tp.Type {
-		case event.TypePageview:
-			lastPage = urlPath(tp.URL)
-			if StageOf(tp, cfg, false) == StageAsk {
-				v.helpSeen = true
-			}
-		case event.TypeSearch:
-			v.searchSeen = true
-			v.searchesSess++
-			if tp.Results == 0 {
-				has[iSearchNoResults] = true
-			}
-			if v.searchesSess >= cfg.RepeatedSearches {
-				has[iRepeatedSearch] = true
-			}
-		case event.TypeChatOpen:
-			if v.searchSeen {
-				has[iSearchThenChat] = true
-			}
-			if v.helpSeen {
-				has[iHelpThenChat] = true
-			}
-		case event.TypeCheckoutStep:
-			if tp.Step > maxStep {
-				maxStep = tp.Step
-				lastPageAtCheckout = lastPage
-			}
-		case event.TypeFeedback:
-			if tp.Scale > 0 && float64(tp.Score)/float64(tp.Scale) < cfg.LowFeedback {
-				has[iLowFeedback] = true
-			}
-		}
-	}
-	if maxStep > 0 && maxStep < cfg.CheckoutLastStep {
-		has[iCheckoutAbandoned] = true
-		v.LastStep, v.AbandonPage = maxStep, lastPageAtCheckout
-	}
-	for i, s := range Signals {
-		if has[i] {
+	fl := findSignals(trail, &cfg)
+	v := VisitorSignals{Signals: []string{}, LastStep: fl.lastStep, AbandonPage: fl.abandonPage}
+	for i, s := range signalNames {
+		if fl.has[i] {
 			v.Signals = append(v.Signals, s)
 		}
 	}
 	return v
 }
 
-// Indexes of Signals, for a fixed array of flags.
-const (
-	iSearchNoResults = iota
-	iRepeatedSearch
-	iSearchThenChat
-	iHelpThenChat
-	iCheckoutAbandoned
-	iLowFeedback
-)
+func findSignals(trail []event.Touchpoint, cfg *Config) visitorFlags {
+	var fl visitorFlags
+	var maxStep uint32
+	sp := newSplitter(cfg)
+	lastPage, stepPage := "", ""
+	stepInSession := false // the furthest checkout step is in the current session
+	helpSeen, searchSeen, searches := false, false, 0
+	for i := range trail {
+		tp := &trail[i]
+		if sp.next(tp) {
+			helpSeen, searchSeen, searches = false, false, 0
+			if stepInSession {
+				stepPage, stepInSession = lastPage, false
+			}
+		}
+		switch tp.Type {
+		case event.TypePageview:
+			lastPage = urlPath(tp.URL)
+			if cfg.isHelpPage(lastPage) {
+				helpSeen = true
+			}
+		case event.TypeSearch:
+			searchSeen = true
+			searches++
+			if tp.Results == 0 {
+				fl.has[iSearchNoResults] = true
+			}
+			if searches >= cfg.RepeatedSearches {
+				fl.has[iRepeatedSearch] = true
+			}
+		case event.TypeChatOpen:
+			fl.has[iSearchThenChat] = fl.has[iSearchThenChat] || searchSeen
+			fl.has[iHelpThenChat] = fl.has[iHelpThenChat] || helpSeen
+		case event.TypeCheckoutStep:
+			if tp.Step > maxStep {
+				maxStep, stepInSession = tp.Step, true
+			}
+		case event.TypeFeedback:
+			if tp.Scale > 0 && float64(tp.Score)/float64(tp.Scale) < cfg.LowFeedback {
+				fl.has[iLowFeedback] = true
+			}
+		}
+	}
+	if stepInSession {
+		stepPage = lastPage
+	}
+	if maxStep > 0 && maxStep < cfg.CheckoutLastStep {
+		fl.has[iCheckoutAbandoned] = true
+		fl.lastStep, fl.abandonPage = maxStep, stepPage
+	}
+	return fl
+}
 
-var signalIndex = [...]string{iSearchNoResults: SignalSearchNoResults, iRepeatedSearch: SignalRepeatedSearch,
-	iSearchThenChat: SignalSearchThenChat, iHelpThenChat: SignalHelpThenChat, iCheckoutAbandoned: SignalCheckoutAbandoned,
-	iLowFeedback: SignalLowFeedback}
-
-// Friction counts friction signals over many visitors.
+// Friction counts friction signals over many visitors, each visitor once
+// per signal. It keeps counts, the abandon pages and up to MaxExamples
+// visitor ids a signal: trails passed to Add may be reused afterwards. It
+// is not safe for concurrent use.
 type Friction struct {
+	// Scope, when set, restricts the counts to some visitors and to the
+	// part of their trails in its range: Add is then given whole trails.
+	Scope Scope
+
 	cfg      Config
 	visitors int
-	counts   map[string]int
-	examples map[string][]string
+	counts   [signalCount]int
+	examples [signalCount][]event.VisitorID
 	atStep   map[uint32]int
 	pages    map[string]int
 }
 
+// MaxExamples bounds the example visitors Friction keeps per signal.
+const MaxExamples = 20
+
 // NewFriction returns an empty friction accumulator.
 func NewFriction(cfg Config) *Friction {
-	return &Friction{cfg: cfg.withDefaults(), counts: map[string]int{}, examples: map[string][]string{},
-		atStep: map[uint32]int{}, pages: map[string]int{}}
+	return &Friction{cfg: cfg.withDefaults(), atStep: map[uint32]int{}, pages: map[string]int{}}
 }
 
-// maxExamples bounds the example visitors kept per signal.
-const maxExamples = 20
-
-// Add counts one visitor's trail; the visitor's id is kept as an example
-// of its first signals.
+// Add counts one visitor's trail (in trail order); the first MaxExamples
+// visitors of each signal are kept as examples.
 func (f *Friction) Add(visitor event.VisitorID, trail []event.Touchpoint) {
+	trail, ok := f.Scope.apply(trail)
+	if !ok {
+		return
+	}
 	f.visitors++
-	v := FindSignals(trail, f.cfg)
-	for _, s := range v.Signals {
-		f.counts[s]++
-		if len(f.examples[s]) < maxExamples {
-			f.examples[s] = append(f.examples[s], visitor.String())
+	fl := findSignals(trail, &f.cfg)
+	for i, has := range fl.has {
+		if !has {
+			continue
+		}
+		f.counts[i]++
+		if len(f.examples[i]) < MaxExamples {
+			f.examples[i] = append(f.examples[i], visitor)
 		}
 	}
-	if v.LastStep > 0 {
-		f.atStep[v.LastStep]++
-		if v.AbandonPage != "" {
-			f.pages[v.AbandonPage]++
+	if fl.lastStep > 0 {
+		f.atStep[fl.lastStep]++
+		if fl.abandonPage != "" {
+			if n, ok := f.pages[fl.abandonPage]; ok {
+				f.pages[fl.abandonPage] = n + 1
+			} else {
+				f.pages[strings.Clone(fl.abandonPage)] = 1 // keep no decoded trail alive
+			}
 		}
 	}
 }
 
-// Result returns the counts with up to examples example visitors a signal.
+// Result returns the counts with up to examples (at most MaxExamples)
+// example visitors a signal. The result shares nothing with f.
 func (f *Friction) Result(examples int) FrictionResult {
-	r := FrictionResult{Visitors: f.visitors, AbandonedAtStep: f.atStep, AbandonPages: []PageCount{}}
-	for _, s := range Signals {
-		ex := f.examples[s]
-		if len(ex) > examples {
-			ex = ex[:examples]
+	r := FrictionResult{Visitors: f.visitors, Signals: make([]SignalCount, 0, signalCount),
+		AbandonedAtStep: make(map[uint32]int, len(f.atStep)), AbandonPages: make([]PageCount, 0, len(f.pages))}
+	for i, s := range signalNames {
+		ex := f.examples[i][:min(max(examples, 0), len(f.examples[i]))]
+		sc := SignalCount{Signal: s, Visitors: f.counts[i], Examples: make([]string, len(ex))}
+		for k, v := range ex {
+			sc.Examples[k] = v.String()
 		}
-		r.Signals = append(r.Signals, SignalCount{Signal: s, Visitors: f.counts[s], Examples: append([]string{}, ex...)})
+		r.Signals = append(r.Signals, sc)
+	}
+	for step, n := range f.atStep {
+		r.AbandonedAtStep[step] = n
 	}
 	for p, n := range f.pages {
 		r.AbandonPages = append(r.AbandonPages, PageCount{Page: p, Visitors: n})

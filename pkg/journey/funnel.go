@@ -11,12 +11,15 @@ import (
 type FunnelStep struct {
 	Step     string `json:"step"`
 	Visitors int    `json:"visitors"`
-	// Conversion from the previous step and from the first, 0..1.
+	// FromPrevious and FromFirst are the conversion from the previous step
+	// and from the first, 0..1 (1 for the first step, 0 when nobody reached
+	// the step they are relative to).
 	FromPrevious float64 `json:"conversion_from_previous"`
 	FromFirst    float64 `json:"conversion_from_first"`
 	// DropOff is how many visitors of the previous step did not reach it.
 	DropOff int `json:"drop_off"`
-	// MedianSeconds is the median time from the previous step.
+	// MedianSeconds is the median time from the previous step (0 for the
+	// first step); the mean of the middle two for an even count.
 	MedianSeconds float64 `json:"median_seconds_from_previous"`
 }
 
@@ -26,69 +29,88 @@ type FunnelResult struct {
 	WithinSecond float64      `json:"within_seconds"`
 }
 
-// Funnel counts visitors through ordered steps within a conversion window
-// counted from the first step. A visitor counts once per step: of all its
-// starts (occurrences of step 1), the one that reaches furthest, and of
-// those the earliest.
+// Funnel counts visitors through ordered steps. The rule, per visitor:
+//
+//   - a run starts at a touchpoint matching step 1 and takes, in trail
+//     order, the first later touchpoint matching step 2, then the first
+//     after that matching step 3, and so on, while the touchpoint lies
+//     within the conversion window counted from the run's start;
+//   - of all runs (one per match of step 1), the visitor counts for the one
+//     that reaches furthest, and of those the earliest;
+//   - the visitor then counts once for every step that run reached, and
+//     adds that run's times between steps to the medians.
+//
+// Funnel keeps counts and the times between steps (8 bytes a visitor and
+// step): trails passed to Add may be reused afterwards. It is not safe for
+// concurrent use.
 type Funnel struct {
+	// Scope, when set, restricts the funnel to some visitors and to the
+	// part of their trails in its range: Add is then given whole trails.
+	Scope Scope
+
 	steps  []Step
-	within int64 // µs
+	within int64 // µs; 0: no window
 	counts []int
 	deltas [][]float64 // seconds from the previous step, per step
-	times  []int64     // scratch
+	times  []int64     // scratch: the current run
+	best   []int64     // scratch: the best run so far
 }
 
-// NewFunnel returns an empty funnel over steps; within ≤ 0 means no window.
+// NewFunnel returns an empty funnel over steps; within ≤ 0 means no
+// conversion window. The steps must not be modified afterwards.
 func NewFunnel(steps []Step, within time.Duration) *Funnel {
-	return &Funnel{steps: steps, within: within.Microseconds(), counts: make([]int, len(steps)),
-		deltas: make([][]float64, len(steps)), times: make([]int64, len(steps))}
+	return &Funnel{steps: steps, within: max(0, within.Microseconds()), counts: make([]int, len(steps)),
+		deltas: make([][]float64, len(steps)), times: make([]int64, len(steps)), best: make([]int64, len(steps))}
 }
 
-// Add counts one visitor's trail.
+// Add counts one visitor's trail (in trail order).
 func (f *Funnel) Add(trail []event.Touchpoint) {
-	best, bestTimes := 0, f.times[:0:0]
+	trail, ok := f.Scope.apply(trail)
+	if !ok || len(f.steps) == 0 {
+		return
+	}
+	reached := 0
 	for start := range trail {
 		if !f.steps[0].Match(&trail[start]) {
 			continue
 		}
-		reach, times := f.walk(trail, start)
-		if reach > best {
-			best, bestTimes = reach, slices.Clone(times[:reach])
-		}
-		if best == len(f.steps) {
-			break
+		if n := f.walk(trail, start); n > reached {
+			reached = n
+			copy(f.best, f.times[:n])
+			if n == len(f.steps) {
+				break
+			}
 		}
 	}
-	for k := 0; k < best; k++ {
+	for k := 0; k < reached; k++ {
 		f.counts[k]++
 		if k > 0 {
-			f.deltas[k] = append(f.deltas[k], float64(bestTimes[k]-bestTimes[k-1])/1e6)
+			f.deltas[k] = append(f.deltas[k], float64(f.best[k]-f.best[k-1])/1e6)
 		}
 	}
 }
 
-// walk follows the steps from trail[start] and returns how many it reached
-// and when.
-func (f *Funnel) walk(trail []event.Touchpoint, start int) (int, []int64) {
-	times := f.times
-	times[0] = trail[start].Derived
+// walk follows the steps from trail[start] into f.times and returns how
+// many it reached.
+func (f *Funnel) walk(trail []event.Touchpoint, start int) int {
+	f.times[0] = trail[start].Derived
 	k := 1
 	for i := start + 1; i < len(trail) && k < len(f.steps); i++ {
 		tp := &trail[i]
-		if f.within > 0 && tp.Derived-times[0] > f.within {
+		if f.within > 0 && tp.Derived-f.times[0] > f.within {
 			break
 		}
 		if f.steps[k].Match(tp) {
-			times[k] = tp.Derived
+			f.times[k] = tp.Derived
 			k++
 		}
 	}
-	return k, times
+	return k
 }
 
-// Result returns the per-step figures.
+// Result returns the per-step figures. It may be called more than once.
 func (f *Funnel) Result() FunnelResult {
-	r := FunnelResult{WithinSecond: float64(f.within) / 1e6}
+	r := FunnelResult{WithinSecond: float64(f.within) / 1e6, Steps: make([]FunnelStep, 0, len(f.steps))}
 	for k, st := range f.steps {
 		fs := FunnelStep{Step: st.String(), Visitors: f.counts[k]}
 		if k == 0 {

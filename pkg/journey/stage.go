@@ -1,7 +1,6 @@
 package journey
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
@@ -23,6 +22,8 @@ const (
 
 var stageNames = [stageCount]string{"discover", "explore", "buy", "use", "ask", "engage"}
 
+// String returns the stage's name: "discover", "explore", "buy", "use",
+// "ask" or "engage".
 func (s Stage) String() string {
 	if s < stageCount {
 		return stageNames[s]
@@ -30,31 +31,62 @@ func (s Stage) String() string {
 	return fmt.Sprintf("stage(%d)", uint8(s))
 }
 
-// MarshalJSON writes the stage's name.
-func (s Stage) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
-
-// UnmarshalJSON reads a stage's name.
-func (s *Stage) UnmarshalJSON(b []byte) error {
-	var name string
-	if err := json.Unmarshal(b, &name); err != nil {
-		return err
-	}
+// ParseStage returns the stage named s.
+func ParseStage(s string) (Stage, error) {
 	for i, n := range stageNames {
-		if n == name {
-			*s = Stage(i)
-			return nil
+		if n == s {
+			return Stage(i), nil
 		}
 	}
-	return fmt.Errorf("unknown stage %q", name)
+	return 0, fmt.Errorf("unknown stage %q: want discover, explore, buy, use, ask or engage", s)
 }
 
-// StageOf maps a touchpoint to its stage. first says it is the first page
-// view of its journey. The rules, in order: checkout steps are buy, chat
-// opens ask, feedback engage, identify use; then the URL rules; then the
-// first page view arriving from outside (search, social, email, paid,
-// referral) is discover; other page views and searches explore; custom
-// events engage.
+// MarshalText writes the stage's name (JSON: a string).
+func (s Stage) MarshalText() ([]byte, error) {
+	if s >= stageCount {
+		return nil, fmt.Errorf("unknown stage %d", uint8(s))
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText reads a stage's name.
+func (s *Stage) UnmarshalText(b []byte) error {
+	st, err := ParseStage(string(b))
+	if err == nil {
+		*s = st
+	}
+	return err
+}
+
+// external reports whether a visit through ch came from outside the site
+// and was not typed in: search, social, email, paid or referral.
+func external(ch event.Channel) bool {
+	switch ch {
+	case event.ChannelSearch, event.ChannelSocial, event.ChannelEmail, event.ChannelPaid, event.ChannelReferral:
+		return true
+	}
+	return false
+}
+
+// StageOf maps a touchpoint to its stage. first says tp is the first page
+// view of its journey. cfg's zero fields mean the defaults. The rules:
+//
+//	checkout_step                          buy
+//	chat_open                              ask
+//	feedback                               engage
+//	identify                               use
+//	search on an ask page (StageRules)     ask; other searches explore
+//	the first page view, external channel  discover (how the visitor found the site, whatever the page)
+//	other page views                       the first matching StageRule, else explore
+//	custom                                 the first matching StageRule, else engage
 func StageOf(tp *event.Touchpoint, cfg Config, first bool) Stage {
+	if cfg.StageRules == nil {
+		cfg.StageRules = defaultStageRules
+	}
+	return stageOf(tp, &cfg, first)
+}
+
+func stageOf(tp *event.Touchpoint, cfg *Config, first bool) Stage {
 	switch tp.Type {
 	case event.TypeCheckoutStep:
 		return StageBuy
@@ -64,45 +96,48 @@ func StageOf(tp *event.Touchpoint, cfg Config, first bool) Stage {
 		return StageEngage
 	case event.TypeIdentify:
 		return StageUse
+	case event.TypeSearch:
+		if tp.URL != "" && cfg.isHelpPage(urlPath(tp.URL)) {
+			return StageAsk
+		}
+		return StageExplore
+	case event.TypePageview:
+		if first && external(tp.Channel) {
+			return StageDiscover
+		}
+		if s, ok := cfg.urlStage(urlPath(tp.URL)); ok {
+			return s
+		}
+		return StageExplore
 	}
 	if tp.URL != "" {
-		p := urlPath(tp.URL)
-		for _, r := range cfg.StageRules {
-			if matchPath(r.Pattern, p) {
-				return r.Stage
-			}
+		if s, ok := cfg.urlStage(urlPath(tp.URL)); ok {
+			return s
 		}
-	}
-	switch tp.Type {
-	case event.TypePageview:
-		if first {
-			switch tp.Channel {
-			case event.ChannelSearch, event.ChannelSocial, event.ChannelEmail, event.ChannelPaid, event.ChannelReferral:
-				return StageDiscover
-			}
-		}
-		return StageExplore
-	case event.TypeSearch:
-		return StageExplore
 	}
 	return StageEngage
 }
 
-// Stages returns the stage sequence of a trail with consecutive repeats
-// collapsed.
+// Stages returns the stage sequence of a trail (in trail order) with
+// consecutive repeats collapsed: "discover explore buy".
 func Stages(trail []event.Touchpoint, cfg Config) []Stage {
 	cfg = cfg.withDefaults()
-	var out []Stage
-	firstPV := true
+	return appendStages(nil, trail, &cfg, true)
+}
+
+// appendStages appends the collapsed stages of trail to dst; firstPV says
+// the trail holds the journey's first page view.
+func appendStages(dst []Stage, trail []event.Touchpoint, cfg *Config, firstPV bool) []Stage {
+	n := len(dst)
 	for i := range trail {
 		tp := &trail[i]
-		s := StageOf(tp, cfg, firstPV && tp.Type == event.TypePageview)
+		s := stageOf(tp, cfg, firstPV && tp.Type == event.TypePageview)
 		if tp.Type == event.TypePageview {
 			firstPV = false
 		}
-		if len(out) == 0 || out[len(out)-1] != s {
-			out = append(out, s)
+		if len(dst) == n || dst[len(dst)-1] != s {
+			dst = append(dst, s)
 		}
 	}
-	return out
+	return dst
 }
