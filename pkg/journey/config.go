@@ -117,14 +117,17 @@ func (c *Config) isHelpPage(p string) bool {
 func urlPath(u string) string {
 	if i := strings.Index(u, "://"); i >= 0 {
 		u = u[i+3:]
-		if j := strings.IndexAny(u, "/?#"); j >= 0 && u[j] == '/' {
-			u = u[j:]
-		} else {
-			u = "/"
+		j := 0
+		for j < len(u) && u[j] != '/' && u[j] != '?' && u[j] != '#' {
+			j++
 		}
+		u = u[j:]
 	}
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
-		u = u[:i]
+	for i := 0; i < len(u); i++ {
+		if u[i] == '?' || u[i] == '#' {
+			u = u[:i]
+			break
+		}
 	}
 	if u == "" {
 		return "/"
@@ -133,11 +136,30 @@ func urlPath(u string) string {
 }
 
 // matchPath reports whether p matches the glob pattern; a trailing "*" also
-// matches any deeper path ("/help*" matches "/help/returns").
+// matches any deeper path ("/help*" matches "/help/returns"). Patterns
+// whose only wildcard is a trailing "*" (the usual ones) are a prefix test.
 func matchPath(pattern, p string) bool {
-	if prefix, ok := strings.CutSuffix(pattern, "*"); ok && strings.HasPrefix(p, prefix) {
+	prefix, star := strings.CutSuffix(pattern, "*")
+	if literal(prefix) {
+		if star {
+			return strings.HasPrefix(p, prefix)
+		}
+		return p == pattern
+	}
+	if star && strings.HasPrefix(p, prefix) {
 		return true
 	}
 	ok, _ := path.Match(pattern, p)
 	return ok
+}
+
+// literal reports whether s has no glob syntax.
+func literal(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '*', '?', '[', '\\':
+			return false
+		}
+	}
+	return true
 }
