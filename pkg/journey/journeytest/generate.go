@@ -8,9 +8,9 @@
 package journeytest
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,21 +50,25 @@ func (o Options) withDefaults() Options {
 // End is the end of the range.
 func (o Options) End() time.Time { o = o.withDefaults(); return o.Start.AddDate(0, 0, o.Days) }
 
-// Plan is one visitor's planted scenario.
+// Plan is one visitor's planted scenario, decided before any touchpoint is
+// made.
 type Plan struct {
-	Channel        event.Channel
-	Campaign       string // "source/campaign" or ""
-	Pricing        bool
-	Reach          uint32 // checkout steps reached, 0..3 (only with Pricing)
-	Deltas         [3]float64
+	Channel        event.Channel // of the landing page view in the range
+	Campaign       string        // "source/campaign" or ""
+	Browse         int           // product pages after the landing, 0..2
+	Pricing        bool          // viewed /pricing after landing
+	Reach          uint32        // checkout steps reached, 0..3 (only with Pricing)
+	Deltas         [3]float64    // seconds from the previous funnel step to step k+1
+	ReLand         bool          // landed again 10 minutes later through another campaign
+	Searches       int           // searches that found something, in a session of their own: 0..2
 	NoResults      bool
 	Repeated       bool
 	SearchThenChat bool
-	HelpThenChat   bool
-	Feedback       int // 0 none, 1 low (2/5), 2 high (5/5)
+	HelpThenChat   string // the help page ("/help/returns" or "/faq") before a chat, or ""
+	Feedback       int    // 0 none, 1 low (2/5), 2 not low (3/5)
 	Segment        journey.Segment
-	PriorChannel   event.Channel
-	User           string
+	PriorChannel   event.Channel // of the visit before the range (returning, lapsed)
+	User           string        // identified as; two visitors share each user
 }
 
 // Visitor is a generated visitor and its trail, in trail order, enriched as
@@ -75,32 +79,54 @@ type Visitor struct {
 	Plan  Plan
 }
 
-// Truth holds the planted answers.
+// Truth holds the planted answers, for the whole trails with
+// journey.DefaultConfig; the site-wide ones also for the range
+// [Options.Start, Options.End()) (every visitor is active in it, and only
+// returning and lapsed visitors have touchpoints before it).
 type Truth struct {
-	Visitors        int
-	Funnel          [4]int     // visitors reaching each step of FunnelSteps
-	FunnelMedian    [4]float64 // median seconds from the previous step
+	Visitors    int
+	Touchpoints int
+	// Funnel counts the visitors reaching each step of FunnelSteps (within
+	// 24 h); FunnelMedian is the median seconds from the previous step;
+	// FunnelBySegment splits Funnel by segment.
+	Funnel          [4]int
+	FunnelMedian    [4]float64
+	FunnelBySegment map[journey.Segment][4]int
+	// Reached is how many steps of FunnelSteps each visitor reached.
+	Reached map[event.VisitorID]int
+	// Signals counts visitors by friction signal; VisitorSignals lists each
+	// visitor's signals in journey.Signals order (visitors without any are
+	// absent).
 	Signals         map[string]int
+	VisitorSignals  map[event.VisitorID][]string
 	AbandonedAtStep map[uint32]int
 	AbandonPages    map[string]int
-	Conversions     int
-	FirstChannel    map[string]int
-	LastChannel     map[string]int
-	FirstCampaign   map[string]int
-	LastCampaign    map[string]int
-	Segments        map[journey.Segment]int
-	Sessions        map[event.VisitorID]int // sessions of the whole trail
-	Paths           map[string]int          // "a > b > c" → visitors, for PathStart / PathDepth
-	Users           map[string][]event.VisitorID
-	Touchpoints     int
+	// Conversions and the attribution of each (one per visitor at most).
+	Conversions   int
+	FirstChannel  map[string]int
+	LastChannel   map[string]int
+	FirstCampaign map[string]int
+	LastCampaign  map[string]int
+	Segments      map[journey.Segment]int
+	// Sessions and Stages are each visitor's, over its whole trail.
+	Sessions map[event.VisitorID]int
+	Stages   map[event.VisitorID][]journey.Stage
+	// Paths counts visitors by path ("a > b > c") for PathStart and
+	// PathDepth.
+	Paths map[string]int
+	// Users lists the two visitors of each identified user.
+	Users map[string][]event.VisitorID
 }
 
-var landings = []struct {
+// landing is how a visitor arrives in the range.
+type landing struct {
 	ch       event.Channel
 	campaign string
 	referrer string
 	query    string
-}{
+}
+
+var landings = []landing{
 	{event.ChannelDirect, "", "", ""},
 	{event.ChannelSearch, "", "https://www.google.com/", ""},
 	{event.ChannelSocial, "facebook/spring", "https://www.facebook.com/", "?utm_source=facebook&utm_campaign=spring"},
@@ -108,14 +134,17 @@ var landings = []struct {
 	{event.ChannelPaid, "google/brand", "https://www.google.com/", "?utm_source=google&utm_medium=cpc&utm_campaign=brand"},
 }
 
-// Generate makes n visitors from seed.
+// Generate makes n visitors from seed: the same seed and options give the
+// same visitors. Their trails are in trail order.
 func Generate(seed int64, n int, opts Options) ([]Visitor, Truth) {
 	opts = opts.withDefaults()
 	r := rand.New(rand.NewPCG(uint64(seed), 0x70c4))
 	tr := Truth{Signals: map[string]int{}, AbandonedAtStep: map[uint32]int{}, AbandonPages: map[string]int{},
 		FirstChannel: map[string]int{}, LastChannel: map[string]int{}, FirstCampaign: map[string]int{},
 		LastCampaign: map[string]int{}, Segments: map[journey.Segment]int{}, Sessions: map[event.VisitorID]int{},
-		Paths: map[string]int{}, Users: map[string][]event.VisitorID{}}
+		Stages: map[event.VisitorID][]journey.Stage{}, Paths: map[string]int{}, Users: map[string][]event.VisitorID{},
+		FunnelBySegment: map[journey.Segment][4]int{}, Reached: map[event.VisitorID]int{},
+		VisitorSignals: map[event.VisitorID][]string{}}
 	var deltas [4][]float64
 	visitors := make([]Visitor, n)
 	for i := range visitors {
@@ -124,6 +153,7 @@ func Generate(seed int64, n int, opts Options) ([]Visitor, Truth) {
 		p := &v.Plan
 		l := landings[r.IntN(len(landings))]
 		p.Channel, p.Campaign = l.ch, l.campaign
+		p.Browse = r.IntN(3)
 		p.Pricing = r.IntN(2) == 0
 		if p.Pricing {
 			p.Reach = uint32(r.IntN(4))
@@ -131,50 +161,74 @@ func Generate(seed int64, n int, opts Options) ([]Visitor, Truth) {
 		for k := range p.Deltas {
 			p.Deltas[k] = float64(5 + r.IntN(300))
 		}
+		p.ReLand = r.IntN(8) == 0
+		p.Searches = r.IntN(3)
 		p.NoResults = r.IntN(5) == 0
 		p.Repeated = r.IntN(6) == 0
 		p.SearchThenChat = r.IntN(6) == 0
-		p.HelpThenChat = r.IntN(7) == 0
+		if r.IntN(7) == 0 {
+			p.HelpThenChat = []string{"/help/returns", "/faq"}[r.IntN(2)]
+		}
 		p.Feedback = r.IntN(3)
 		p.Segment = journey.Segment(1 + r.IntN(3))
 		p.PriorChannel = []event.Channel{event.ChannelSearch, event.ChannelSocial, event.ChannelReferral}[r.IntN(3)]
-		if i%10 == 1 { // visitors i-1 and i are one user on two devices
-			p.User = fmt.Sprintf("user-%d", i-1)
-			visitors[i-1].Plan.User = p.User
+		switch { // visitors 10k and 10k+1 are one user on two devices
+		case i%10 == 0 && i+1 < n:
+			p.User = "user-" + strconv.Itoa(i)
+		case i%10 == 1:
+			p.User = "user-" + strconv.Itoa(i-1)
 		}
-		sessions := emit(r, v, l.referrer, l.query, opts)
+		sessions, stages := emit(r, v, l, opts)
 		tr.Sessions[v.ID] = sessions
+		tr.Stages[v.ID] = stages
 		tr.Touchpoints += len(v.Trail)
 
 		// The truth, from the plan alone.
 		tr.Visitors++
 		tr.Segments[p.Segment]++
 		if p.Pricing {
-			tr.Funnel[0]++
+			reached := 1 + int(p.Reach)
+			tr.Reached[v.ID] = reached
+			bySeg := tr.FunnelBySegment[p.Segment]
 			path := []string{"pageview /pricing"}
-			for k := uint32(1); k <= p.Reach; k++ {
+			if p.Reach > 0 {
+				path = append(path, "pageview /checkout")
+			}
+			for k := range reached {
 				tr.Funnel[k]++
-				deltas[k] = append(deltas[k], p.Deltas[k-1])
-				if len(path) < PathDepth {
-					path = append(path, fmt.Sprintf("checkout_step %d", k))
+				bySeg[k]++
+				if k > 0 {
+					deltas[k] = append(deltas[k], p.Deltas[k-1])
+					path = append(path, "checkout_step "+strconv.Itoa(k))
 				}
 			}
-			tr.Paths[strings.Join(path, " > ")]++
+			tr.FunnelBySegment[p.Segment] = bySeg
+			tr.Paths[strings.Join(path[:min(len(path), PathDepth)], " > ")]++
 		}
-		count := func(ok bool, s string) {
-			if ok {
-				tr.Signals[s]++
+		abandoned := p.Reach == 1 || p.Reach == 2
+		var sig []string
+		for _, s := range []struct {
+			ok   bool
+			name string
+		}{
+			{p.NoResults, journey.SignalSearchNoResults},
+			{p.Repeated, journey.SignalRepeatedSearch},
+			{p.SearchThenChat, journey.SignalSearchThenChat},
+			{p.HelpThenChat != "", journey.SignalHelpThenChat},
+			{abandoned, journey.SignalCheckoutAbandoned},
+			{p.Feedback == 1, journey.SignalLowFeedback},
+		} {
+			if s.ok {
+				tr.Signals[s.name]++
+				sig = append(sig, s.name)
 			}
 		}
-		count(p.NoResults, journey.SignalSearchNoResults)
-		count(p.Repeated, journey.SignalRepeatedSearch)
-		count(p.SearchThenChat, journey.SignalSearchThenChat)
-		count(p.HelpThenChat, journey.SignalHelpThenChat)
-		count(p.Reach == 1 || p.Reach == 2, journey.SignalCheckoutAbandoned)
-		count(p.Feedback == 1, journey.SignalLowFeedback)
-		if p.Reach == 1 || p.Reach == 2 {
+		if sig != nil {
+			tr.VisitorSignals[v.ID] = sig
+		}
+		if abandoned {
 			tr.AbandonedAtStep[p.Reach]++
-			tr.AbandonPages["/pricing"]++
+			tr.AbandonPages["/checkout"]++ // the last page of the checkout's session
 		}
 		if p.Reach == 3 {
 			tr.Conversions++
