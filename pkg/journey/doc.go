@@ -1,20 +1,64 @@
-// Package journey turns stored trails into answers: sessions, lifecycle
-// stages, funnels, paths, friction signals, attribution and segments. It is
-// pure: functions and accumulators over []event.Touchpoint in trail order,
-// no I/O, so the query API can stream visitors from storage through them.
+// Package journey turns trails into answers: sessions, lifecycle stages,
+// funnels, paths, friction signals, attribution and segments. It is pure —
+// functions and accumulators over []event.Touchpoint in trail order
+// (event.Less: derived time, then seq), no I/O — so the query API can
+// stream visitors from storage through it without holding all trails.
+//
+// The model (DESIGN.md, "Journey model"), each rule documented where it is
+// implemented:
+//
+//   - Session (session.go): split by SessionGap of inactivity (exactly the
+//     gap splits), a new UTM campaign, or a page view through a new
+//     external channel.
+//   - Stage (stage.go): discover → explore → buy → use → ask → engage, from
+//     the touchpoint type and Config.StageRules (URL globs).
+//   - Step (step.go): "type", "pageview:/glob*", "checkout_step:N",
+//     "custom:name", "search:text", "chat_open:widget"; funnels are
+//     comma-separated steps.
+//   - Funnel (funnel.go): steps in order within a window from step 1; per
+//     visitor the earliest of the runs that reach furthest.
+//   - Paths (paths.go): the sequence of up to depth labels from a start
+//     step to the end of its session, and the transitions between depths.
+//   - Friction (friction.go): six signals and the abandon pages, counted
+//     per visitor.
+//   - Attribution (attribution.go): first and last touch of each visitor's
+//     first conversion in the range.
+//   - Segment, Scope (segment.go): new, returning, lapsed for a range; a
+//     Scope on any accumulator filters by range and segment.
+//
+// Accumulators keep counts, the strings they report and a few example
+// visitor ids: trails passed to Add may be reused afterwards. Their Add
+// does not allocate per touchpoint (nor, once warm, per visitor). They are
+// not safe for concurrent use: give each goroutine its own.
 //
 // # Usage
 //
-//	cfg := journey.DefaultConfig()
-//	j := journey.Build(trail, cfg) // one visitor's (or user's) journey
+// One visitor's journey, or a user's from its visitors' trails:
 //
-//	steps, _ := journey.ParseSteps("pageview:/pricing,checkout_step:1,checkout_step:3")
+//	cfg := journey.DefaultConfig() // or journey.Config{}: zero fields are defaults
+//	j := journey.Build(trail, cfg)
+//	u := journey.Build(journey.Merge(phoneTrail, laptopTrail), cfg)
+//
+// Site-wide answers in one pass over the visitors active in [from, to):
+//
+//	steps, err := journey.ParseSteps("pageview:/pricing,checkout_step:1,checkout_step:3")
 //	f := journey.NewFunnel(steps, 24*time.Hour)
 //	fr := journey.NewFriction(cfg)
-//	for each visitor { f.Add(visitor, trail); fr.Add(visitor, trail) }
-//	funnel, friction := f.Result(), fr.Result(5)
+//	p := journey.NewPaths(&steps[0], 5, cfg)
+//	at := journey.NewAttribution(cfg)
+//	scope := journey.Scope{From: from, To: to, Segment: journey.SegmentReturning} // optional
+//	f.Scope, fr.Scope, p.Scope, at.Scope = scope, scope, scope, scope
+//	for visitor, trail := range visitors { // whole trails: the scope windows them
+//		f.Add(trail)
+//		fr.Add(visitor, trail)
+//		p.Add(trail)
+//		at.Add(trail, time.Time{})
+//	}
+//	funnel, friction, paths, attribution := f.Result(), fr.Result(5), p.Result(20), at.Result()
 //
-// Accumulators keep only counts, the strings they report and a few example
-// visitor ids: trails passed to Add may be reused afterwards. They are not
-// safe for concurrent use.
+// Without a Scope, Add takes the trails as given: pass journey.Window(trail,
+// from, to) and filter by journey.Classify yourself.
+//
+// Package journeytest generates visitors with planted answers for tests and
+// benchmarks.
 package journey
