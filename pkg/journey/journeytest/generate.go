@@ -55,7 +55,7 @@ func (o Options) End() time.Time { o = o.withDefaults(); return o.Start.AddDate(
 type Plan struct {
 	Channel        event.Channel // of the landing page view in the range
 	Campaign       string        // "source/campaign" or ""
-	Browse         int           // product pages after the landing, 0..2
+	Browse         int           // product pages after the landing, 0..1
 	Pricing        bool          // viewed /pricing after landing
 	Reach          uint32        // checkout steps reached, 0..3 (only with Pricing)
 	Deltas         [3]float64    // seconds from the previous funnel step to step k+1
@@ -153,7 +153,7 @@ func Generate(seed int64, n int, opts Options) ([]Visitor, Truth) {
 		p := &v.Plan
 		l := landings[r.IntN(len(landings))]
 		p.Channel, p.Campaign = l.ch, l.campaign
-		p.Browse = r.IntN(3)
+		p.Browse = r.IntN(2)
 		p.Pricing = r.IntN(2) == 0
 		if p.Pricing {
 			p.Reach = uint32(r.IntN(4))
@@ -162,7 +162,9 @@ func Generate(seed int64, n int, opts Options) ([]Visitor, Truth) {
 			p.Deltas[k] = float64(5 + r.IntN(300))
 		}
 		p.ReLand = r.IntN(8) == 0
-		p.Searches = r.IntN(3)
+		if r.IntN(4) == 0 {
+			p.Searches = 1 + r.IntN(2)
+		}
 		p.NoResults = r.IntN(5) == 0
 		p.Repeated = r.IntN(6) == 0
 		p.SearchThenChat = r.IntN(6) == 0
