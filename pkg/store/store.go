@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
@@ -20,6 +21,33 @@ var ErrClosed = errors.New("store closed")
 
 // ErrBadCursor is returned for a cursor that this store did not make.
 var ErrBadCursor = errors.New("invalid cursor")
+
+// ErrInvalidKey is returned (wrapped, with the reason) for what no store key
+// may be built from: a site id that ValidSite refuses, or a record without
+// an id. Stores and the Writer refuse them; the collector answers 400.
+var ErrInvalidKey = errors.New("invalid key")
+
+// CheckSite returns an error wrapping ErrInvalidKey unless ValidSite(site).
+func CheckSite(site string) error {
+	if !ValidSite(site) {
+		return fmt.Errorf("%w: site id %q: want 1 to 64 of A-Z a-z 0-9 _ . -", ErrInvalidKey, site)
+	}
+	return nil
+}
+
+// CheckRecords returns an error wrapping ErrInvalidKey for the first
+// record of recs with an invalid site or an empty id.
+func CheckRecords(recs []Record) error {
+	for i := range recs {
+		if err := CheckSite(recs[i].Site); err != nil {
+			return fmt.Errorf("record %d: %w", i, err)
+		}
+		if recs[i].ID == "" {
+			return fmt.Errorf("record %d: %w: empty id", i, ErrInvalidKey)
+		}
+	}
+	return nil
+}
 
 // TrailQuery selects a part of one visitor's trail. Zero From / To mean
 // unbounded; Limit 0 means DefaultLimit.

@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// ErrOverloaded is returned by Writer.Submit when its queue is full: the
+// ErrOverloaded is returned by Writer.Submit when its queue is full (the
+// storage is slower than the traffic): nothing was queued, and the
 // collector answers 503 with Retry-After, and the client retries.
 var ErrOverloaded = errors.New("writer queue full")
 
@@ -21,9 +22,11 @@ const (
 	// Sync returns from Submit only after the group holding the records is
 	// committed (and fsynced when the store syncs writes). Default.
 	Sync Durability = iota
-	// Async returns from Submit as soon as the records are queued.
-	// Acknowledged records can be lost on a crash or power cut (at most the
-	// queue), never on a graceful shutdown, which drains the queue.
+	// Async returns from Submit as soon as the records are queued: an
+	// acknowledged record can still be lost on a crash or power cut (at
+	// most the queue and the commits in flight), never on a graceful
+	// shutdown, because Close drains the queue. A failed commit is only
+	// logged and counted (Stats().Errors): no submitter hears of it.
 	Async
 )
 
@@ -51,11 +54,16 @@ func (c WriterConfig) withDefaults() WriterConfig {
 	return c
 }
 
-// WriterStats are a Writer's counters since it started.
+// WriterStats are a Writer's counters since it started (plain atomics: the
+// collector exports them as Prometheus counters and gauges).
 type WriterStats struct {
-	Groups, Records, Duplicates, Overloaded, Errors uint64
-	LastGroup                                       int // records of the last group
-	Queued                                          int // records waiting now
+	Groups     uint64 // group commits that succeeded
+	Records    uint64 // new touchpoints stored by them
+	Duplicates uint64 // records skipped as already stored
+	Overloaded uint64 // Submits refused with ErrOverloaded
+	Errors     uint64 // group commits that failed
+	LastGroup  int    // records in the latest group, committed or failed
+	Queued     int    // records waiting for a commit now
 }
 
 // request is one Submit: its records and, in Sync mode, where to answer.
@@ -66,7 +74,11 @@ type request struct {
 
 // Writer group-commits the records of many concurrent Submits: while one
 // commit is in flight, new requests queue; the next commit takes all of them
-// (up to MaxBatch records) at once. Safe for concurrent use.
+// (up to MaxBatch records, whole requests only) at once. A store that can
+// commit without waiting (the Badger store) gets up to 4 groups in flight,
+// so the next group is prepared while one is fsynced. A failed commit fails
+// only its own group: the next groups are committed as usual. Safe for
+// concurrent use.
 type Writer struct {
 	s   Store
 	cfg WriterConfig
@@ -100,11 +112,22 @@ var donePool = sync.Pool{New: func() any { return make(chan error, 1) }}
 
 // Submit queues recs for the next group commit. In Sync mode it waits for
 // that commit and returns its error; in Async mode it returns at once. It
-// never blocks on a full queue: it returns ErrOverloaded. The records must
-// not be changed afterwards.
+// never blocks on a full queue: it returns ErrOverloaded at once. Invalid
+// records (see CheckRecords) are refused before queueing, so they never
+// fail the group of other requests. If ctx ends while Submit waits for the
+// commit, it returns ctx's error, but the records stay queued and are
+// committed all the same: a retry is stored once (dedupe by id). The
+// Writer keeps recs until they are committed: neither the slice nor the
+// records may be changed afterwards. Safe for concurrent use.
 func (w *Writer) Submit(ctx context.Context, recs []Record) error {
 	if len(recs) == 0 {
 		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := CheckRecords(recs); err != nil {
+		return err
 	}
 	req := request{recs: recs}
 	if w.cfg.Mode == Sync {

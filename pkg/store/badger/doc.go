@@ -2,7 +2,8 @@
 //
 // # Key layout
 //
-// Integers are big-endian, so byte order is time order:
+// Integers are big-endian, so byte order is time order; site ids are
+// checked with store.ValidSite (never "/"), so a site's prefix is its own:
 //
 //	t/<site>/<visitor 16B><derived µs 8B><seq 4B>  → event.AppendBinary value (the trail;
 //	                                                  the time with its sign bit flipped)
@@ -12,22 +13,56 @@
 //	w/<site>/<visitor 16B><user>                   → ∅ (reverse of u/, so erase finds it)
 //	s/salt/<day 8B>                                → cookieless salt of that day
 //
-// Every touchpoint key expires (Badger TTL) Retention after the
-// touchpoint's derived time.
+// The id index keys a hash of the id rather than the id: 8 bytes whatever
+// its length, and an empty value (nothing reads the trail key back from it;
+// erase finds the trail by prefix). Two ids of one visitor collide with odds
+// of about n²/2⁶⁵ for n events of that visitor.
+//
+// Every key of a touchpoint expires (Badger TTL) Retention after the
+// touchpoint's derived time; a day-index entry when the last touchpoint of
+// its day does.
+//
+// # Writes
+//
+// A group (one Write, usually one store.Writer group) is deduplicated under
+// a lock — a Bloom filter of stored ids answers "certainly new" for almost
+// every event, so the id index is read only for a "maybe"; ids of groups
+// still being committed count too — and handed to Badger with
+// Txn.CommitWith without waiting, split into several transactions on
+// ErrTxnTooBig. The next group is prepared while this one is fsynced, and
+// Badger folds concurrent commits into one write. The write transactions
+// read nothing, so they never conflict.
 //
 // # Sizing
 //
 // Badger's defaults (5 × 64 MB memtables, 256 MB block cache, 1 GB value
-// log files) suit a database server. An embedded collector gets 3 × 16 MB
-// memtables, a 32 MB block cache, a 16 MB index cache, 64 MB value log files
-// and ZSTD block compression (our values are small and repetitive: the
-// compression is what brings a touchpoint near 80 bytes on disk).
+// log files) suit a database server. An embedded collector gets:
+//
+//   - 3 × 16 MB memtables (MemTableSize), flushed to level 0 sooner; at
+//     most 3 level-0 tables before compaction, stalling writes at 8;
+//   - a 32 MB block cache (BlockCacheSize) and a 16 MB index cache
+//     (IndexCacheSize): the working set is recent trails;
+//   - ValueThreshold 1 MB (Badger's ceiling): every touchpoint value, at
+//     most a few KB, stays in the LSM tree, so a trail read is one prefix
+//     scan with no value-log seeks and the value log is only a write-ahead
+//     log that needs no value-log GC;
+//   - 64 MB value log files, so the write-ahead log is recycled in small
+//     steps;
+//   - ZSTD level 1 compression on 16 KB blocks: our values are small and
+//     repetitive (same URLs, browsers, countries), and larger blocks let
+//     ZSTD find the repeats (about 90–110 bytes a touchpoint on disk);
+//   - one version per key, 2 compactors, no expvar metrics.
 //
 // # Usage
 //
 //	st, err := badger.Open(badger.Config{Dir: "./data/badger", SyncWrites: true}, log)
 //	w := store.NewWriter(st, store.WriterConfig{}, log)
 //	…
-//	w.Close(ctx)
+//	w.Close(ctx) // drains the writer first
 //	st.Close()
+//
+// Operations:
+//
+//	err = st.Backup(f)  // while serving
+//	err = st2.Restore(f) // into an empty store, before serving
 package badger

@@ -7,12 +7,16 @@ import (
 	bdg "github.com/dgraph-io/badger/v4"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
+	"github.com/touchtrail/touchtrail/pkg/store"
 )
 
 // EraseVisitor deletes every key of a visitor: its trail, id index, day
 // index entries and identity entries (both directions).
 func (s *Store) EraseVisitor(ctx context.Context, site string, v event.VisitorID) error {
 	if err := s.check(); err != nil {
+		return err
+	}
+	if err := store.CheckSite(site); err != nil {
 		return err
 	}
 	var keys [][]byte

@@ -44,17 +44,23 @@ func (s *Store) Trail(ctx context.Context, site string, v event.VisitorID, q sto
 	if err := s.check(); err != nil {
 		return page, err
 	}
+	if err := store.CheckSite(site); err != nil {
+		return page, err
+	}
 	prefix := trailPrefix(nil, site, v)
 	start := prefix
+	if !q.From.IsZero() {
+		start = appendSuffix(append([]byte(nil), prefix...), q.From.UnixMicro(), 0)
+	}
 	if q.Cursor != "" {
 		tail, err := readCursor('t', q.Cursor, suffixLen)
 		if err != nil {
 			return page, err
 		}
-		// Just past the cursor's key.
-		start = append(append(append([]byte(nil), prefix...), tail...), 0)
-	} else if !q.From.IsZero() {
-		start = appendSuffix(append([]byte(nil), prefix...), q.From.UnixMicro(), 0)
+		// Just past the cursor's key, and never before From.
+		if after := append(append(append([]byte(nil), prefix...), tail...), 0); bytes.Compare(after, start) > 0 {
+			start = after
+		}
 	}
 	var end []byte
 	if !q.To.IsZero() {
@@ -103,17 +109,22 @@ func (s *Store) Visitors(ctx context.Context, site string, q store.VisitorQuery)
 	if err := s.check(); err != nil {
 		return page, err
 	}
+	if err := store.CheckSite(site); err != nil {
+		return page, err
+	}
 	prefix := appendSitePrefix(nil, pDay, site)
 	start := prefix
-	switch {
-	case q.Cursor != "":
+	if !q.From.IsZero() {
+		start = binary.BigEndian.AppendUint32(append([]byte(nil), prefix...), dayOf(q.From.UnixMicro()))
+	}
+	if q.Cursor != "" {
 		tail, err := readCursor('v', q.Cursor, 4+16)
 		if err != nil {
 			return page, err
 		}
-		start = append(append(append([]byte(nil), prefix...), tail...), 0)
-	case !q.From.IsZero():
-		start = binary.BigEndian.AppendUint32(append([]byte(nil), prefix...), dayOf(q.From.UnixMicro()))
+		if after := append(append(append([]byte(nil), prefix...), tail...), 0); bytes.Compare(after, start) > 0 {
+			start = after
+		}
 	}
 	var endDay uint32 = ^uint32(0)
 	if !q.To.IsZero() {
@@ -168,6 +179,9 @@ func (s *Store) Visitors(ctx context.Context, site string, q store.VisitorQuery)
 // UserVisitors lists the visitors stitched to user.
 func (s *Store) UserVisitors(ctx context.Context, site, user string) ([]event.VisitorID, error) {
 	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if err := store.CheckSite(site); err != nil {
 		return nil, err
 	}
 	prefix := append(appendSitePrefix(nil, pUser, site), user...)

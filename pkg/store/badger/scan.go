@@ -20,6 +20,9 @@ func (s *Store) ScanTrails(ctx context.Context, site string, from, to time.Time,
 	if err := s.check(); err != nil {
 		return err
 	}
+	if err := store.CheckSite(site); err != nil {
+		return err
+	}
 	var active []event.VisitorID
 	ranged := !from.IsZero() || !to.IsZero()
 	if ranged {

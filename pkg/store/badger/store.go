@@ -1,9 +1,11 @@
 package badger
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,9 +29,12 @@ type Config struct {
 	// Retention is how long a touchpoint is kept after its derived time.
 	// Default: 400 days.
 	Retention time.Duration
-	// MemTableSize, BlockCacheSize: see the package doc. Defaults: 16 MB, 32 MB.
-	MemTableSize   int64
+	// MemTableSize is the size of each of the 3 memtables. Default: 16 MB.
+	MemTableSize int64
+	// BlockCacheSize caches decompressed data blocks. Default: 32 MB.
 	BlockCacheSize int64
+	// IndexCacheSize caches table indexes and Bloom filters. Default: 16 MB.
+	IndexCacheSize int64
 }
 
 // Store is the Badger implementation of store.Store. Safe for concurrent use.
@@ -68,6 +73,9 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	if cfg.BlockCacheSize <= 0 {
 		cfg.BlockCacheSize = 32 << 20
 	}
+	if cfg.IndexCacheSize <= 0 {
+		cfg.IndexCacheSize = 16 << 20
+	}
 	opts := bdg.DefaultOptions(cfg.Dir).
 		WithInMemory(cfg.InMemory).
 		WithSyncWrites(cfg.SyncWrites).
@@ -77,7 +85,8 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		WithNumLevelZeroTables(3).
 		WithNumLevelZeroTablesStall(8).
 		WithBlockCacheSize(cfg.BlockCacheSize).
-		WithIndexCacheSize(16 << 20).
+		WithIndexCacheSize(cfg.IndexCacheSize).
+		WithValueThreshold(min(valueThreshold, cfg.MemTableSize*15/100)). // Badger's cap: its max batch
 		WithValueLogFileSize(64 << 20).
 		WithBlockSize(16 << 10).
 		WithCompression(options.ZSTD).
@@ -116,14 +125,22 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// DB exposes the Badger handle for operations tools (backup, inspection).
+// DB exposes the Badger handle for operations tools and tests (inspection,
+// flattening). Writing through it bypasses the dedupe and day-index caches.
 func (s *Store) DB() *bdg.DB { return s.db }
 
-// DiskSize returns the bytes of the LSM tree and the value log.
+// DiskSize returns the bytes of the LSM tree and the value log on disk, as
+// Badger last measured them (at Open, then once a minute).
 func (s *Store) DiskSize() int64 {
 	lsm, vlog := s.db.Size()
 	return lsm + vlog
 }
+
+// valueThreshold keeps every value in the LSM tree (a touchpoint is at
+// most a few KB): the value log is only a write-ahead log, never needs
+// value-log GC, and reads never take a second disk seek. 1 MB is Badger's
+// ceiling (and its v4 default, set here so that it stays).
+const valueThreshold int64 = 1 << 20
 
 // expiresAt is the Badger expiry (Unix seconds) of a touchpoint.
 func (s *Store) expiresAt(derived int64) uint64 {
@@ -141,10 +158,22 @@ func (s *Store) check() error {
 	return nil
 }
 
-// slogAdapter routes Badger's logs to slog: its info chatter at debug.
+// slogAdapter routes Badger's logs to slog: errors and warnings as such,
+// its info and debug chatter (table opens, compactions) at debug level, and
+// formatted only when debug logging is on.
 type slogAdapter struct{ log *slog.Logger }
 
-func (a slogAdapter) Errorf(f string, args ...any)   { a.log.Error(fmt.Sprintf(f, args...)) }
-func (a slogAdapter) Warningf(f string, args ...any) { a.log.Warn(fmt.Sprintf(f, args...)) }
-func (a slogAdapter) Infof(f string, args ...any)    { a.log.Debug(fmt.Sprintf(f, args...)) }
-func (a slogAdapter) Debugf(f string, args ...any)   { a.log.Debug(fmt.Sprintf(f, args...)) }
+func (a slogAdapter) Errorf(f string, args ...any) {
+	a.log.Error(strings.TrimSpace(fmt.Sprintf(f, args...)))
+}
+func (a slogAdapter) Warningf(f string, args ...any) {
+	a.log.Warn(strings.TrimSpace(fmt.Sprintf(f, args...)))
+}
+func (a slogAdapter) Infof(f string, args ...any)  { a.debug(f, args) }
+func (a slogAdapter) Debugf(f string, args ...any) { a.debug(f, args) }
+
+func (a slogAdapter) debug(f string, args []any) {
+	if a.log.Enabled(context.Background(), slog.LevelDebug) {
+		a.log.Debug(strings.TrimSpace(fmt.Sprintf(f, args...)))
+	}
+}

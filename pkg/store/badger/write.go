@@ -62,6 +62,10 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 		done(store.WriteResult{}, err)
 		return
 	}
+	if err := store.CheckRecords(recs); err != nil {
+		done(store.WriteResult{}, err)
+		return
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	res, entries, ids, err := s.prepare(recs)
@@ -119,9 +123,6 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 	defer s.inflightMu.Unlock()
 	for i := range recs {
 		r := &recs[i]
-		if !store.ValidSite(r.Site) || r.ID == "" {
-			return res, nil, ids, fmt.Errorf("record %d: bad site %q or empty id", i, r.Site)
-		}
 		ikey = idKey(ikey[:0], r.Site, r.Visitor, r.ID)
 		if _, dup := s.inflight[string(ikey)]; dup {
 			res.Duplicates++
