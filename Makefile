@@ -62,6 +62,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode$$ -fuzztime=$(FUZZTIME) ./pkg/event/
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeBinary -fuzztime=$(FUZZTIME) ./pkg/event/
+	$(GO) test -run='^$$' -fuzz=FuzzParseSteps -fuzztime=$(FUZZTIME) ./pkg/journey/
 
 ## js: rebuild js/dist/t.js from js/src with esbuild's Go API
 js:
