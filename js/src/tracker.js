@@ -1,118 +1,144 @@
-/* touchtrail: every touchpoint of the journey, in order. Readable source; `make js` minifies it. */
+/* touchtrail: every touchpoint of the journey, in order. Readable source; `make js` builds
+   dist/t.js (CHAT false) and dist/t-chat.js (CHAT true: plus the chat widgets' open events). */
 (() => {
   var w = window, d = document, n = navigator, loc = location, h = history;
   var script = d.currentScript || {}, ds = script.dataset || {}, site = ds.site;
   var prior = (w.touchtrail || {}).q || [];
-  var on = (t, e, f, c) => t.addEventListener(e, f, c);
+  // Every listener is on window: document events bubble up to it.
+  var on = (e, f, c) => w.addEventListener(e, f, c);
   var safe = (f) => { try { return f(); } catch (e) { /* blocked storage, an absent widget */ } };
-  // Do-Not-Track and Global Privacy Control, when the site asks: not one request.
-  // The page's own touchtrail(…) calls then do nothing.
-  if (!site || ('respectDnt' in ds && (n.doNotTrack == 1 || n.globalPrivacyControl))) return w.touchtrail = () => {};
+  // Do-Not-Track and Global Privacy Control, when the site asks: not one
+  // request, nothing stored; the page's own touchtrail(…) calls do nothing.
+  if (!site || 'respectDnt' in ds && (n.doNotTrack == 1 || n.globalPrivacyControl)) return w.touchtrail = () => {};
   var api = new URL('/v1/events', ds.api || script.src);
   var cookieless = ds.mode == 'cookieless';
   var params = (ds.searchParams || 'q,s,search,query').split(',');
 
-  // Storage: none at all in cookieless mode.
+  // Storage is a plain object, so memory only, in cookieless mode (and when
+  // the browser blocks localStorage).
   var ls = cookieless ? {} : safe(() => localStorage) || {};
-  var get = (k) => ls[k];
   var set = (k, v) => safe(() => ls[k] = v);
-  var rnd = () => [...crypto.getRandomValues(new Uint8Array(16))].map((b) => (b | 256).toString(16).slice(1)).join('');
+  var rnd = () => crypto.getRandomValues(new Uint8Array(16)).reduce((s, b) => s + (b | 256).toString(16).slice(1), '');
 
-  // A random 128-bit visitor id in localStorage and in a first-party cookie the backend can read.
-  var visitor = cookieless ? void 0 : get('tt_v') || (d.cookie.match(/tt_v=(\w{32})/) || [])[1] || rnd();
-  if (visitor) {
+  // A random 128-bit visitor id in localStorage and in a first-party cookie
+  // the backend can read; an id found in either is kept.
+  var visitor;
+  if (!cookieless) {
+    visitor = (('tt_v=' + ls.tt_v + ';' + d.cookie).match(/tt_v=(\w{32})/) || [])[1] || rnd();
     set('tt_v', visitor);
-    d.cookie = 'tt_v=' + visitor + ';path=/;max-age=34560000'; // first-party, 400 days
+    d.cookie = 'tt_v=' + visitor + ';path=/;max-age=34560000;samesite=lax'; // 400 days
   }
-  var seq = +get('tt_s') || 0;
 
-  // The outbox: events stay in it (and in localStorage, bounded) until the
-  // collector confirms them. Sending one twice is harmless: the collector
-  // stores an event id once.
-  var box = safe(() => JSON.parse(get('tt_q'))) || [], timer = 0, delay = 1e3;
+  // The outbox: events stay in it (and in localStorage, the newest 200) until
+  // the collector confirms them. Sending one twice is harmless: the collector
+  // stores an event id once. timer is the pending flush, or -1 while a fetch
+  // is out: one at a time, and the next starts when it is answered.
+  var box = safe(() => JSON.parse(ls.tt_q)) || [], timer, delay = 1e3;
   var save = () => set('tt_q', JSON.stringify(box = box.slice(-200)));
-  function flush(leaving) {
-    clearTimeout(timer);
-    timer = 0;
-    var evs = box.slice(), now = Date.now(), body;
-    if (!evs[0]) return;
-    evs.forEach((e) => e.sent = now);
+  var flush = (leaving) => {
+    var evs = box.slice(0, 20), now = Date.now(), body;
+    if (!evs[0] || timer < 0 && leaving != 1) return;
+    evs.map((e) => e.sent = now);
+    // A string body goes as text/plain: a simple request, no CORS preflight.
     body = JSON.stringify({ site: site, cookieless: cookieless, events: evs });
-    // Leaving the page only a beacon is sure to go; its events stay in the
-    // box until a later page load confirms them.
-    (leaving === 1 && n.sendBeacon(api, body)) ||
-      // A string body goes as text/plain: a simple request, no CORS preflight.
-      fetch(api, { method: 'POST', body: body, keepalive: true })
-        .then((r) => {
-          if (r.status > 499 | r.status == 429) throw r; // retried; other 4xx are final
-          box = box.filter((e) => !evs.includes(e));
-          save();
-          delay = 1e3;
-        })
-        .catch(() => timer = setTimeout(flush, delay = Math.min(delay * 2, 6e4)));
-  }
+    // Leaving the page, only a beacon is sure to go. Whether it arrived is
+    // unknowable, so its events stay in the box until a fetch confirms them.
+    if (leaving == 1 && n.sendBeacon && n.sendBeacon(api, body)) return;
+    clearTimeout(timer);
+    timer = -1;
+    fetch(api, { method: 'POST', body: body, keepalive: body.length < 2e4 }) // keepalive allows 64 KB
+      .then((r) => {
+        if (!r.ok) throw r;
+        timer = 0;
+        delay = 1e3;
+        box = box.filter((e) => !evs.includes(e));
+        save();
+        box[0] && flush();
+      })
+      .catch(() => timer = setTimeout(flush, delay = Math.min(delay * 2, 6e4)));
+  };
 
-  // Typed touchpoints carry their props as fields (the collector keeps those
-  // it does not know as props); any other name is a custom event.
-  function track(type, p) {
-    box.push(Object.assign(
-      { id: rnd(), type: type, visitor: visitor, seq: ++seq, ts: Date.now(), url: loc.href },
-      /^(pageview|search|chat_open|checkout_step|feedback|identify)$/.test(type) ? p : { type: 'custom', name: type, props: p }
-    ));
-    set('tt_s', seq);
+  // Typed touchpoints carry their own fields; anything else they are given
+  // goes into props as strings (32 at most, 256 characters each). Any other
+  // name is a custom event with that name. (Parameters after p are locals:
+  // they minify smaller than a var statement; page() and the listeners below
+  // do the same.)
+  var typed = /^(pageview|search|chat_open|checkout_step|feedback|identify)$/;
+  var fields = /^(url|title|referrer|query|results|widget|step|name|value|currency|score|scale|comment|user)$/;
+  var track = (type, p, t = typed.test(type), k = 0, key, e = {
+    id: rnd(), type: t ? type : 'custom', visitor: visitor, seq: (ls.tt_s | 0) + 1,
+    ts: Date.now(), url: loc.href, props: {},
+  }) => {
+    set('tt_s', e.seq); // read back each time: other tabs count too
+    t || (e.name = type);
+    for (key in p) t && fields.test(key) ? e[key] = p[key] : k++ < 32 && (e.props[key] = (p[key] + '').slice(0, 256));
+    box.push(e);
     save();
-    box[19] ? flush() : timer = timer || setTimeout(flush, 1e3);
-  }
+    // A full batch goes at once, unless the collector is being waited for.
+    box[19] && delay < 2e3 ? flush() : timer = timer || setTimeout(flush, 1e3);
+  };
 
-  // Page views (SPA routes too; the same URL twice counts once), searches in
-  // the URL, and checkout steps marked on the page.
-  var last;
-  function page() {
-    var u = loc.href, sp = new URL(u).searchParams, q = params.map((k) => sp.get(k)).find((v) => v);
+  // Page views (SPA routes too; the same URL twice in a row counts once),
+  // searches in the URL, and checkout steps marked on the page.
+  var last, searched;
+  var page = (u = loc.href, q) => {
     if (u == last) return;
+    q = params.map((k) => new URL(u).searchParams.get(k)).find((v) => v);
     track('pageview', { title: d.title, referrer: last || d.referrer });
     last = u;
-    q && track('search', { query: q });
-    d.querySelectorAll('[data-touchtrail-checkout-step]').forEach(({ dataset: a }) =>
-      track('checkout_step', { step: a.touchtrailCheckoutStep, name: a.touchtrailCheckoutName }));
-  }
+    q && q != searched && track('search', { query: q });
+    searched = 0;
+    d.querySelectorAll('[data-touchtrail-checkout-step]').forEach(({ dataset: a }) => track('checkout_step', {
+      step: +a.touchtrailCheckoutStep, name: a.touchtrailCheckoutName,
+      value: +a.touchtrailValue || void 0, currency: a.touchtrailCurrency,
+    }));
+  };
+  // Run after the router has changed the URL (and, mostly, the title).
   var routed = () => setTimeout(page);
-  ['pushState', 'replaceState'].forEach((f, orig) => {
-    orig = h[f];
-    h[f] = function () {
-      routed();
-      return orig.apply(this, arguments);
+  ['pushState', 'replaceState'].map((f) => {
+    var orig = h[f];
+    h[f] = (...a) => (routed(), orig.apply(h, a));
+  });
+  on('popstate', routed);
+  on('hashchange', routed);
+
+  // Site and FAQ searches from search forms, once the page's own handlers
+  // have run. A form that navigates to a URL holding the query is counted
+  // there; an SPA that then puts the query in the URL is not counted twice.
+  on('submit', (ev, i = ev.target.querySelector('[type=search],[role=search] input:not([type=hidden])')) =>
+    i && i.value && (ev.defaultPrevented || !params.includes(i.name)) && track('search', { query: searched = i.value }));
+
+  // Chat opens: clicks on [data-touchtrail-chat], caught on the way down so
+  // that a widget which stops them does not hide them.
+  on('click', (ev, el = ev.target.closest('[data-touchtrail-chat]')) =>
+    el && track('chat_open', { widget: el.dataset.touchtrailChat || 'custom' }), true);
+
+  // The chat widgets' own open events (t-chat.js only). Each hook is tried:
+  // a widget that is not on the page costs nothing.
+  if (CHAT) {
+    let hooks = () => {
+      var chat = (widget) => () => track('chat_open', { widget: widget }), tawk = w.Tawk_API, was;
+      [
+        () => w.Intercom('onShow', chat('intercom')),
+        () => w.$crisp.push(['on', 'chat:opened', chat('crisp')]),
+        () => {
+          was = tawk.onChatMaximized;
+          tawk.onChatMaximized = function () { chat('tawk')(); was && was.apply(this, arguments); };
+        },
+        () => w.zE('messenger:on', 'open', chat('zendesk')),
+        () => w.LiveChatWidget.on('visibility_changed', (e) => e.visibility == 'maximized' && chat('livechat')()),
+      ].map(safe);
     };
-  });
-  on(w, 'popstate', routed);
-  on(w, 'hashchange', routed);
+    d.readyState == 'complete' ? hooks() : on('load', hooks);
+  }
 
-  // Site and FAQ searches from search forms. A GET form that navigates to a
-  // URL holding the query is counted there instead.
-  on(d, 'submit', (ev) => {
-    var f = ev.target, i = f.querySelector(f.role == 'search' ? 'input' : 'input[type=search]');
-    i && i.value && (ev.defaultPrevented || f.method != 'get' || !params.includes(i.name)) && track('search', { query: i.value });
-  });
-
-  // Chat opens: clicks on [data-touchtrail-chat], and the common widgets'
-  // own open events when a widget is on the page.
-  on(d, 'click', (ev) => {
-    var el = ev.target.closest('[data-touchtrail-chat]');
-    el && track('chat_open', { widget: el.dataset.touchtrailChat || 'custom' });
-  }, true);
-  // Chat widgets' own open events: the hooks live in t-chat.js, loaded only
-  // when one of the widgets is on the page, so sites without one pay nothing.
-  var widgets = () => ['Intercom', '$crisp', 'Tawk_API', 'zE', 'LiveChatWidget'].some((k) => w[k]) &&
-    (d.head.appendChild(d.createElement('script')).src = new URL('/t-chat.js', api));
-
-  // Send on the way out; retry when back online.
-  on(d, 'visibilitychange', () => d.hidden && flush(1));
-  on(w, 'pagehide', () => flush(1));
-  on(w, 'online', flush);
+  // A beacon when the page is hidden or left; back in view, a fetch confirms.
+  on('visibilitychange', () => flush(d.hidden));
+  on('pagehide', () => flush(1));
+  on('online', flush);
 
   w.touchtrail = (type, props) => type == 'pageview' && !props ? page() : track(type, props);
   page();
-  prior.forEach((a) => w.touchtrail(...a));
-  d.readyState == 'complete' ? widgets() : on(w, 'load', widgets);
-  flush(); // what earlier pages could not deliver
+  prior.map((a) => w.touchtrail(...a));
+  flush(); // at once: the first page view, and what earlier pages left
 })();

@@ -1,27 +1,43 @@
-// Package minify builds the snippet: js/src/tracker.js minified with
-// esbuild's Go API into js/dist/t.js (no npm needed). Only the build tool and
-// the tests import it, so esbuild never reaches the collector's binary.
+// Package minify builds the snippet with esbuild's Go API (no npm needed):
+// js/src/tracker.js, minified for ES2017 browsers, into js/dist/t.js and, with
+// the chat widgets' hooks, js/dist/t-chat.js. Only the build command and the
+// tests import it, so esbuild never reaches the collector's binary.
 package minify
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/evanw/esbuild/pkg/api"
 )
 
-// Files maps each snippet source to its built file, relative to js/: the
-// tracker, and the chat-widget hooks it loads only where a widget is present.
-var Files = []struct{ Src, Dist string }{
-	{"src/tracker.js", "dist/t.js"},
-	{"src/chat.js", "dist/t-chat.js"},
+// Source is the readable snippet, relative to js/.
+const Source = "src/tracker.js"
+
+// A Build is one file made from Source: Chat is the value of the source's
+// build-time constant CHAT (the chat-widget hooks are in the build or not).
+type Build struct {
+	Dist   string // relative to js/
+	Chat   bool
+	Budget int // most bytes gzipped (gzip.BestCompression) the file may take
 }
 
-// Minify returns src minified for ES2017 browsers.
-func Minify(src []byte) ([]byte, error) {
+// Builds lists the files made from Source: the tracker, and the same tracker
+// with the chat widgets' hooks for sites that run one of them.
+var Builds = []Build{
+	{Dist: "dist/t.js", Chat: false, Budget: 1536},
+	{Dist: "dist/t-chat.js", Chat: true, Budget: 1792},
+}
+
+// Minify returns src minified for ES2017 browsers, with the identifier CHAT
+// replaced by chat (the code it guards is dropped when false).
+func Minify(src []byte, chat bool) ([]byte, error) {
 	res := api.Transform(string(src), api.TransformOptions{
 		Loader:            api.LoaderJS,
 		Target:            api.ES2017,
@@ -30,6 +46,7 @@ func Minify(src []byte) ([]byte, error) {
 		MinifySyntax:      true,
 		LegalComments:     api.LegalCommentsNone,
 		Charset:           api.CharsetUTF8,
+		Define:            map[string]string{"CHAT": strconv.FormatBool(chat)},
 	})
 	if len(res.Errors) > 0 {
 		var msgs []string
@@ -45,23 +62,33 @@ func Minify(src []byte) ([]byte, error) {
 	return res.Code, nil
 }
 
-// Build minifies every source of Files under jsDir into its dist file and
-// returns the built bytes by dist path.
-func Build(jsDir string) (map[string][]byte, error) {
+// BuildAll minifies Source under jsDir into every file of Builds and returns
+// the built bytes by dist path.
+func BuildAll(jsDir string) (map[string][]byte, error) {
+	src, err := os.ReadFile(filepath.Join(jsDir, Source))
+	if err != nil {
+		return nil, fmt.Errorf("read snippet source: %w", err)
+	}
 	built := map[string][]byte{}
-	for _, f := range Files {
-		src, err := os.ReadFile(filepath.Join(jsDir, f.Src))
+	for _, b := range Builds {
+		out, err := Minify(src, b.Chat)
 		if err != nil {
-			return nil, fmt.Errorf("read snippet source: %w", err)
+			return nil, fmt.Errorf("%s: %w", Source, err)
 		}
-		out, err := Minify(src)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.Src, err)
-		}
-		if err := os.WriteFile(filepath.Join(jsDir, f.Dist), out, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(jsDir, b.Dist), out, 0o644); err != nil {
 			return nil, fmt.Errorf("write snippet: %w", err)
 		}
-		built[f.Dist] = out
+		built[b.Dist] = out
 	}
 	return built, nil
+}
+
+// Gzipped returns the size of b compressed as the collector serves it
+// (gzip.BestCompression).
+func Gzipped(b []byte) int {
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write(b)
+	zw.Close()
+	return gz.Len()
 }

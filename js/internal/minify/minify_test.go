@@ -2,48 +2,72 @@ package minify
 
 import (
 	"bytes"
-	"compress/gzip"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
+// jsDir is js/, seen from this package.
+var jsDir = filepath.Join("..", "..")
+
 // dist/ is committed: it must be what the minifier makes of src/ now.
 func TestDistIsFresh(t *testing.T) {
-	for _, f := range Files {
-		src, err := os.ReadFile(filepath.Join("..", "..", f.Src))
+	src, err := os.ReadFile(filepath.Join(jsDir, Source))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range Builds {
+		want, err := Minify(src, b.Chat)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := Minify(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := os.ReadFile(filepath.Join("..", "..", f.Dist))
+		got, err := os.ReadFile(filepath.Join(jsDir, b.Dist))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("js/%s is stale against js/%s: run `make js` and commit", f.Dist, f.Src)
+			t.Errorf("js/%s is stale against js/%s: run `make js` and commit", b.Dist, Source)
 		}
 	}
 }
 
 // The snippet is small on purpose: every feature pays for its bytes.
 func TestSizeBudget(t *testing.T) {
-	budget := map[string]int{"dist/t.js": 1536, "dist/t-chat.js": 512}
-	for _, f := range Files {
-		b, err := os.ReadFile(filepath.Join("..", "..", f.Dist))
+	for _, b := range Builds {
+		out, err := os.ReadFile(filepath.Join(jsDir, b.Dist))
 		if err != nil {
 			t.Fatal(err)
 		}
-		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-		zw.Write(b)
-		zw.Close()
-		t.Logf("js/%s: %d bytes, %d gzipped (budget %d)", f.Dist, len(b), gz.Len(), budget[f.Dist])
-		if gz.Len() > budget[f.Dist] {
-			t.Errorf("js/%s is %d bytes gzipped, over its budget of %d", f.Dist, gz.Len(), budget[f.Dist])
+		n := Gzipped(out)
+		t.Logf("js/%s: %d bytes, %d gzipped (budget %d)", b.Dist, len(out), n, b.Budget)
+		if n > b.Budget {
+			t.Errorf("js/%s is %d bytes gzipped, over its budget of %d", b.Dist, n, b.Budget)
 		}
+	}
+}
+
+// CHAT is a build-time constant: t.js carries none of the widget hooks.
+func TestChatHooksOnlyInChatBuild(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(jsDir, Source))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, chat := range []bool{false, true} {
+		out, err := Minify(src, chat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, hook := range []string{"Intercom", "chat:opened", "onChatMaximized", "messenger:on", "visibility_changed", "CHAT"} {
+			want := chat && hook != "CHAT"
+			if got := bytes.Contains(out, []byte(hook)); got != want {
+				t.Errorf("chat=%v: %q in the build is %v, want %v", chat, hook, got, want)
+			}
+		}
+	}
+}
+
+func TestMinifyReportsErrors(t *testing.T) {
+	if _, err := Minify([]byte("(() => {"), false); err == nil {
+		t.Fatal("no error for a syntax error")
 	}
 }

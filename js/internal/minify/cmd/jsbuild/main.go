@@ -1,9 +1,8 @@
-// Command jsbuild rebuilds js/dist/t.js from js/src/tracker.js (make js).
+// Command jsbuild rebuilds js/dist/t.js and js/dist/t-chat.js from
+// js/src/tracker.js (make js; run it from the repository root).
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"fmt"
 	"os"
 
@@ -11,17 +10,13 @@ import (
 )
 
 func main() {
-	built, err := minify.Build("js")
+	built, err := minify.BuildAll("js")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "jsbuild:", err)
 		os.Exit(1)
 	}
-	for _, f := range minify.Files {
-		out := built[f.Dist]
-		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-		zw.Write(out)
-		zw.Close()
-		fmt.Printf("js/%s: %d bytes, %d gzipped\n", f.Dist, len(out), gz.Len())
+	for _, b := range minify.Builds {
+		out := built[b.Dist]
+		fmt.Printf("js/%s: %d bytes, %d gzipped (budget %d)\n", b.Dist, len(out), minify.Gzipped(out), b.Budget)
 	}
 }
