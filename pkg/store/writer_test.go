@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -159,4 +161,99 @@ func TestWriterReportsCommitErrors(t *testing.T) {
 		t.Errorf("stats %+v", w.Stats())
 	}
 	w.Close(ctx)
+}
+
+// failFirst fails its first Write once released, after the writer has
+// queued more requests behind it; later Writes go through.
+type failFirst struct {
+	store.Store
+	entered, release chan struct{}
+	calls            atomic.Int32
+}
+
+func (f *failFirst) Write(ctx context.Context, recs []store.Record) (store.WriteResult, error) {
+	if f.calls.Add(1) == 1 {
+		close(f.entered)
+		<-f.release
+		return store.WriteResult{}, errors.New("disk on fire")
+	}
+	return f.Store.Write(ctx, recs)
+}
+
+func TestWriterFailedGroupLosesNoOther(t *testing.T) {
+	s := openStore(t)
+	f := &failFirst{Store: s, entered: make(chan struct{}), release: make(chan struct{})}
+	w := store.NewWriter(f, store.WriterConfig{}, quiet)
+	first := make(chan error, 1)
+	go func() { first <- w.Submit(ctx, []store.Record{record(1, "doomed", 1)}) }()
+	<-f.entered
+	// These queue behind the failing commit and form the next group.
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Go(func() {
+			if err := w.Submit(ctx, []store.Record{record(2, fmt.Sprint(i), uint32(i))}); err != nil {
+				t.Errorf("submit %d behind a failed group: %v", i, err)
+			}
+		})
+	}
+	for w.Stats().Queued < 10 {
+		time.Sleep(time.Millisecond)
+	}
+	close(f.release)
+	if err := <-first; err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Errorf("submitter of the failed group got %v", err)
+	}
+	wg.Wait()
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := trailLen(t, s, 2); n != 10 {
+		t.Errorf("%d of the 10 records behind the failed group stored", n)
+	}
+	if st := w.Stats(); st.Errors != 1 || st.Records != 10 || st.Groups != 1 || st.LastGroup != 10 {
+		t.Errorf("stats %+v, want 1 error, then one group of 10", st)
+	}
+}
+
+func TestWriterAsyncCloseDrains(t *testing.T) {
+	s := openStore(t)
+	w := store.NewWriter(s, store.WriterConfig{Mode: store.Async, MaxBatch: 64}, quiet)
+	const n = 2000
+	for i := range n {
+		if err := w.Submit(ctx, []store.Record{record(byte(i%7), fmt.Sprint(i), uint32(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for v := range 7 {
+		total += trailLen(t, s, byte(v))
+	}
+	if st := w.Stats(); total != n || st.Records != n || st.Queued != 0 {
+		t.Fatalf("%d stored after Close, stats %+v, want %d", total, st, n)
+	}
+	if st := w.Stats(); st.Groups >= n {
+		t.Errorf("%d groups for %d records", st.Groups, n)
+	}
+}
+
+func TestWriterRefusesBeforeQueueing(t *testing.T) {
+	s := openStore(t)
+	w := store.NewWriter(s, store.WriterConfig{}, quiet)
+	defer w.Close(ctx)
+	bad := record(1, "a", 1)
+	bad.Site = "no/slash"
+	if err := w.Submit(ctx, []store.Record{record(1, "b", 2), bad}); !errors.Is(err, store.ErrInvalidKey) {
+		t.Errorf("invalid site: %v, want ErrInvalidKey", err)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := w.Submit(done, []store.Record{record(1, "c", 3)}); !errors.Is(err, context.Canceled) {
+		t.Errorf("ended context: %v", err)
+	}
+	if n := trailLen(t, s, 1); n != 0 || w.Stats().Groups != 0 {
+		t.Errorf("refused requests were queued: %d stored, stats %+v", n, w.Stats())
+	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,6 +51,7 @@ type Store struct {
 	inflightMu sync.Mutex
 	inflight   map[string]struct{}
 	retention  time.Duration
+	dir        string // "" in memory
 	log        *slog.Logger
 	closed     atomic.Bool
 }
@@ -111,7 +114,7 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db, days: days, seen: seen, inflight: map[string]struct{}{}, retention: cfg.Retention, log: log}, nil
+	return &Store{db: db, days: days, seen: seen, inflight: map[string]struct{}{}, retention: cfg.Retention, dir: opts.Dir, log: log}, nil
 }
 
 // Close flushes and closes the database.
@@ -129,11 +132,28 @@ func (s *Store) Close() error {
 // flattening). Writing through it bypasses the dedupe and day-index caches.
 func (s *Store) DB() *bdg.DB { return s.db }
 
-// DiskSize returns the bytes of the LSM tree and the value log on disk, as
-// Badger last measured them (at Open, then once a minute).
+// DiskSize returns the bytes of the store's files (tables, write-ahead and
+// value logs, manifest), measured now by listing its directory; 0 in
+// memory. The memtable and value log files are preallocated, so a fresh
+// store already counts some MB. (Badger's own DB.Size is fed by its expvar
+// metrics, which Open turns off.) Safe for concurrent use.
 func (s *Store) DiskSize() int64 {
-	lsm, vlog := s.db.Size()
-	return lsm + vlog
+	if s.dir == "" {
+		return 0
+	}
+	var n int64
+	filepath.WalkDir(s.dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // a file removed by compaction meanwhile
+		}
+		if d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 // valueThreshold keeps every value in the LSM tree (a touchpoint is at

@@ -42,11 +42,17 @@ var base = time.Date(2026, 11, 23, 23, 50, 0, 0, time.UTC)
 // rec makes a stored record of a pageview at base+offset.
 func rec(t testing.TB, v event.VisitorID, id string, offset time.Duration, seq uint32) store.Record {
 	t.Helper()
-	tp := event.Touchpoint{ID: id, Type: event.TypePageview, Site: "s1", Visitor: v, Seq: seq, URL: "https://shop.example/" + id}
-	tp.Derived = base.Add(offset).UnixMicro()
-	tp.Received = tp.Derived
+	tp := eventAt(v, id, offset, seq)
 	var slab []byte
 	return store.NewRecord(&tp, &slab)
+}
+
+// eventAt is a pageview at base+offset.
+func eventAt(v event.VisitorID, id string, offset time.Duration, seq uint32) event.Touchpoint {
+	tp := event.Touchpoint{ID: id, Type: event.TypePageview, Site: "s1", Visitor: v, Seq: seq, URL: "https://shop.example/" + id, Results: -1}
+	tp.Derived = base.Add(offset).UnixMicro()
+	tp.Received = tp.Derived
+	return tp
 }
 
 func write(t testing.TB, s *badger.Store, recs ...store.Record) store.WriteResult {
