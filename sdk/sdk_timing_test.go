@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -55,7 +56,7 @@ func BenchmarkTrackParallel(b *testing.B) {
 	b.ReportAllocs()
 	var drops, calls int64
 	b.RunParallel(func(pb *testing.PB) {
-		var v event.VisitorID
+		v := event.VisitorID{15: 1}
 		v[0] = byte(time.Now().UnixNano())
 		e := Event{Type: event.TypePageview, Visitor: v, URL: "https://shop.example/", Results: -1}
 		var d, n int64
@@ -83,15 +84,22 @@ func BenchmarkEndToEnd(b *testing.B) {
 	}
 	defer c.Close(context.Background())
 	b.ReportAllocs()
-	var v event.VisitorID
+	v := event.VisitorID{15: 1} // never the zero id
 	start := time.Now()
 	i := 0
 	for b.Loop() {
 		v[0], v[1] = byte(i), byte(i>>8) // 65536 visitors, round robin
 		i++
 		e := Event{Type: event.TypePageview, Visitor: v, URL: "https://shop.example/products/blue-shoes", Results: -1}
-		for c.Track(e) != nil {
-			time.Sleep(100 * time.Microsecond) // the queue is full: let the worker catch up
+		for {
+			err := c.Track(e)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, ErrQueueFull) {
+				b.Fatal(err)
+			}
+			time.Sleep(100 * time.Microsecond) // let the worker catch up
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
