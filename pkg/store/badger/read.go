@@ -70,7 +70,7 @@ func (s *Store) Trail(ctx context.Context, site string, v event.VisitorID, q sto
 	err := s.db.View(func(txn *bdg.Txn) error {
 		opts := bdg.DefaultIteratorOptions
 		opts.Prefix = prefix
-		opts.PrefetchSize = min(limit+1, 256)
+		opts.PrefetchValues = false // values live in the LSM tree: read them in place, no copy
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		var last []byte
@@ -134,7 +134,7 @@ func (s *Store) Visitors(ctx context.Context, site string, q store.VisitorQuery)
 	err := s.db.View(func(txn *bdg.Txn) error {
 		opts := bdg.DefaultIteratorOptions
 		opts.Prefix = prefix
-		opts.PrefetchSize = min(limit+1, 256)
+		opts.PrefetchValues = false // in the LSM tree: read in place
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		var last []byte

@@ -38,7 +38,7 @@ func (s *Store) ScanTrails(ctx context.Context, site string, from, to time.Time,
 	return s.db.View(func(txn *bdg.Txn) error {
 		opts := bdg.DefaultIteratorOptions
 		opts.Prefix = prefix
-		opts.PrefetchSize = 256
+		opts.PrefetchValues = false // values live in the LSM tree: read them in place, no copy
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		var trail []event.Touchpoint
