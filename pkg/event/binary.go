@@ -223,7 +223,7 @@ func (r *binReader) uvarint(what string) uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(r.b[r.pos:])
-	if n <= 0 {
+	if n <= 0 || n > 1 && r.b[r.pos+n-1] == 0 { // overflow, truncated or overlong
 		r.fail(what)
 		return 0
 	}
@@ -236,7 +236,7 @@ func (r *binReader) varint(what string) int64 {
 		return 0
 	}
 	v, n := binary.Varint(r.b[r.pos:])
-	if n <= 0 {
+	if n <= 0 || n > 1 && r.b[r.pos+n-1] == 0 {
 		r.fail(what)
 		return 0
 	}
@@ -274,6 +274,10 @@ func (r *binReader) str(what string) string {
 // DecodeBinary decodes what AppendBinary wrote into tp, which it resets
 // first (keeping the capacity of Props). Site and Visitor are left empty for
 // the caller to fill from the key. The strings of tp do not alias b.
+//
+// Only the canonical encoding is accepted (minimal varints, no field marked
+// present with its zero value), so whatever decodes re-encodes to b itself;
+// anything else is ErrCorrupt.
 func DecodeBinary(b []byte, tp *Touchpoint) error {
 	tp.Reset()
 	if len(b) < 2 {
@@ -295,15 +299,29 @@ func DecodeBinary(b []byte, tp *Touchpoint) error {
 	has := func(bit int) bool { return r.err == nil && bits&(1<<bit) != 0 }
 	str := func(bit int, dst *string, what string) {
 		if has(bit) {
-			*dst = r.str(what)
+			if *dst = r.str(what); *dst == "" {
+				r.fail(what)
+			}
 		}
 	}
 	delta := func(bit int, dst *int64, what string) {
 		if has(bit) {
-			*dst = tp.Derived + r.varint(what)
+			if *dst = tp.Derived + r.varint(what); *dst == 0 {
+				r.fail(what)
+			}
+		}
+	}
+	// nonzero fails on a present field holding its zero value, which
+	// AppendBinary leaves out.
+	nonzero := func(ok bool, what string) {
+		if !ok {
+			r.fail(what)
 		}
 	}
 	str(bID, &tp.ID, "id")
+	if has(bID) && isHex32(tp.ID) {
+		r.fail("id") // stored as its 16 bytes
+	}
 	if has(bIDHex) {
 		if has(bID) || len(b)-r.pos < 16 {
 			r.fail("id")
@@ -314,9 +332,7 @@ func DecodeBinary(b []byte, tp *Touchpoint) error {
 	}
 	if has(bSeq) {
 		seq := r.uvarint("seq")
-		if seq > math.MaxUint32 {
-			r.fail("seq")
-		}
+		nonzero(seq != 0 && seq <= math.MaxUint32, "seq")
 		tp.Seq = uint32(seq)
 	}
 	delta(bTS, &tp.TS, "ts")
@@ -331,12 +347,14 @@ func DecodeBinary(b []byte, tp *Touchpoint) error {
 	str(bOSVersion, &tp.OSVersion, "os version")
 	if has(bDevice) {
 		tp.Device = DeviceClass(r.byte("device"))
+		nonzero(tp.Device != DeviceUnknown, "device")
 	}
 	str(bCountry, &tp.Country, "country")
 	str(bRegion, &tp.Region, "region")
 	str(bCity, &tp.City, "city")
 	if has(bChannel) {
 		tp.Channel = Channel(r.byte("channel"))
+		nonzero(tp.Channel != ChannelUnknown, "channel")
 	}
 	str(bSession, &tp.Session, "session")
 	str(bName, &tp.Name, "name")
@@ -351,9 +369,7 @@ func DecodeBinary(b []byte, tp *Touchpoint) error {
 	str(bWidget, &tp.Widget, "widget")
 	if has(bStep) {
 		n := r.uvarint("step")
-		if n > math.MaxUint32 {
-			r.fail("step")
-		}
+		nonzero(n != 0 && n <= math.MaxUint32, "step")
 		tp.Step = uint32(n)
 	}
 	if has(bValue) {
@@ -362,23 +378,27 @@ func DecodeBinary(b []byte, tp *Touchpoint) error {
 		} else {
 			tp.Value = math.Float64frombits(binary.LittleEndian.Uint64(b[r.pos:]))
 			r.pos += 8
-			if math.IsNaN(tp.Value) || math.IsInf(tp.Value, 0) {
-				r.fail("value") // never encoded: validation refuses them
+			if tp.Value == 0 || math.IsNaN(tp.Value) || math.IsInf(tp.Value, 0) {
+				r.fail("value") // never encoded: the decoder refuses them
 			}
 		}
 	}
 	str(bCurrency, &tp.Currency, "currency")
 	str(bUser, &tp.User, "user")
 	if has(bScore) {
-		tp.Score = int32(r.varint("score"))
+		n := r.varint("score")
+		nonzero(n != 0 && n == int64(int32(n)), "score")
+		tp.Score = int32(n)
 	}
 	if has(bScale) {
-		tp.Scale = int32(r.varint("scale"))
+		n := r.varint("scale")
+		nonzero(n != 0 && n == int64(int32(n)), "scale")
+		tp.Scale = int32(n)
 	}
 	str(bComment, &tp.Comment, "comment")
 	if has(bProps) {
 		n := r.uvarint("props")
-		if n > uint64(len(b)-r.pos)/2 {
+		if n == 0 || n > uint64(len(b)-r.pos)/2 {
 			r.fail("props")
 		}
 		for i := uint64(0); i < n && r.err == nil; i++ {

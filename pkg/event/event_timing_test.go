@@ -6,10 +6,11 @@ import (
 	"testing"
 )
 
+// batchBody is a batch of n pageviews as the snippet sends them.
 func batchBody(n int) []byte {
 	var evs []string
 	for i := range n {
-		evs = append(evs, fmt.Sprintf(`{"id":"e%d","type":"pageview","visitor":"0123456789abcdef0123456789abcdef","seq":%d,"ts":1764000000000,"sent":1764000000500,"url":"https://shop.example/products/%d?utm_source=news","title":"Blue shoes","referrer":"https://www.google.com/"}`, i, i, i))
+		evs = append(evs, fmt.Sprintf(`{"id":"9f86d081884c7d65a9f86d0818%06d","type":"pageview","visitor":"0123456789abcdef0123456789abcdef","seq":%d,"ts":1764000000000,"sent":1764000000500,"url":"https://shop.example/products/%d?utm_source=news","title":"Blue shoes","referrer":"https://www.google.com/"}`, i, i, i))
 	}
 	return []byte(`{"site":"shop","events":[` + strings.Join(evs, ",") + `]}`)
 }
@@ -28,25 +29,22 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+			allocs := testing.AllocsPerRun(10, func() { d.Decode(body, &batch) })
+			b.ReportMetric(allocs/float64(n), "allocs/event")
 		})
 	}
 }
 
 func BenchmarkValidate(b *testing.B) {
-	tp := valid(TypePageview)
-	tp.URL = "https://shop.example/products/1?utm_source=news"
+	tp := typical()
+	tp.Props = []Prop{{"ab", "variant-b"}}
 	b.ReportAllocs()
+	b.SetBytes(int64(len(AppendWire(nil, &tp))))
 	for b.Loop() {
 		if err := tp.Validate(Limits{}, now); err != nil {
 			b.Fatal(err)
 		}
 	}
-}
-
-func typical() Touchpoint {
-	return Touchpoint{ID: "9f86d081884c7d65", Type: TypePageview, Seq: 3, Derived: now, TS: now - 2000, Sent: now - 1000, Received: now,
-		URL: "https://shop.example/products/blue-shoes", Title: "Blue shoes", Referrer: "https://www.google.com/", Results: -1,
-		Browser: "Chrome", BrowserVersion: "124.0", OS: "Windows", Device: DeviceDesktop, Country: "GB", Region: "ENG", City: "London", Channel: ChannelSearch}
 }
 
 func BenchmarkAppendBinary(b *testing.B) {
@@ -57,6 +55,7 @@ func BenchmarkAppendBinary(b *testing.B) {
 	for b.Loop() {
 		buf = AppendBinary(buf[:0], &tp)
 	}
+	b.ReportMetric(float64(len(buf)), "bytes/event")
 }
 
 func BenchmarkDecodeBinary(b *testing.B) {
@@ -75,6 +74,7 @@ func BenchmarkAppendJSON(b *testing.B) {
 	tp := typical()
 	buf := AppendJSON(nil, &tp)
 	b.ReportAllocs()
+	b.SetBytes(int64(len(buf)))
 	for b.Loop() {
 		buf = AppendJSON(buf[:0], &tp)
 	}

@@ -72,7 +72,7 @@ func AppendWire(dst []byte, tp *Touchpoint) []byte {
 	if tp.ClientIP.IsValid() {
 		w.key("ip")
 		w.dst = append(w.dst, '"')
-		w.dst = tp.ClientIP.AppendTo(w.dst)
+		w.dst = tp.ClientIP.WithZone("").AppendTo(w.dst) // a zone could hold a quote
 		w.dst = append(w.dst, '"')
 	}
 	w.str("ua", tp.UserAgent)
@@ -168,8 +168,13 @@ func (w *jsonObject) millis(k string, us int64) {
 		return
 	}
 	w.key(k)
-	w.dst = strconv.AppendInt(w.dst, us/1000, 10)
-	if r := us % 1000; r != 0 {
+	u := uint64(us)
+	if us < 0 { // before 1970: the decoder refuses it, but the JSON stays valid
+		w.dst = append(w.dst, '-')
+		u = -u
+	}
+	w.dst = strconv.AppendUint(w.dst, u/1000, 10)
+	if r := u % 1000; r != 0 {
 		w.dst = append(w.dst, '.')
 		w.dst = append(w.dst, byte('0'+r/100), byte('0'+r/10%10), byte('0'+r%10))
 	}

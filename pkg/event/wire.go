@@ -299,7 +299,8 @@ func (d *Decoder) decodeEvent(i int32, v *fastjson.Value, b *Batch) error {
 				ferr = invalid("ip", "not an IP address")
 				return
 			}
-			tp.ClientIP = ip.Unmap()
+			// A zone means nothing for a client and could hold any bytes.
+			tp.ClientIP = ip.Unmap().WithZone("")
 		case "seq":
 			n, err := intValue(v, 0, math.MaxUint32)
 			if err != nil {
@@ -369,6 +370,10 @@ func (d *Decoder) decodeProps(i int32, v *fastjson.Value, b *Batch) error {
 	return perr
 }
 
+// maxDecodedProps bounds the props of one decoded event: a span names a prop
+// by an int16. (Validate's far smaller MaxProps then applies.)
+const maxDecodedProps = math.MaxInt16
+
 // addProp adds a string, number or boolean value as a prop; null is
 // skipped, and objects or arrays are an error.
 func (d *Decoder) addProp(i int32, key []byte, v *fastjson.Value, b *Batch) error {
@@ -386,6 +391,9 @@ func (d *Decoder) addProp(i int32, key []byte, v *fastjson.Value, b *Batch) erro
 	}
 	tp := &b.Events[i]
 	idx := len(tp.Props)
+	if idx >= maxDecodedProps {
+		return invalid("props", "too many props")
+	}
 	tp.Props = append(tp.Props, Prop{})
 	d.addString(b, i, int16(-idx-1), true, key)
 	d.addString(b, i, int16(-idx-1), false, val)
@@ -445,11 +453,11 @@ func timeValue(name string, v *fastjson.Value) (int64, error) {
 		if err != nil || f < 0 || f > 1e15 {
 			return 0, invalid(name, "must be Unix milliseconds")
 		}
-		return int64(f * 1000), nil
+		return msToMicros(f), nil
 	case fastjson.TypeString:
 		s := string(v.GetStringBytes())
 		if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 && f <= 1e15 {
-			return int64(f * 1000), nil // Unix ms as a string, as the pixel sends it
+			return msToMicros(f), nil // Unix ms as a string, as the pixel sends it
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
@@ -461,3 +469,7 @@ func timeValue(name string, v *fastjson.Value) (int64, error) {
 	}
 	return 0, invalid(name, "must be Unix milliseconds")
 }
+
+// msToMicros rounds, not truncates: 1764000000000.123 ms is
+// 1764000000000122.99… in floating point, and must be …123 µs.
+func msToMicros(ms float64) int64 { return int64(math.Round(ms * 1000)) }
