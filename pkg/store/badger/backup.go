@@ -29,6 +29,7 @@ func (s *Store) Restore(r io.Reader) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	s.pending.Wait()
 	if err := s.db.Load(r, 256); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}

@@ -11,7 +11,10 @@ import (
 )
 
 // EraseVisitor deletes every key of a visitor: its trail, id index, day
-// index entries and identity entries (both directions).
+// index entries and identity entries (both directions). It is atomic with
+// respect to writes: it waits for the groups already handed to Badger and
+// holds the next ones back until it is done, so every touchpoint written
+// before it is erased and none written after it is.
 func (s *Store) EraseVisitor(ctx context.Context, site string, v event.VisitorID) error {
 	if err := s.check(); err != nil {
 		return err
@@ -19,6 +22,13 @@ func (s *Store) EraseVisitor(ctx context.Context, site string, v event.VisitorID
 	if err := store.CheckSite(site); err != nil {
 		return err
 	}
+	// Under writeMu no group is prepared meanwhile, so the day cache
+	// cannot re-create the erased day entries with stale counts. (Badger's
+	// read timestamp already waits for commits in flight; waiting for them
+	// here as well keeps their callbacks ahead of the erase.)
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.pending.Wait()
 	var keys [][]byte
 	days := map[uint32]bool{}
 	err := s.db.View(func(txn *bdg.Txn) error {
@@ -67,8 +77,6 @@ func (s *Store) EraseVisitor(ctx context.Context, site string, v event.VisitorID
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("erase %s: %w", v, err)
 	}
-	s.writeMu.Lock()
 	s.days.Purge() // the erased visitor's day entries are gone
-	s.writeMu.Unlock()
 	return nil
 }

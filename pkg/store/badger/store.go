@@ -50,10 +50,13 @@ type Store struct {
 	// written: a re-send arriving meanwhile is still a duplicate.
 	inflightMu sync.Mutex
 	inflight   map[string]struct{}
-	retention  time.Duration
-	dir        string // "" in memory
-	log        *slog.Logger
-	closed     atomic.Bool
+	// pending counts groups handed to Badger and not yet written: erase
+	// and restore (under writeMu) wait for them.
+	pending   sync.WaitGroup
+	retention time.Duration
+	dir       string // "" in memory
+	log       *slog.Logger
+	closed    atomic.Bool
 }
 
 var _ store.Store = (*Store)(nil)

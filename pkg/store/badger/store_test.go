@@ -323,3 +323,41 @@ func TestDailySalt(t *testing.T) {
 		t.Fatalf("old salt survived: %q", old)
 	}
 }
+
+// An erase racing with a group still being committed erases it too.
+func TestEraseWaitsForGroupsInFlight(t *testing.T) {
+	s := open(t, "")
+	a, b := vis(1), vis(2)
+	for round := range 20 {
+		recs := []store.Record{rec(t, b, fmt.Sprint("b", round), 0, uint32(round))}
+		for i := range 50 {
+			recs = append(recs, rec(t, a, fmt.Sprint(round, "-", i), time.Duration(i)*time.Second, uint32(i)))
+		}
+		done := make(chan error, 1)
+		s.WriteAsync(recs, func(_ store.WriteResult, err error) { done <- err })
+		if err := s.EraseVisitor(ctx, "s1", a); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if page, _ := s.Trail(ctx, "s1", a, store.TrailQuery{}); len(page.Touchpoints) != 0 {
+			t.Fatalf("round %d: %d touchpoints survived an erase issued after their write", round, len(page.Touchpoints))
+		}
+	}
+	if page, _ := s.Trail(ctx, "s1", b, store.TrailQuery{}); len(page.Touchpoints) != 20 {
+		t.Fatalf("the other visitor has %d touchpoints, want 20", len(page.Touchpoints))
+	}
+}
+
+func TestInMemory(t *testing.T) {
+	s, err := badger.Open(badger.Config{InMemory: true}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	write(t, s, rec(t, vis(1), "a", 0, 1))
+	if page, _ := s.Trail(ctx, "s1", vis(1), store.TrailQuery{}); len(page.Touchpoints) != 1 || s.DiskSize() != 0 {
+		t.Fatalf("in memory: %q, disk size %d", ids(page), s.DiskSize())
+	}
+}

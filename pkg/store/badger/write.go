@@ -69,8 +69,13 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	res, entries, ids, err := s.prepare(recs)
-	if err != nil || len(entries) == 0 {
-		done(res, err)
+	if err != nil {
+		s.forget(ids, true) // else a retry of these ids would count as a duplicate
+		done(store.WriteResult{}, err)
+		return
+	}
+	if len(entries) == 0 {
+		done(res, nil)
 		return
 	}
 	// Split into transactions Badger accepts, committed in order.
@@ -93,6 +98,7 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 		}
 	}
 	txns = append(txns, txn)
+	s.pending.Add(1)
 	var mu sync.Mutex
 	left, firstErr := len(txns), error(nil)
 	for _, t := range txns {
@@ -106,6 +112,7 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 			mu.Unlock()
 			if last {
 				s.forget(ids, ferr != nil)
+				s.pending.Done()
 				done(res, ferr)
 			}
 		})
