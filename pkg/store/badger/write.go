@@ -68,7 +68,7 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	res, entries, ids, err := s.prepare(recs)
+	res, entries, units, ids, err := s.prepare(recs)
 	if err != nil {
 		s.forget(ids, true) // else a retry of these ids would count as a duplicate
 		done(store.WriteResult{}, err)
@@ -78,26 +78,12 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 		done(res, nil)
 		return
 	}
-	// Split into transactions Badger accepts, committed in order.
-	var txns []*bdg.Txn
-	txn := s.db.NewTransaction(true)
-	for _, e := range entries {
-		err := txn.SetEntry(e)
-		if errors.Is(err, bdg.ErrTxnTooBig) {
-			txns = append(txns, txn)
-			txn = s.db.NewTransaction(true)
-			err = txn.SetEntry(e)
-		}
-		if err != nil {
-			for _, t := range append(txns, txn) {
-				t.Discard()
-			}
-			s.forget(ids, true)
-			done(res, fmt.Errorf("set: %w", err))
-			return
-		}
+	txns, err := s.split(entries, units)
+	if err != nil {
+		s.forget(ids, true)
+		done(store.WriteResult{}, err)
+		return
 	}
-	txns = append(txns, txn)
 	s.pending.Add(1)
 	var mu sync.Mutex
 	left, firstErr := len(txns), error(nil)
@@ -119,8 +105,61 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 	}
 }
 
-// prepare dedupes recs and builds their entries; the caller holds writeMu.
-func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*bdg.Entry, ids []string, err error) {
+// split puts entries into as few transactions as Badger accepts (usually
+// one), in order, never splitting a unit: the entries of one touchpoint
+// (trail, id and identity keys) land in one transaction, so that whatever
+// part of a failed group was committed holds whole touchpoints with their
+// id keys, and a retry neither loses nor doubles one. units are the start
+// indexes of the units in entries.
+func (s *Store) split(entries []*bdg.Entry, units []int) ([]*bdg.Txn, error) {
+	var txns []*bdg.Txn
+	fail := func(err error) ([]*bdg.Txn, error) {
+		for _, t := range txns {
+			t.Discard()
+		}
+		return nil, fmt.Errorf("set: %w", err)
+	}
+	set := func(txn *bdg.Txn, es []*bdg.Entry) error {
+		for _, e := range es {
+			if err := txn.SetEntry(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	txn := s.db.NewTransaction(true)
+	txns = append(txns, txn)
+	start := 0 // entries[start:] are in txn
+	for u, from := range units {
+		to := len(entries)
+		if u+1 < len(units) {
+			to = units[u+1]
+		}
+		err := set(txn, entries[from:to])
+		if errors.Is(err, bdg.ErrTxnTooBig) && from > start {
+			// txn holds part of this unit: rebuild it without, and
+			// start the next transaction with the unit.
+			txn.Discard()
+			txns[len(txns)-1] = s.db.NewTransaction(true)
+			if err := set(txns[len(txns)-1], entries[start:from]); err != nil {
+				return fail(err)
+			}
+			txn = s.db.NewTransaction(true)
+			txns = append(txns, txn)
+			start = from
+			err = set(txn, entries[from:to])
+		}
+		if err != nil {
+			return fail(err)
+		}
+	}
+	return txns, nil
+}
+
+// prepare dedupes recs and builds their entries, and the start index of
+// each unit (a touchpoint's entries, a day entry) in entries; the caller
+// holds writeMu.
+func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*bdg.Entry, units []int, ids []string, err error) {
 	rtxn := s.db.NewTransaction(false)
 	defer rtxn.Discard()
 	days := make(map[dayID]*dayEntry)
@@ -142,7 +181,7 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 				res.Duplicates++
 				continue
 			case !errors.Is(err, bdg.ErrKeyNotFound):
-				return res, nil, ids, fmt.Errorf("dedupe lookup: %w", err)
+				return res, nil, nil, ids, fmt.Errorf("dedupe lookup: %w", err)
 			}
 		}
 		s.seen.add(ikey)
@@ -150,6 +189,7 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 		s.inflight[id] = struct{}{}
 		ids = append(ids, id)
 		exp := s.expiresAt(r.Derived)
+		units = append(units, len(entries))
 		entries = append(entries,
 			entry(trailKey(make([]byte, 0, len(r.Site)+3+16+suffixLen), r.Site, r.Visitor, r.Derived, r.Seq), r.Value, exp),
 			entry([]byte(id), nil, exp))
@@ -172,11 +212,12 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 	for _, d := range order {
 		e, err := s.mergeDay(rtxn, d)
 		if err != nil {
-			return res, nil, ids, err
+			return res, nil, nil, ids, err
 		}
+		units = append(units, len(entries))
 		entries = append(entries, e)
 	}
-	return res, entries, ids, nil
+	return res, entries, units, ids, nil
 }
 
 // forget drops a group's ids from the in-flight set once it is written;
