@@ -60,6 +60,8 @@ func (s *Server) mapError(err error) (status int, msg string, retryAfter int) {
 		return fasthttp.StatusServiceUnavailable, "collector overloaded, retry later", 1
 	case errors.Is(err, store.ErrBadCursor):
 		return fasthttp.StatusBadRequest, "invalid cursor", 0
+	case errors.Is(err, store.ErrInvalidKey):
+		return fasthttp.StatusBadRequest, err.Error(), 0
 	case errors.Is(err, store.ErrNotFound):
 		return fasthttp.StatusNotFound, "not found", 0
 	case errors.Is(err, event.ErrInvalid):
