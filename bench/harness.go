@@ -2,41 +2,57 @@ package bench
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
-	bdg "github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
 	"github.com/valyala/fasthttp"
 
 	"github.com/touchtrail/touchtrail/collector/collectortest"
-	"github.com/touchtrail/touchtrail/pkg/event"
 	"github.com/touchtrail/touchtrail/pkg/store"
+	"github.com/touchtrail/touchtrail/pkg/store/badger"
 )
 
-// Config sizes a harness run.
+// Config sizes a harness run. Zero values mean the defaults.
 type Config struct {
-	Duration time.Duration // per load phase. Default: 10s
+	Duration time.Duration // per load phase; trail reads get half each. Default: 10s
 	Conns    int           // load connections. Default: 64
 	Events   int           // events written in the ceiling B phase. Default: 500,000
-	Dir      string        // scratch directory. Default: a temporary one
-	Log      func(format string, args ...any)
+	Seed     uint64        // of the event generators. Default: 1
+	GeoDB    string        // GeoLite2/GeoIP2 City database for enrichment. Default: none (no geo)
+	// Phases selects phases by id (see PhaseIDs). Default: all of them.
+	// A ratio needs its ceiling in the same run; "half" needs "async1".
+	Phases []string
+	Dir    string // scratch directory. Default: a temporary one, removed at the end
+	// Verify checks, after each collector phase, that the store holds
+	// exactly the events the collector accepted, enriched (the smoke test
+	// sets it; it costs a scan of the day index).
+	Verify bool
+	Log    func(format string, args ...any) // progress. Default: quiet
 }
+
+// PhaseIDs are the phases in the order they run.
+var PhaseIDs = []string{"a", "sync1", "async1", "half", "b", "sync100", "async100", "reads"}
 
 // Result is one row of the table.
 type Result struct {
-	Phase          string
+	ID             string // phase id (PhaseIDs; reads are "read<N>" and "store<N>")
+	Phase          string // what the row measures, for people
+	Requests       int    // successful requests (or store reads)
+	Events         int    // events taken (or touchpoints read)
+	Shed           int    // requests answered 503 (shed load)
 	ReqPerSec      float64
 	EventsPerSec   float64
 	P50, P99, P999 time.Duration
-	Ceiling        string  // which ceiling the ratio is to
-	Ratio          float64 // to that ceiling, 0 when none
+	Ceiling        string  // the row's ceiling ("A", "B", "R"), "" for none
+	Ratio          float64 // to that ceiling's figure, 0 when not measured
 	BytesPerEvent  float64 // on disk after a flush, 0 when not measured
-	PeakRSS        int64
+	PeakRSS        int64   // bytes
+	RSSPerPhase    bool    // PeakRSS is this phase's own peak, not the process's so far
 }
 
 func (c Config) withDefaults() Config {
@@ -49,16 +65,27 @@ func (c Config) withDefaults() Config {
 	if c.Events <= 0 {
 		c.Events = 500_000
 	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if len(c.Phases) == 0 {
+		c.Phases = PhaseIDs
+	}
 	if c.Log == nil {
 		c.Log = func(string, ...any) {}
 	}
 	return c
 }
 
-// Run runs every phase in this process, one after the other, and returns
-// the rows of the table.
+// Run runs the selected phases in this process, one after the other, and
+// returns the rows of the table. On an error it returns the rows so far.
 func Run(cfg Config) ([]Result, error) {
 	cfg = cfg.withDefaults()
+	for _, p := range cfg.Phases {
+		if !slices.Contains(PhaseIDs, p) {
+			return nil, fmt.Errorf("unknown phase %q: want some of %v", p, PhaseIDs)
+		}
+	}
 	if cfg.Dir == "" {
 		d, err := os.MkdirTemp("", "ttbench")
 		if err != nil {
@@ -67,114 +94,196 @@ func Run(cfg Config) ([]Result, error) {
 		defer os.RemoveAll(d)
 		cfg.Dir = d
 	}
-	var out []Result
-	add := func(r Result) {
-		r.PeakRSS = PeakRSS()
-		cfg.Log("%-34s %10.0f req/s %10.0f ev/s  p50 %-9s p99 %-9s p99.9 %-9s", r.Phase, r.ReqPerSec, r.EventsPerSec, r.P50, r.P99, r.P999)
-		out = append(out, r)
-	}
-
-	// Ceiling A: a no-op fasthttp server answering 204 to the same requests.
-	a, err := ceilingA(cfg)
-	if err != nil {
-		return out, fmt.Errorf("ceiling A: %w", err)
-	}
-	add(a)
-	for _, p := range []struct {
-		name   string
-		mode   store.Durability
-		batch  int
-		versus string
-	}{
-		{"collector, 1 event/request, sync", store.Sync, 1, "A"},
-		{"collector, 1 event/request, async", store.Async, 1, "A"},
-		{"collector, 100 events/request, sync", store.Sync, 100, "B"},
-		{"collector, 100 events/request, async", store.Async, 100, "B"},
-	} {
-		r, err := collectorPhase(cfg, p.name, p.mode, p.batch)
-		if err != nil {
-			return out, fmt.Errorf("%s: %w", p.name, err)
+	h := &harness{cfg: cfg}
+	for _, id := range PhaseIDs {
+		if !slices.Contains(cfg.Phases, id) {
+			continue
 		}
-		r.Ceiling = p.versus // B's ratios are set once B is measured, below
-		if p.versus == "A" {
-			r.Ratio = r.ReqPerSec / a.ReqPerSec
-		}
-		add(r)
-	}
-	// Latency at half of the async peak: what a collector sized with 2×
-	// headroom shows its clients.
-	for _, r := range out {
-		if r.Phase == "collector, 1 event/request, async" {
-			half, err := halfLoad(cfg, r.ReqPerSec/2)
-			if err != nil {
-				return out, fmt.Errorf("half load: %w", err)
+		var err error
+		switch id {
+		case "a":
+			err = h.measure(func() (Result, error) { return ceilingA(cfg) })
+		case "sync1", "async1", "sync100", "async100":
+			err = h.measure(func() (Result, error) { return collectorPhase(cfg, id) })
+		case "half":
+			peak := h.find("async1")
+			if peak == nil {
+				cfg.Log("phase half skipped: it runs at half of async1's rate")
+				continue
 			}
-			add(half)
+			rate := peak.ReqPerSec / 2
+			err = h.measure(func() (Result, error) { return halfLoad(cfg, rate) })
+		case "b":
+			err = h.measure(func() (Result, error) { return ceilingB(cfg) })
+		case "reads":
+			err = h.reads()
+		}
+		if err != nil {
+			return h.out, fmt.Errorf("phase %s: %w", id, err)
 		}
 	}
-	b, err := ceilingB(cfg)
-	if err != nil {
-		return out, fmt.Errorf("ceiling B: %w", err)
-	}
-	add(b)
-	for i := range out {
-		if out[i].Ceiling == "B" {
-			out[i].Ratio = out[i].EventsPerSec / b.EventsPerSec
-		}
-	}
-	reads, err := readPhases(cfg)
-	if err != nil {
-		return out, fmt.Errorf("trail reads: %w", err)
-	}
-	for _, r := range reads {
-		add(r)
-	}
-	return out, nil
+	h.ratios()
+	return h.out, nil
 }
 
-func fromLoad(name string, lr LoadResult) Result {
-	if lr.Shed > 0 {
-		name += fmt.Sprintf(" (%.0f %% shed: 503)", 100*float64(lr.Shed)/float64(lr.Requests))
+type harness struct {
+	cfg Config
+	out []Result
+}
+
+// measure runs one phase between a reset of the peak RSS and its reading.
+func (h *harness) measure(phase func() (Result, error)) error {
+	perPhase := ResetPeakRSS() == nil
+	r, err := phase()
+	if err != nil {
+		return err
 	}
-	return Result{Phase: name, ReqPerSec: lr.ReqPerSec(), EventsPerSec: lr.EventsPerSec(),
+	r.PeakRSS, r.RSSPerPhase = PeakRSS(), perPhase
+	h.cfg.Log("%-44s %9.0f req/s %9.0f ev/s  p50 %-9s p99 %-9s p99.9 %-9s %4d MiB",
+		r.Phase, r.ReqPerSec, r.EventsPerSec, r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond),
+		r.P999.Round(time.Microsecond), r.PeakRSS>>20)
+	h.out = append(h.out, r)
+	return nil
+}
+
+func (h *harness) find(id string) *Result {
+	for i := range h.out {
+		if h.out[i].ID == id {
+			return &h.out[i]
+		}
+	}
+	return nil
+}
+
+// ratios sets each row's ratio to its ceiling measured in this run:
+// requests/s to A for one-event requests, events/s to B for batches,
+// reads/s to R (the store read directly) for trail reads over HTTP.
+func (h *harness) ratios() {
+	for i := range h.out {
+		r := &h.out[i]
+		var c *Result
+		switch r.Ceiling {
+		case "A":
+			c = h.find("a")
+		case "B":
+			c = h.find("b")
+		case "R":
+			c = h.find("store" + r.ID[len("read"):])
+		}
+		switch {
+		case c == nil:
+		case r.Ceiling == "B":
+			r.Ratio = r.EventsPerSec / c.EventsPerSec
+		default:
+			r.Ratio = r.ReqPerSec / c.ReqPerSec
+		}
+	}
+}
+
+func fromLoad(id, name string, lr LoadResult) Result {
+	if lr.Shed > 0 {
+		name += fmt.Sprintf(" (%.0f %% of requests shed: 503)", 100*float64(lr.Shed)/float64(lr.Requests+lr.Shed))
+	}
+	return Result{ID: id, Phase: name, Requests: lr.Requests, Events: lr.Events, Shed: lr.Shed,
+		ReqPerSec: lr.ReqPerSec(), EventsPerSec: lr.EventsPerSec(),
 		P50: lr.Latency.Percentile(50), P99: lr.Latency.Percentile(99), P999: lr.Latency.Percentile(99.9)}
 }
 
-// ingestLoad sends batch-event requests the way a backend does: the write
-// key, and the client's IP and user agent it speaks for.
+// ingestLoad sends batch-event requests as the site's backend does: with
+// the write key, the client IP it speaks for in the trusted header, and
+// each visitor's user agent in its events.
 func ingestLoad(cfg Config, addr string, batch int) Load {
 	gens := make([]*Generator, cfg.Conns)
 	now := func() int64 { return time.Now().UnixMilli() }
 	for w := range gens {
-		gens[w] = NewGenerator(1, w, 2000, now)
+		gens[w] = NewGenerator(cfg.Seed, w, 2000, now)
 	}
 	bufs := make([][]byte, cfg.Conns)
-	ips := make([][]byte, cfg.Conns)
+	auth := []byte("Bearer " + collectortest.WriteKey)
 	return Load{
 		Addr: addr, Conns: cfg.Conns, Duration: cfg.Duration,
 		Request: func(w int, req *fasthttp.Request) int {
 			g := gens[w]
 			bufs[w] = g.AppendBatch(bufs[w][:0], collectortest.Site, batch)
-			ips[w] = g.ClientIP(ips[w][:0])
-			req.Header.SetMethod("POST")
+			req.Header.SetMethod(fasthttp.MethodPost)
 			req.SetRequestURI("/v1/events")
 			req.Header.SetContentType("text/plain")
-			req.Header.Set("Authorization", "Bearer "+collectortest.WriteKey)
-			req.Header.SetBytesV("X-Touchtrail-Client-IP", ips[w])
-			req.Header.SetUserAgent(g.UserAgent())
+			req.Header.SetBytesV(fasthttp.HeaderAuthorization, auth)
+			req.Header.Set("X-Touchtrail-Client-IP", g.IP())
 			req.SetBody(bufs[w])
 			return batch
 		},
-		Check: func(resp *fasthttp.Response) bool {
-			return resp.StatusCode() == fasthttp.StatusAccepted || resp.StatusCode() == 204
-		},
-		Shed: func(resp *fasthttp.Response) bool { return resp.StatusCode() == fasthttp.StatusServiceUnavailable },
+		Check: checkAccepted,
+		Shed:  func(resp *fasthttp.Response) bool { return resp.StatusCode() == fasthttp.StatusServiceUnavailable },
 	}
 }
 
+// checkAccepted reads the collector's 202 {"accepted":n,"rejected":[…]}:
+// every event must be accepted (a no-op server's 204 takes them all).
+func checkAccepted(resp *fasthttp.Response, events int) (int, error) {
+	switch resp.StatusCode() {
+	case fasthttp.StatusNoContent:
+		return events, nil
+	case fasthttp.StatusAccepted:
+	default:
+		return 0, fmt.Errorf("status %d: %.200s", resp.StatusCode(), resp.Body())
+	}
+	const prefix, ok = `{"accepted":`, `,"rejected":[]`
+	b := resp.Body()
+	if len(b) < len(prefix) || string(b[:len(prefix)]) != prefix {
+		return 0, fmt.Errorf("unexpected answer %.200s", b)
+	}
+	b = b[len(prefix):]
+	i := 0
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	n, err := strconv.Atoi(string(b[:i]))
+	if err != nil || n != events || len(b[i:]) < len(ok) || string(b[i:i+len(ok)]) != ok {
+		return 0, fmt.Errorf("%d events sent, answer %.200s", events, resp.Body())
+	}
+	return n, nil
+}
+
+// collectorPhase loads a fresh collector with one- or 100-event requests.
+func collectorPhase(cfg Config, id string) (Result, error) {
+	mode, batch, ceiling := store.Sync, 1, "A"
+	if id == "async1" || id == "async100" {
+		mode = store.Async
+	}
+	if id == "sync100" || id == "async100" {
+		batch, ceiling = 100, "B"
+	}
+	name := "collector, 1 event/request, sync"
+	if batch > 1 {
+		name = fmt.Sprintf("collector, %d events/request, sync", batch)
+	}
+	if mode == store.Async {
+		name = strings.TrimSuffix(name, "sync") + "async"
+	}
+	dir := filepath.Join(cfg.Dir, id)
+	col, err := collectortest.Launch(collectortest.Options{Dir: dir, Durability: mode, GeoDB: cfg.GeoDB})
+	if err != nil {
+		return Result{}, err
+	}
+	start := time.Now()
+	lr, err := ingestLoad(cfg, col.Addr, batch).Run()
+	col.Stop() // drains the writer, flushes the memtables: the disk size is then what stays
+	r := fromLoad(id, name, lr)
+	r.Ceiling = ceiling
+	if lr.Events > 0 {
+		r.BytesPerEvent = float64(dbSize(dir)) / float64(lr.Events)
+	}
+	if err == nil && cfg.Verify {
+		err = verifyStored(dir, start, lr.Events)
+	}
+	return r, err
+}
+
+// halfLoad paces one-event requests to an async collector at rate: the
+// latency a collector sized with 2× headroom shows its clients.
 func halfLoad(cfg Config, rate float64) (Result, error) {
-	dir := filepath.Join(cfg.Dir, "collector-half")
-	col, err := collectortest.Launch(collectortest.Options{Dir: dir, Durability: store.Async})
+	col, err := collectortest.Launch(collectortest.Options{Dir: filepath.Join(cfg.Dir, "half"), Durability: store.Async, GeoDB: cfg.GeoDB})
 	if err != nil {
 		return Result{}, err
 	}
@@ -182,38 +291,51 @@ func halfLoad(cfg Config, rate float64) (Result, error) {
 	l := ingestLoad(cfg, col.Addr, 1)
 	l.Rate = rate
 	lr, err := l.Run()
-	return fromLoad(fmt.Sprintf("collector, 1 event, async, at half peak (%.0f req/s)", rate), lr), err
+	return fromLoad("half", fmt.Sprintf("collector, 1 event, async, paced to half of its peak (%.0f req/s)", rate), lr), err
 }
 
-func ceilingA(cfg Config) (Result, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// verifyStored reopens the store in dir and checks that its day index counts exactly n touchpoints
+// since start (each accepted event stored once) and that one visitor's
+// trail came through enrichment (browser and OS set).
+func verifyStored(dir string, start time.Time, n int) error {
+	st, err := badger.Open(badger.Config{Dir: dir}, quietLog())
 	if err != nil {
-		return Result{}, err
+		return err
 	}
-	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(fasthttp.StatusNoContent) }}
-	go srv.Serve(ln)
-	defer srv.Shutdown()
-	lr, err := ingestLoad(cfg, ln.Addr().String(), 1).Run()
-	return fromLoad("ceiling A: no-op fasthttp, 1 event", lr), err
-}
-
-func collectorPhase(cfg Config, name string, mode store.Durability, batch int) (Result, error) {
-	dir := filepath.Join(cfg.Dir, fmt.Sprintf("collector-%d-%d", mode, batch))
-	col, err := collectortest.Launch(collectortest.Options{Dir: dir, Durability: mode})
+	defer st.Close()
+	ctx := context.Background()
+	q := store.VisitorQuery{From: start.Add(-time.Hour), To: time.Now().Add(time.Hour), Limit: store.MaxLimit}
+	total := 0
+	var some store.VisitorDay
+	for {
+		page, err := st.Visitors(ctx, collectortest.Site, q)
+		if err != nil {
+			return err
+		}
+		for _, v := range page.Visitors {
+			total += int(v.Count)
+			some = v
+		}
+		if page.Next == "" {
+			break
+		}
+		q.Cursor = page.Next
+	}
+	if total != n {
+		return fmt.Errorf("verify: %d touchpoints stored, %d accepted", total, n)
+	}
+	trail, err := st.Trail(ctx, collectortest.Site, some.Visitor, store.TrailQuery{})
 	if err != nil {
-		return Result{}, err
+		return err
 	}
-	lr, err := ingestLoad(cfg, col.Addr, batch).Run()
-	col.Stop() // flushes the memtables: the disk size is then what stays
-	r := fromLoad(name, lr)
-	if lr.Events > 0 {
-		r.BytesPerEvent = float64(dbSize(dir)) / float64(lr.Events)
+	if len(trail.Touchpoints) == 0 || trail.Touchpoints[0].Browser == "" || trail.Touchpoints[0].OS == "" {
+		return fmt.Errorf("verify: visitor %s: not enriched: %+v", some.Visitor, trail.Touchpoints)
 	}
-	return r, err
+	return nil
 }
 
-// dbSize is what Badger keeps: tables and value log, not the manifest or
-// the discard file it preallocates.
+// dbSize is what Badger keeps after a close: its tables and value log,
+// not the manifest, key registry or the discard file it preallocates.
 func dbSize(dir string) int64 {
 	var n int64
 	for _, pat := range []string{"*.sst", "*.vlog"} {
@@ -225,98 +347,4 @@ func dbSize(dir string) int64 {
 		}
 	}
 	return n
-}
-
-// ceilingB writes the same kind of encoded events with a raw Badger
-// WriteBatch, with the store's options and trail-shaped keys.
-func ceilingB(cfg Config) (Result, error) {
-	dir := filepath.Join(cfg.Dir, "ceiling-b")
-	opts := bdg.DefaultOptions(dir).WithLogger(nil).WithCompression(options.ZSTD).WithZSTDCompressionLevel(1).
-		WithMemTableSize(16 << 20).WithNumMemtables(3).WithBlockCacheSize(32 << 20).WithValueLogFileSize(64 << 20)
-	db, err := bdg.Open(opts)
-	if err != nil {
-		return Result{}, err
-	}
-	tp := event.Touchpoint{ID: "w1-123456", Type: event.TypePageview, Seq: 7, URL: "https://shop.example/products/123?utm_source=news",
-		Referrer: "https://www.google.com/", Results: -1, Browser: "Chrome", BrowserVersion: "124.0", OS: "Windows",
-		Device: event.DeviceDesktop, Channel: event.ChannelReferral, UTM: event.UTM{Source: "news"}}
-	now := time.Now().UnixMicro()
-	key := make([]byte, 0, 64)
-	var val []byte
-	start := time.Now()
-	wb := db.NewWriteBatch()
-	for i := range cfg.Events {
-		tp.Derived, tp.TS, tp.Received = now+int64(i), now+int64(i), now+int64(i)
-		val = event.AppendBinary(val[:0], &tp)
-		key = append(key[:0], "t/test/"...)
-		key = binary.BigEndian.AppendUint64(key, uint64(i%2000))
-		key = binary.BigEndian.AppendUint64(key, uint64(i/2000))
-		key = binary.BigEndian.AppendUint64(key, uint64(tp.Derived))
-		key = binary.BigEndian.AppendUint32(key, uint32(i))
-		if err := wb.Set(append([]byte(nil), key...), append([]byte(nil), val...)); err != nil {
-			return Result{}, err
-		}
-	}
-	if err := wb.Flush(); err != nil {
-		return Result{}, err
-	}
-	elapsed := time.Since(start)
-	if err := db.Close(); err != nil {
-		return Result{}, err
-	}
-	return Result{Phase: "ceiling B: Badger WriteBatch", EventsPerSec: float64(cfg.Events) / elapsed.Seconds(),
-		BytesPerEvent: float64(dbSize(dir)) / float64(cfg.Events)}, nil
-}
-
-// readPhases loads visitors with 10, 100 and 1,000 touchpoints and reads
-// their whole trails through the query API.
-func readPhases(cfg Config) ([]Result, error) {
-	dir := filepath.Join(cfg.Dir, "reads")
-	col, err := collectortest.Launch(collectortest.Options{Dir: dir, Durability: store.Async})
-	if err != nil {
-		return nil, err
-	}
-	defer col.Stop()
-	var out []Result
-	for _, n := range []int{10, 100, 1000} {
-		visitors := make([]string, 50)
-		var recs []store.Record
-		var slab []byte
-		now := time.Now().Add(-time.Hour).UnixMicro()
-		for vi := range visitors {
-			var v event.VisitorID
-			binary.BigEndian.PutUint64(v[:], uint64(n))
-			binary.BigEndian.PutUint64(v[8:], uint64(vi+1))
-			visitors[vi] = v.String()
-			for i := range n {
-				tp := event.Touchpoint{ID: fmt.Sprint(i), Type: event.TypePageview, Site: collectortest.Site, Visitor: v,
-					Seq: uint32(i), Derived: now + int64(i)*1000, URL: "https://shop.example/products/1", Results: -1,
-					Browser: "Chrome", OS: "Windows", Device: event.DeviceDesktop}
-				recs = append(recs, store.NewRecord(&tp, &slab))
-			}
-		}
-		if _, err := col.Store.Write(context.Background(), recs); err != nil {
-			return nil, err
-		}
-		paths := make([]string, len(visitors))
-		for i, v := range visitors {
-			paths[i] = "/v1/sites/test/visitors/" + v + "/trail?limit=1000"
-		}
-		next := make([]int, cfg.Conns)
-		lr, err := Load{Addr: col.Addr, Conns: min(cfg.Conns, 16), Duration: cfg.Duration / 2,
-			Request: func(w int, req *fasthttp.Request) int {
-				next[w]++
-				req.SetRequestURI(paths[next[w]%len(paths)])
-				req.Header.Set("Authorization", "Bearer "+collectortest.ReadToken)
-				return n
-			},
-			Check: func(resp *fasthttp.Response) bool { return resp.StatusCode() == 200 },
-		}.Run()
-		if err != nil {
-			return out, err
-		}
-		r := fromLoad(fmt.Sprintf("trail read, %d touchpoints", n), lr)
-		out = append(out, r)
-	}
-	return out, nil
 }

@@ -8,102 +8,153 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Load describes one load run against a server on loopback.
+// Load describes one load run against a server on loopback: Conns
+// workers, each with its own connection, sending requests back to back
+// (or paced to Rate) for Duration.
 type Load struct {
 	Addr     string        // host:port, loopback only
 	Conns    int           // concurrent connections (one worker each)
 	Duration time.Duration // how long to send
-	// Request fills req for worker w's next request and returns how many
-	// events it carries.
+	// Request fills req (reset) for worker w's next request and returns
+	// how many events it carries.
 	Request func(w int, req *fasthttp.Request) int
-	// Check says whether a response is a success.
-	Check func(resp *fasthttp.Response) bool
+	// Check returns how many of a request's events its response took, or
+	// why the response is a failure. Nil: any 2xx takes them all.
+	Check func(resp *fasthttp.Response, events int) (int, error)
+	// Shed says whether a response is the server shedding load (503 with
+	// Retry-After): counted apart, neither success nor error, and left out
+	// of the latencies. The worker then waits ShedWait (default 50 ms; the
+	// SDK waits the Retry-After) before its next request.
+	Shed     func(resp *fasthttp.Response) bool
+	ShedWait time.Duration
 	// Rate, when set, paces the workers to this many requests per second
 	// in all; each latency is then measured from the request's scheduled
 	// time, so a stall counts against every request it delays.
 	Rate float64
-	// Shed says whether a response is the server shedding load (503 with
-	// Retry-After): counted apart, neither success nor error.
-	Shed func(resp *fasthttp.Response) bool
 }
 
 // LoadResult is what a run measured.
 type LoadResult struct {
-	Requests, Events, Errors, Shed int
-	Elapsed                        time.Duration
-	Latency                        Latencies // sorted
+	Requests int // answered with success
+	Events   int // taken by those requests
+	Errors   int
+	Shed     int
+	Elapsed  time.Duration
+	Latency  Latencies // of the successful requests, sorted
 }
 
-// ReqPerSec and EventsPerSec are the run's throughput.
-func (r LoadResult) ReqPerSec() float64    { return float64(r.Requests) / r.Elapsed.Seconds() }
+// ReqPerSec is the successful requests per second.
+func (r LoadResult) ReqPerSec() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
+
+// EventsPerSec is the events taken per second.
 func (r LoadResult) EventsPerSec() float64 { return float64(r.Events) / r.Elapsed.Seconds() }
 
-// Run sends requests from Conns workers for Duration and measures each.
+// Run sends the requests and measures each one.
 func (l Load) Run() (LoadResult, error) {
 	hc := &fasthttp.HostClient{Addr: l.Addr, MaxConns: l.Conns, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	check := l.Check
+	if check == nil {
+		check = func(resp *fasthttp.Response, n int) (int, error) {
+			if c := resp.StatusCode(); c < 200 || c > 299 {
+				return 0, fmt.Errorf("status %d: %.200s", c, resp.Body())
+			}
+			return n, nil
+		}
+	}
+	wait := l.ShedWait
+	if wait <= 0 {
+		wait = 50 * time.Millisecond
+	}
+	reqs := make([]*fasthttp.Request, l.Conns)
+	resps := make([]*fasthttp.Response, l.Conns)
+	for w := range reqs {
+		reqs[w], resps[w] = fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	}
+	defer func() {
+		for w := range reqs {
+			fasthttp.ReleaseRequest(reqs[w])
+			fasthttp.ReleaseResponse(resps[w])
+		}
+	}()
+	return loop(l.Conns, l.Duration, l.Rate, func(w int) (int, bool, error) {
+		req, resp := reqs[w], resps[w]
+		req.Reset()
+		n := l.Request(w, req)
+		req.SetHost(l.Addr)
+		if err := hc.Do(req, resp); err != nil {
+			return 0, false, err
+		}
+		if l.Shed != nil && l.Shed(resp) {
+			time.Sleep(wait)
+			return 0, true, nil
+		}
+		n, err := check(resp, n)
+		return n, false, err
+	})
+}
+
+// loop calls do from conns workers for d (paced to rate requests per
+// second in all when rate > 0) and measures each call. do returns the
+// events a call took, whether it was shed, or its error.
+func loop(conns int, d time.Duration, rate float64, do func(w int) (events int, shed bool, err error)) (LoadResult, error) {
 	var wg sync.WaitGroup
-	lats := make([]Latencies, l.Conns)
-	reqs, evs, errs, shed := make([]int, l.Conns), make([]int, l.Conns), make([]int, l.Conns), make([]int, l.Conns)
+	lats := make([]Latencies, conns)
+	reqs, evs, errs, shed := make([]int, conns), make([]int, conns), make([]int, conns), make([]int, conns)
 	var firstErr error
 	var once sync.Once
 	start := time.Now()
-	deadline := start.Add(l.Duration)
-	for w := range l.Conns {
+	deadline := start.Add(d)
+	for w := range conns {
 		wg.Go(func() {
-			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-			defer fasthttp.ReleaseRequest(req)
-			defer fasthttp.ReleaseResponse(resp)
 			lat := make(Latencies, 0, 4096)
 			var every time.Duration
 			next := start
-			if l.Rate > 0 {
-				every = time.Duration(float64(l.Conns) / l.Rate * float64(time.Second))
-				next = start.Add(time.Duration(w) * every / time.Duration(l.Conns))
+			if rate > 0 {
+				every = time.Duration(float64(conns) / rate * float64(time.Second))
+				next = start.Add(time.Duration(w) * every / time.Duration(conns))
 			}
-			for time.Now().Before(deadline) {
-				req.Reset()
-				n := l.Request(w, req)
-				req.SetHost(l.Addr)
+			for {
 				t := time.Now()
 				if every > 0 {
-					if d := time.Until(next); d > 0 {
-						time.Sleep(d)
+					if dt := next.Sub(t); dt > 0 {
+						time.Sleep(dt)
 					}
 					t = next
 					next = next.Add(every)
 				}
-				err := hc.Do(req, resp)
-				lat = append(lat, time.Since(t))
-				reqs[w]++
-				if err == nil && l.Shed != nil && l.Shed(resp) {
-					shed[w]++
-					continue
+				if !t.Before(deadline) {
+					break
 				}
-				if err != nil || (l.Check != nil && !l.Check(resp)) {
+				n, wasShed, err := do(w)
+				took := time.Since(t)
+				switch {
+				case err != nil:
 					errs[w]++
-					once.Do(func() {
-						if err == nil {
-							err = fmt.Errorf("status %d: %.200s", resp.StatusCode(), resp.Body())
-						}
-						firstErr = err
-					})
-					continue
+					once.Do(func() { firstErr = err })
+				case wasShed:
+					shed[w]++
+				default:
+					reqs[w]++
+					evs[w] += n
+					lat = append(lat, took)
 				}
-				evs[w] += n
 			}
 			lats[w] = lat
 		})
 	}
 	wg.Wait()
 	r := LoadResult{Elapsed: time.Since(start), Latency: merge(lats)}
-	for w := range l.Conns {
+	for w := range conns {
 		r.Requests += reqs[w]
 		r.Events += evs[w]
 		r.Errors += errs[w]
 		r.Shed += shed[w]
 	}
 	if r.Errors > 0 {
-		return r, fmt.Errorf("%d of %d requests failed, first: %w", r.Errors, r.Requests, firstErr)
+		return r, fmt.Errorf("%d of %d requests failed, first: %w", r.Errors, r.Requests+r.Errors+r.Shed, firstErr)
+	}
+	if r.Requests == 0 {
+		return r, fmt.Errorf("no request succeeded in %s (%d shed)", d, r.Shed)
 	}
 	return r, nil
 }

@@ -1,28 +1,39 @@
 package bench
 
 import (
+	"math"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Latencies collects request latencies; one per worker, merged at the end.
+// Latencies are request latencies, one sample per request: exact
+// percentiles at 8 bytes a request (a 10 s phase at 100k req/s keeps 8 MB).
+// Not safe for concurrent use: one per worker, merged at the end.
 type Latencies []time.Duration
 
-// Percentile returns the p-th percentile (0..100) of sorted l.
+// Percentile returns the p-th percentile (0..100) of sorted l by the
+// nearest-rank rule: the smallest sample with at least p % of the samples
+// at or below it. 0 when l is empty.
 func (l Latencies) Percentile(p float64) time.Duration {
 	if len(l) == 0 {
 		return 0
 	}
-	i := int(p / 100 * float64(len(l)-1))
-	return l[i]
+	rank := int(math.Ceil(p/100*float64(len(l)) - 1e-9)) // 1e-9: 99.9/100*1000 is 999.0000000000001
+	return l[min(max(rank-1, 0), len(l)-1)]
 }
 
-// merge sorts all workers' latencies into one slice.
+// merge returns all workers' latencies in one sorted slice.
 func merge(parts []Latencies) Latencies {
-	var all Latencies
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	all := make(Latencies, 0, n)
 	for _, p := range parts {
 		all = append(all, p...)
 	}
@@ -30,21 +41,29 @@ func merge(parts []Latencies) Latencies {
 	return all
 }
 
-// PeakRSS returns the process's peak resident set (VmHWM) in bytes, or 0
-// where /proc is not there.
+// PeakRSS returns the process's peak resident set (VmHWM) in bytes since
+// the start or the last ResetPeakRSS, or 0 where /proc is not there.
 func PeakRSS() int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
-	for _, line := range strings.Split(string(b), "\n") {
+	for line := range strings.SplitSeq(string(b), "\n") {
 		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			f := strings.Fields(rest)
-			if len(f) > 0 {
+			if f := strings.Fields(rest); len(f) > 0 {
 				kb, _ := strconv.ParseInt(f[0], 10, 64)
 				return kb << 10
 			}
 		}
 	}
 	return 0
+}
+
+// ResetPeakRSS returns the heap's free memory to the OS and resets the
+// peak resident set to the current one (Linux ≥ 4.0: "5" into
+// /proc/self/clear_refs), so that the next PeakRSS is one phase's peak.
+func ResetPeakRSS() error {
+	runtime.GC()
+	debug.FreeOSMemory()
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }

@@ -26,8 +26,15 @@ func WriteTable(w io.Writer, rs []Result) {
 		if r.ReqPerSec > 0 {
 			req = fmt.Sprintf("%.0f", r.ReqPerSec)
 		}
-		fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %s | %s | %s | %d MiB |\n", r.Phase, req, r.EventsPerSec,
-			dur(r.P50), dur(r.P99), dur(r.P999), ratio, disk, r.PeakRSS>>20)
+		rss := "—"
+		if r.PeakRSS > 0 {
+			rss = fmt.Sprintf("%d MiB", r.PeakRSS>>20)
+			if !r.RSSPerPhase {
+				rss += " (process so far)"
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n", r.Phase, req, r.EventsPerSec,
+			dur(r.P50), dur(r.P99), dur(r.P999), ratio, disk, rss)
 	}
 }
 
@@ -38,11 +45,11 @@ func dur(d time.Duration) string {
 	return fmt.Sprintf("%.2f ms", float64(d)/1e6)
 }
 
-// Machine describes where the run happened.
+// Machine describes where the run happened: cores, CPU model, Go.
 func Machine() string {
 	model := "unknown CPU"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
+		for l := range strings.SplitSeq(string(b), "\n") {
 			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
 				model = strings.TrimSpace(v)
 				break

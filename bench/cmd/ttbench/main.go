@@ -1,6 +1,9 @@
 // Command ttbench is `make bench`: every phase of the harness in one run on
 // this machine, printed as one table of figures and ratios to the ceilings
-// measured in the same run.
+// measured in the same run. Progress goes to stderr, the table to stdout.
+//
+//	go run ./bench/cmd/ttbench [-short] [-duration 10s] [-conns 64] [-phases a,async1]
+//	    [-geo auto|off|file.mmdb] [-write-readme bench/README.md] [-cpuprofile f]
 package main
 
 import (
@@ -14,63 +17,99 @@ import (
 	"github.com/touchtrail/touchtrail/bench"
 )
 
+// defaultGeoDB is where `make geo` puts the GeoLite2 City database.
+const defaultGeoDB = "data/geo/GeoLite2-City.mmdb"
+
 func main() {
-	short := flag.Bool("short", false, "a quick run (2 s a phase, ~30 s in all)")
-	duration := flag.Duration("duration", 10*time.Second, "length of each load phase")
+	short := flag.Bool("short", false, "a quick run: 2 s a load phase, 200,000 events in ceiling B (about 30 s in all)")
+	duration := flag.Duration("duration", 10*time.Second, "length of each load phase (trail reads: half of it each)")
 	conns := flag.Int("conns", 64, "load connections")
 	events := flag.Int("events", 500_000, "events written in the ceiling B phase")
-	readme := flag.String("write-readme", "", "also write the results into this Markdown file's results section")
+	seed := flag.Uint64("seed", 1, "seed of the event generators")
+	geo := flag.String("geo", "auto", "GeoIP2 City database for enrichment: a path, off, or auto ("+defaultGeoDB+" when present)")
+	phases := flag.String("phases", "", "comma-separated phases to run, of "+strings.Join(bench.PhaseIDs, ",")+" (default all)")
+	readme := flag.String("write-readme", "", "also write the results into this Markdown file's results section (-short runs into the quick one)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
 	flag.Parse()
+	if *short {
+		*duration, *events = 2*time.Second, 200_000
+	}
+	switch *geo {
+	case "off":
+		*geo = ""
+	case "auto":
+		*geo = ""
+		if _, err := os.Stat(defaultGeoDB); err == nil {
+			*geo = defaultGeoDB
+		}
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
 		}
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "ttbench:", err)
-			os.Exit(1)
+			fail(err)
 		}
-		defer pprof.StopCPUProfile()
 	}
-	if *short {
-		*duration, *events = 2*time.Second, 200_000
+	var ids []string
+	if *phases != "" {
+		ids = strings.Split(*phases, ",")
 	}
+	setup := fmt.Sprintf("%s a load phase, %d connections, geo %s", *duration, *conns, orOff(*geo))
 	start := time.Now()
-	fmt.Fprintf(os.Stderr, "ttbench on %s: %s a phase, %d connections\n", bench.Machine(), *duration, *conns)
-	rs, err := bench.Run(bench.Config{Duration: *duration, Conns: *conns, Events: *events,
+	fmt.Fprintf(os.Stderr, "ttbench on %s: %s\n", bench.Machine(), setup)
+	rs, err := bench.Run(bench.Config{Duration: *duration, Conns: *conns, Events: *events, Seed: *seed, GeoDB: *geo, Phases: ids,
 		Log: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }})
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
 	var table strings.Builder
 	bench.WriteTable(&table, rs)
 	fmt.Print("\n" + table.String())
 	if err != nil {
-		pprof.StopCPUProfile()
-		fmt.Fprintln(os.Stderr, "ttbench:", err)
-		os.Exit(1)
+		fail(err)
 	}
-	fmt.Fprintf(os.Stderr, "\n%d phases in %s\n", len(rs), time.Since(start).Round(time.Second))
+	took := time.Since(start).Round(time.Second)
+	fmt.Fprintf(os.Stderr, "\n%d rows in %s\n", len(rs), took)
 	if *readme != "" {
-		if err := writeResults(*readme, table.String(), strings.Join(os.Args[1:], " "), *duration, *conns); err != nil {
-			fmt.Fprintln(os.Stderr, "ttbench:", err)
-			os.Exit(1)
+		section := "results"
+		if *short {
+			section = "quick results"
+		}
+		cmd := strings.TrimSpace("go run ./bench/cmd/ttbench " + strings.Join(os.Args[1:], " "))
+		if err := writeResults(*readme, section, table.String(), cmd, setup, took); err != nil {
+			fail(err)
 		}
 	}
 }
 
-const begin, end = "<!-- results: begin -->", "<!-- results: end -->"
+func orOff(path string) string {
+	if path == "" {
+		return "off"
+	}
+	return "on (" + path + ")"
+}
 
-// writeResults replaces the results section of the README.
-func writeResults(path, table, args string, d time.Duration, conns int) error {
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "ttbench:", err)
+	os.Exit(1)
+}
+
+// writeResults replaces the section between <!-- section: begin --> and
+// <!-- section: end --> of the Markdown file at path.
+func writeResults(path, section, table, cmd, setup string, took time.Duration) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
+	begin, end := "<!-- "+section+": begin -->", "<!-- "+section+": end -->"
 	s := string(b)
 	i, j := strings.Index(s, begin), strings.Index(s, end)
 	if i < 0 || j < i {
 		return fmt.Errorf("%s has no %s … %s section", path, begin, end)
 	}
-	section := fmt.Sprintf("%s\nMeasured %s on %s with `go run ./bench/cmd/ttbench %s` (%s a phase, %d connections; client and server share the cores).\n\n%s%s",
-		begin, time.Now().UTC().Format("2006-01-02"), bench.Machine(), args, d, conns, table, end)
-	return os.WriteFile(path, []byte(s[:i]+section+s[j+len(end):]), 0o644)
+	text := fmt.Sprintf("%s\nMeasured %s on %s with `%s` (%s; %s in all; client and server share the cores, nothing pinned).\n\n%s%s",
+		begin, time.Now().UTC().Format("2006-01-02"), bench.Machine(), cmd, setup, took, table, end)
+	return os.WriteFile(path, []byte(s[:i]+text+s[j+len(end):]), 0o644)
 }
