@@ -2,8 +2,10 @@ package bench
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -36,11 +38,27 @@ func ceilingA(cfg Config) (Result, error) {
 // ceilingB writes touchpoints with a raw Badger WriteBatch: no HTTP, no
 // decoding, no dedupe, no indexes, no fsync — only event.AppendBinary and
 // trail keys, into a Badger opened by the store itself (the same options).
-// The touchpoints are the generator's, decoded and enriched beforehand.
+// The touchpoints are drawn from the generator's, decoded and enriched
+// beforehand, each with a fresh random 32-hex id and one of as many
+// visitors as the collector phases have, so that a visitor's trail is as
+// varied (and compresses as well) as there.
 func ceilingB(cfg Config) (Result, error) {
 	pool, err := touchpoints(cfg, 4096)
 	if err != nil {
 		return Result{}, err
+	}
+	r := rand.New(rand.NewPCG(cfg.Seed, 1<<21))
+	visitors := make([]event.VisitorID, 2000*cfg.Conns)
+	for i := range visitors {
+		binary.LittleEndian.PutUint64(visitors[i][:], r.Uint64())
+		binary.LittleEndian.PutUint64(visitors[i][8:], r.Uint64())
+	}
+	ids := make([]string, cfg.Events)
+	var id [16]byte
+	for i := range ids {
+		binary.LittleEndian.PutUint64(id[:], r.Uint64())
+		binary.LittleEndian.PutUint64(id[8:], r.Uint64())
+		ids[i] = hex.EncodeToString(id[:])
 	}
 	dir := filepath.Join(cfg.Dir, "b")
 	st, err := badger.Open(badger.Config{Dir: dir}, quietLog())
@@ -55,8 +73,9 @@ func ceilingB(cfg Config) (Result, error) {
 	wb := st.DB().NewWriteBatch()
 	defer wb.Cancel()
 	for i := range cfg.Events {
-		tp := pool[i%len(pool)]
-		tp.Derived, tp.Seq = now+int64(i), uint32(i)
+		tp := pool[r.IntN(len(pool))]
+		tp.ID, tp.Visitor, tp.Seq = ids[i], visitors[r.IntN(len(visitors))], uint32(i)
+		tp.TS, tp.Received, tp.Derived = now+int64(i), now+int64(i), now+int64(i)
 		val = event.AppendBinary(val[:0], &tp)
 		n := 2 + len(collectortest.Site) + 1 + 16 + 12
 		if cap(slab)-len(slab) < n+len(val) {

@@ -53,6 +53,9 @@ type Result struct {
 	BytesPerEvent  float64 // on disk after a flush, 0 when not measured
 	PeakRSS        int64   // bytes
 	RSSPerPhase    bool    // PeakRSS is this phase's own peak, not the process's so far
+	// Others is the share of the machine's CPU time that other processes
+	// took during the phase (0..1): above a few percent, the row is noise.
+	Others float64
 }
 
 func (c Config) withDefaults() Config {
@@ -134,14 +137,16 @@ type harness struct {
 // measure runs one phase between a reset of the peak RSS and its reading.
 func (h *harness) measure(phase func() (Result, error)) error {
 	perPhase := ResetPeakRSS() == nil
+	cpu := readCPU()
 	r, err := phase()
 	if err != nil {
 		return err
 	}
+	r.Others = othersCPU(cpu, readCPU())
 	r.PeakRSS, r.RSSPerPhase = PeakRSS(), perPhase
-	h.cfg.Log("%-44s %9.0f req/s %9.0f ev/s  p50 %-9s p99 %-9s p99.9 %-9s %4d MiB",
+	h.cfg.Log("%-44s %9.0f req/s %9.0f ev/s  p50 %-9s p99 %-9s p99.9 %-9s %4d MiB  others %.0f %%",
 		r.Phase, r.ReqPerSec, r.EventsPerSec, r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond),
-		r.P999.Round(time.Microsecond), r.PeakRSS>>20)
+		r.P999.Round(time.Microsecond), r.PeakRSS>>20, 100*r.Others)
 	h.out = append(h.out, r)
 	return nil
 }

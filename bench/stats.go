@@ -67,3 +67,44 @@ func ResetPeakRSS() error {
 	debug.FreeOSMemory()
 	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
+
+// cpuTimes are clock ticks since boot: of all cores, of all cores not
+// idle, and of this process.
+type cpuTimes struct{ total, busy, self int64 }
+
+// readCPU reads /proc/stat and /proc/self/stat; zero where they are not.
+func readCPU() cpuTimes {
+	var c cpuTimes
+	if b, err := os.ReadFile("/proc/stat"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		// cpu user nice system idle iowait irq softirq steal …
+		for i, f := range strings.Fields(line)[1:] {
+			n, _ := strconv.ParseInt(f, 10, 64)
+			c.total += n
+			if i != 3 && i != 4 {
+				c.busy += n
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/self/stat"); err == nil {
+		// After the command in parentheses: state is field 3, utime 14, stime 15.
+		if i := strings.LastIndexByte(string(b), ')'); i >= 0 {
+			if f := strings.Fields(string(b[i+1:])); len(f) > 12 {
+				u, _ := strconv.ParseInt(f[11], 10, 64)
+				s, _ := strconv.ParseInt(f[12], 10, 64)
+				c.self = u + s
+			}
+		}
+	}
+	return c
+}
+
+// OthersCPU is the share (0..1) of the machine's CPU time between a and b
+// that other processes used: noise in a phase's figures.
+func othersCPU(a, b cpuTimes) float64 {
+	total := b.total - a.total
+	if total <= 0 {
+		return 0
+	}
+	return max(0, float64((b.busy-a.busy)-(b.self-a.self))/float64(total))
+}

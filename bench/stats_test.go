@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -77,4 +78,21 @@ func TestPeakRSS(t *testing.T) {
 		t.Errorf("peak %d MiB after touching 64 MiB, %d MiB before", after>>20, before>>20)
 	}
 	b[len(b)-1] = 2
+}
+
+func TestOthersCPU(t *testing.T) {
+	a := cpuTimes{total: 1000, busy: 300, self: 100}
+	f := func(b cpuTimes, want float64) {
+		t.Helper()
+		if got := othersCPU(a, b); math.Abs(got-want) > 1e-9 {
+			t.Errorf("othersCPU(%+v) = %v, want %v", b, got, want)
+		}
+	}
+	f(cpuTimes{total: 1200, busy: 500, self: 300}, 0)   // all the busy time ours
+	f(cpuTimes{total: 1200, busy: 500, self: 200}, 0.5) // half of it another's
+	f(cpuTimes{total: 1200, busy: 400, self: 250}, 0)   // ticks counted apart: never negative
+	f(a, 0)                                             // no time passed
+	if c := readCPU(); c.total > 0 && (c.busy > c.total || c.self < 0) {
+		t.Errorf("readCPU %+v", c)
+	}
 }

@@ -11,8 +11,8 @@ import (
 
 // WriteTable writes the results as a Markdown table.
 func WriteTable(w io.Writer, rs []Result) {
-	fmt.Fprintln(w, "| phase | req/s | events/s | p50 | p99 | p99.9 | ratio to ceiling | bytes/event on disk | peak RSS |")
-	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(w, "| phase | req/s | events/s | p50 | p99 | p99.9 | ratio to ceiling | bytes/event on disk | peak RSS | other processes' CPU |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, r := range rs {
 		ratio := "—"
 		if r.Ratio > 0 {
@@ -33,8 +33,8 @@ func WriteTable(w io.Writer, rs []Result) {
 				rss += " (process so far)"
 			}
 		}
-		fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n", r.Phase, req, r.EventsPerSec,
-			dur(r.P50), dur(r.P99), dur(r.P999), ratio, disk, rss)
+		fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %.0f %% |\n", r.Phase, req, r.EventsPerSec,
+			dur(r.P50), dur(r.P99), dur(r.P999), ratio, disk, rss, 100*r.Others)
 	}
 }
 
