@@ -61,6 +61,9 @@ func ceilingB(cfg Config) (Result, error) {
 		ids[i] = hex.EncodeToString(id[:])
 	}
 	dir := filepath.Join(cfg.Dir, "b")
+	if err := os.RemoveAll(dir); err != nil {
+		return Result{}, err
+	}
 	st, err := badger.Open(badger.Config{Dir: dir}, quietLog())
 	if err != nil {
 		return Result{}, err

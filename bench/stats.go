@@ -108,3 +108,18 @@ func othersCPU(a, b cpuTimes) float64 {
 	}
 	return max(0, float64((b.busy-a.busy)-(b.self-a.self))/float64(total))
 }
+
+// WaitQuiet waits, up to limit, for a second in which other processes take
+// under threshold (0..1) of the machine's CPU, and returns their last
+// share: a shared machine's noise otherwise lands in the first phases.
+func WaitQuiet(limit time.Duration, threshold float64) float64 {
+	deadline := time.Now().Add(limit)
+	for {
+		a := readCPU()
+		time.Sleep(time.Second)
+		others := othersCPU(a, readCPU())
+		if others < threshold || time.Now().After(deadline) {
+			return others
+		}
+	}
+}

@@ -3,7 +3,7 @@
 // measured in the same run. Progress goes to stderr, the table to stdout.
 //
 //	go run ./bench/cmd/ttbench [-short] [-duration 10s] [-conns 64] [-phases a,async1]
-//	    [-geo auto|off|file.mmdb] [-write-readme bench/README.md] [-cpuprofile f]
+//	    [-geo auto|off|file.mmdb] [-wait-quiet 2m] [-write-readme bench/README.md] [-cpuprofile f]
 package main
 
 import (
@@ -29,6 +29,8 @@ func main() {
 	geo := flag.String("geo", "auto", "GeoIP2 City database for enrichment: a path, off, or auto ("+defaultGeoDB+" when present)")
 	phases := flag.String("phases", "", "comma-separated phases to run, of "+strings.Join(bench.PhaseIDs, ",")+" (default all)")
 	readme := flag.String("write-readme", "", "also write the results into this Markdown file's results section (-short runs into the quick one)")
+	quiet := flag.Duration("wait-quiet", 30*time.Second, "first wait up to this long for a second in which other processes take under 10 % of the CPU")
+	maxOthers := flag.Float64("max-others", 0.10, "redo a phase (twice at most) in which other processes took more than this share of the CPU; 0: never")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
 	flag.Parse()
 	if *short {
@@ -56,10 +58,14 @@ func main() {
 	if *phases != "" {
 		ids = strings.Split(*phases, ",")
 	}
+	if *quiet > 0 {
+		others := bench.WaitQuiet(*quiet, 0.10)
+		fmt.Fprintf(os.Stderr, "other processes take %.0f %% of the CPU\n", 100*others)
+	}
 	setup := fmt.Sprintf("%s a load phase, %d connections, geo %s", *duration, *conns, orOff(*geo))
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "ttbench on %s: %s\n", bench.Machine(), setup)
-	rs, err := bench.Run(bench.Config{Duration: *duration, Conns: *conns, Events: *events, Seed: *seed, GeoDB: *geo, Phases: ids,
+	rs, err := bench.Run(bench.Config{Duration: *duration, Conns: *conns, Events: *events, Seed: *seed, GeoDB: *geo, Phases: ids, MaxOthers: *maxOthers,
 		Log: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }})
 	if *cpuprofile != "" {
 		pprof.StopCPUProfile()
