@@ -14,7 +14,7 @@ import (
 )
 
 // BenchmarkJourneyScan runs a funnel and the friction signals over 140,000
-// generated visitors (about a million touchpoints) in a real Badger store,
+// generated visitors (about 1.2 million touchpoints) in a real Badger store,
 // as GET …/funnel and …/friction do: one ScanTrails pass feeding the
 // accumulators. Loading the store is not timed.
 func BenchmarkJourneyScan(b *testing.B) {
