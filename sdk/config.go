@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/touchtrail/touchtrail/pkg/event"
 )
 
 // Logger receives the SDK's few log lines: retries and, at most every 10
@@ -128,7 +130,7 @@ func (c Config) validate() error {
 	if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return &ConfigError{"Endpoint", fmt.Sprintf("%q is not an http(s) URL", c.Endpoint)}
 	}
-	if !validSite(c.Site) {
+	if !event.ValidSite(c.Site) {
 		return &ConfigError{"Site", fmt.Sprintf("%q is not 1 to 64 of A-Z a-z 0-9 _ . -", c.Site)}
 	}
 	if c.WriteKey == "" {
@@ -154,20 +156,6 @@ func (c Config) validate() error {
 		return &ConfigError{"MinBackoff", fmt.Sprintf("%s is larger than MaxBackoff (%s)", c.MinBackoff, c.MaxBackoff)}
 	}
 	return nil
-}
-
-// validSite is the collector's rule for site ids.
-func validSite(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // Errors of Track, Flush and Close; compare them with errors.Is.

@@ -185,3 +185,18 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// ValidSite reports whether s is a valid site id: 1 to 64 of A-Z a-z 0-9
+// _ . - (never "/", which separates the parts of storage keys).
+func ValidSite(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -150,17 +150,5 @@ type Store interface {
 	Close() error
 }
 
-// ValidSite reports whether s is a valid site id: 1 to 64 of A-Z a-z 0-9 _ . -
-// (never "/", which separates key parts).
-func ValidSite(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+// ValidSite reports whether s is a valid site id (event.ValidSite).
+func ValidSite(s string) bool { return event.ValidSite(s) }
