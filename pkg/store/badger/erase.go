@@ -33,18 +33,13 @@ func (s *Store) EraseVisitor(ctx context.Context, site string, v event.VisitorID
 	days := map[uint32]bool{}
 	err := s.db.View(func(txn *bdg.Txn) error {
 		collect := func(prefix []byte, each func(k []byte)) {
-			opts := bdg.DefaultIteratorOptions
-			opts.Prefix = prefix
-			opts.PrefetchValues = false
-			it := txn.NewIterator(opts)
-			defer it.Close()
-			for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
-				k := it.Item().KeyCopy(nil)
+			eachKey(txn, prefix, func(k []byte) {
+				k = append([]byte(nil), k...)
 				keys = append(keys, k)
 				if each != nil {
 					each(k[len(prefix):])
 				}
-			}
+			})
 		}
 		collect(trailPrefix(nil, site, v), func(tail []byte) {
 			if len(tail) == suffixLen {

@@ -3,6 +3,8 @@ package badger
 import (
 	"encoding/binary"
 
+	bdg "github.com/dgraph-io/badger/v4"
+
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
@@ -83,4 +85,17 @@ func userKey(dst []byte, site, user string, v event.VisitorID) []byte {
 func userRevKey(dst []byte, site string, v event.VisitorID, user string) []byte {
 	dst = append(appendSitePrefix(dst, pUserRev, site), v[:]...)
 	return append(dst, user...)
+}
+
+// eachKey calls fn with every key under prefix, in order, without reading
+// values. k is valid only during the call.
+func eachKey(txn *bdg.Txn, prefix []byte, fn func(k []byte)) {
+	opts := bdg.DefaultIteratorOptions
+	opts.Prefix = prefix
+	opts.PrefetchValues = false
+	it := txn.NewIterator(opts)
+	defer it.Close()
+	for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
+		fn(it.Item().Key())
+	}
 }

@@ -188,20 +188,11 @@ func (s *Store) UserVisitors(ctx context.Context, site, user string) ([]event.Vi
 	prefix = append(prefix, 0)
 	var out []event.VisitorID
 	err := s.db.View(func(txn *bdg.Txn) error {
-		opts := bdg.DefaultIteratorOptions
-		opts.Prefix = prefix
-		opts.PrefetchValues = false
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.ValidForPrefix(prefix); it.Next() {
-			k := it.Item().Key()[len(prefix):]
-			if len(k) != 16 {
-				continue
+		eachKey(txn, prefix, func(k []byte) {
+			if k = k[len(prefix):]; len(k) == 16 {
+				out = append(out, event.VisitorID(k))
 			}
-			var v event.VisitorID
-			copy(v[:], k)
-			out = append(out, v)
-		}
+		})
 		return nil
 	})
 	return out, err

@@ -35,18 +35,12 @@ func (s *Store) DailySalt(day int64, fresh []byte) ([]byte, error) {
 			return err
 		}
 		// Delete older salts.
-		opts := bdg.DefaultIteratorOptions
-		opts.Prefix = []byte(saltPrefx)
-		opts.PrefetchValues = false
-		it := txn.NewIterator(opts)
-		defer it.Close()
 		var old [][]byte
-		for it.Rewind(); it.ValidForPrefix(opts.Prefix); it.Next() {
-			k := it.Item().Key()
+		eachKey(txn, []byte(saltPrefx), func(k []byte) {
 			if len(k) == len(key) && int64(binary.BigEndian.Uint64(k[len(saltPrefx):])) < day {
-				old = append(old, it.Item().KeyCopy(nil))
+				old = append(old, append([]byte(nil), k...))
 			}
-		}
+		})
 		for _, k := range old {
 			if err := txn.Delete(k); err != nil {
 				return err

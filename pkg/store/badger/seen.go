@@ -47,14 +47,7 @@ func (s *seenIDs) add(key []byte) {
 func loadSeen(db *bdg.DB) (*seenIDs, error) {
 	s := newSeenIDs(1 << 20)
 	err := db.View(func(txn *bdg.Txn) error {
-		opts := bdg.DefaultIteratorOptions
-		opts.PrefetchValues = false
-		opts.Prefix = []byte{pID, '/'}
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			s.add(it.Item().Key())
-		}
+		eachKey(txn, []byte{pID, '/'}, s.add)
 		return nil
 	})
 	if err != nil {
