@@ -64,8 +64,8 @@ func TestJourneyEndpointsAgainstPlantedTruth(t *testing.T) {
 
 			var at journey.AttributionResult
 			get("attribution?"+rng, &at)
-			if at.Conversions != truth.Conversions || !sameCounts(at.FirstChannel, truth.FirstChannel) || !sameCounts(at.LastChannel, truth.LastChannel) ||
-				!sameCounts(at.LastCampaign, truth.LastCampaign) {
+			if at.Conversions != truth.Conversions || !journeytest.SameCounts(at.FirstChannel, truth.FirstChannel) || !journeytest.SameCounts(at.LastChannel, truth.LastChannel) ||
+				!journeytest.SameCounts(at.LastCampaign, truth.LastCampaign) {
 				t.Errorf("attribution %+v, planted %d first %v last %v", at, truth.Conversions, truth.FirstChannel, truth.LastChannel)
 			}
 
@@ -75,7 +75,7 @@ func TestJourneyEndpointsAgainstPlantedTruth(t *testing.T) {
 			for _, pc := range p.Paths {
 				got[strings.Join(pc.Path, " > ")] = pc.Visitors
 			}
-			if !sameCounts(got, truth.Paths) {
+			if !journeytest.SameCounts(got, truth.Paths) {
 				t.Errorf("paths %v, planted %v", got, truth.Paths)
 			}
 
@@ -113,18 +113,4 @@ func TestJourneyEndpointsAgainstPlantedTruth(t *testing.T) {
 			}
 		})
 	}
-}
-
-func sameCounts[K comparable](a, b map[K]int) bool {
-	for k, v := range a {
-		if v != 0 && b[k] != v {
-			return false
-		}
-	}
-	for k, v := range b {
-		if v != 0 && a[k] != v {
-			return false
-		}
-	}
-	return true
 }

@@ -71,22 +71,22 @@ func TestAgainstPlantedTruth(t *testing.T) {
 				}
 			}
 		}
-		if !sameCounts(fr.AbandonedAtStep, truth.AbandonedAtStep) {
+		if !journeytest.SameCounts(fr.AbandonedAtStep, truth.AbandonedAtStep) {
 			t.Errorf("seed %d abandoned at %v, planted %v", seed, fr.AbandonedAtStep, truth.AbandonedAtStep)
 		}
 		pages := map[string]int{}
 		for _, pc := range fr.AbandonPages {
 			pages[pc.Page] = pc.Visitors
 		}
-		if !sameCounts(pages, truth.AbandonPages) {
+		if !journeytest.SameCounts(pages, truth.AbandonPages) {
 			t.Errorf("seed %d abandon pages %+v, planted %v", seed, fr.AbandonPages, truth.AbandonPages)
 		}
 		a := attribution.Result()
-		if a.Conversions != truth.Conversions || !sameCounts(a.FirstChannel, truth.FirstChannel) || !sameCounts(a.LastChannel, truth.LastChannel) ||
-			!sameCounts(a.FirstCampaign, truth.FirstCampaign) || !sameCounts(a.LastCampaign, truth.LastCampaign) {
+		if a.Conversions != truth.Conversions || !journeytest.SameCounts(a.FirstChannel, truth.FirstChannel) || !journeytest.SameCounts(a.LastChannel, truth.LastChannel) ||
+			!journeytest.SameCounts(a.FirstCampaign, truth.FirstCampaign) || !journeytest.SameCounts(a.LastCampaign, truth.LastCampaign) {
 			t.Errorf("seed %d attribution %+v\nplanted %d %v %v %v %v", seed, a, truth.Conversions, truth.FirstChannel, truth.LastChannel, truth.FirstCampaign, truth.LastCampaign)
 		}
-		if !sameCounts(segments, truth.Segments) {
+		if !journeytest.SameCounts(segments, truth.Segments) {
 			t.Errorf("seed %d segments %v, planted %v", seed, segments, truth.Segments)
 		}
 		checkPaths(t, seed, paths.Result(0), truth)
@@ -101,7 +101,7 @@ func checkPaths(t *testing.T, seed int64, p journey.PathsResult, truth journeyte
 	for _, pc := range p.Paths {
 		got[strings.Join(pc.Path, " > ")] = pc.Visitors
 	}
-	if !sameCounts(got, truth.Paths) || p.Visitors != truth.Funnel[0] {
+	if !journeytest.SameCounts(got, truth.Paths) || p.Visitors != truth.Funnel[0] {
 		t.Errorf("seed %d paths %v, planted %v", seed, got, truth.Paths)
 	}
 	wantEdges := map[journey.Transition]int{}
@@ -117,7 +117,7 @@ func checkPaths(t *testing.T, seed int64, p journey.PathsResult, truth journeyte
 		tr.Visitors = 0
 		gotEdges[tr] = n
 	}
-	if !sameCounts(gotEdges, wantEdges) {
+	if !journeytest.SameCounts(gotEdges, wantEdges) {
 		t.Errorf("seed %d transitions %v, planted %v", seed, gotEdges, wantEdges)
 	}
 }
@@ -207,7 +207,7 @@ func TestScopeAgainstPlantedTruth(t *testing.T) {
 		for _, v := range visitors {
 			a.Add(v.Trail, time.Time{})
 		}
-		if r := a.Result(); r.Conversions != truth.Conversions || !sameCounts(r.FirstChannel, truth.FirstChannel) {
+		if r := a.Result(); r.Conversions != truth.Conversions || !journeytest.SameCounts(r.FirstChannel, truth.FirstChannel) {
 			t.Errorf("seed %d scoped attribution %+v, planted %d %v", seed, r, truth.Conversions, truth.FirstChannel)
 		}
 		// A range after everything holds nobody.
@@ -220,18 +220,4 @@ func TestScopeAgainstPlantedTruth(t *testing.T) {
 			t.Errorf("seed %d: %d visitors after the range", seed, n)
 		}
 	}
-}
-
-func sameCounts[K comparable](a, b map[K]int) bool {
-	for k, v := range a {
-		if v != 0 && b[k] != v {
-			return false
-		}
-	}
-	for k, v := range b {
-		if v != 0 && a[k] != v {
-			return false
-		}
-	}
-	return true
 }

@@ -275,3 +275,19 @@ func binaryID(r *rand.Rand, id *event.VisitorID) {
 		id[i] = byte(r.Uint32())
 	}
 }
+
+// SameCounts reports whether two count maps agree, a missing key counting
+// as zero: how tests compare an answer with the Truth.
+func SameCounts[K comparable](a, b map[K]int) bool {
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	for k, v := range b {
+		if a[k] != v {
+			return false
+		}
+	}
+	return true
+}
