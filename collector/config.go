@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
@@ -69,8 +70,8 @@ type Config struct {
 	// PublicMetrics serves /metrics without a token. Default: false.
 	PublicMetrics bool `json:"public_metrics"`
 	// WriteTimeout bounds how long a sync request waits for its group to be
-	// durable. Default: 10s.
-	WriteTimeout time.Duration `json:"write_timeout"`
+	// durable, written "10s". Default: 10s.
+	WriteTimeout Duration `json:"write_timeout"`
 	// Limits bound each event.
 	Limits event.Limits `json:"-"`
 }
@@ -93,49 +94,72 @@ func (c Config) WithDefaults() Config {
 		c.RateLimitedIPs = 100_000
 	}
 	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = 10 * time.Second
+		c.WriteTimeout = Duration(10 * time.Second)
 	}
 	c.Limits = c.Limits.WithDefaults()
 	return c
 }
 
-// Validate reports the first problem of c.
+// ErrNoSites is returned by Validate for a config without sites.
+var ErrNoSites = errors.New("no sites configured")
+
+// Validate reports the first problem of c, naming the field as the config
+// file writes it. Call it on c.WithDefaults(): zero limits are refused.
 func (c Config) Validate() error {
 	seen := map[string]bool{}
-	for _, s := range c.Sites {
+	for i, s := range c.Sites {
 		if !store.ValidSite(s.ID) {
-			return fmt.Errorf("site id %q: want 1 to 64 of A-Z a-z 0-9 _ . -", s.ID)
+			return fmt.Errorf("sites[%d].id %q: want 1 to 64 of A-Z a-z 0-9 _ . -", i, s.ID)
 		}
 		if seen[s.ID] {
-			return fmt.Errorf("site %q configured twice", s.ID)
+			return fmt.Errorf("sites[%d].id: site %q configured twice", i, s.ID)
 		}
 		seen[s.ID] = true
+		for _, o := range s.Origins {
+			if o != "*" && !strings.Contains(o, "://") {
+				return fmt.Errorf("sites[%d].origins: %q is not an origin (want scheme://host[:port] or *)", i, o)
+			}
+		}
 		for _, k := range s.WriteKeys {
 			if len(k) < 16 {
-				return fmt.Errorf("site %q: write keys must be at least 16 characters", s.ID)
+				return fmt.Errorf("sites[%d].write_keys: site %q: write keys must be at least 16 characters", i, s.ID)
 			}
 		}
 	}
 	if len(c.Sites) == 0 {
-		return errors.New("no sites configured")
+		return ErrNoSites
 	}
-	for _, t := range c.Tokens {
+	for i, t := range c.Tokens {
 		if len(t.Secret) < 16 {
-			return fmt.Errorf("token %q: secret must be at least 16 characters", t.Name)
+			return fmt.Errorf("tokens[%d].secret: token %q: must be at least 16 characters", i, t.Name)
 		}
 		if len(t.Scopes) == 0 {
-			return fmt.Errorf("token %q: no scopes", t.Name)
+			return fmt.Errorf("tokens[%d].scopes: token %q has none (want read or admin)", i, t.Name)
 		}
 		for _, sc := range t.Scopes {
 			if sc != ScopeRead && sc != ScopeAdmin {
-				return fmt.Errorf("token %q: unknown scope %q (want read or admin)", t.Name, sc)
+				return fmt.Errorf("tokens[%d].scopes: token %q: unknown scope %q (want read or admin)", i, t.Name, sc)
 			}
 		}
 		for _, s := range t.Sites {
 			if !seen[s] {
-				return fmt.Errorf("token %q: unknown site %q", t.Name, s)
+				return fmt.Errorf("tokens[%d].sites: token %q: unknown site %q", i, t.Name, s)
 			}
 		}
+	}
+	switch {
+	case c.MaxBodyBytes <= 0:
+		return fmt.Errorf("max_body_bytes %d: must be positive", c.MaxBodyBytes)
+	case c.MaxEvents <= 0:
+		return fmt.Errorf("max_events %d: must be positive", c.MaxEvents)
+	case c.RatePerIP == 0:
+		return fmt.Errorf("rate_per_ip: 0 would refuse every request (negative: no limit)")
+	case c.RateBurst <= 0:
+		return fmt.Errorf("rate_burst %d: must be positive", c.RateBurst)
+	case c.RateLimitedIPs <= 0:
+		return fmt.Errorf("rate_limited_ips %d: must be positive", c.RateLimitedIPs)
+	case c.WriteTimeout <= 0:
+		return fmt.Errorf("write_timeout %s: must be positive", c.WriteTimeout)
 	}
 	return nil
 }

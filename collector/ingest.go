@@ -223,7 +223,7 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte) 
 	}
 	s.countOutcomes(st, accepted, dropped)
 	if len(st.recs) > 0 {
-		wctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+		wctx, cancel := context.WithTimeout(context.Background(), time.Duration(s.cfg.WriteTimeout))
 		err := s.writer.Submit(wctx, st.recs)
 		cancel()
 		// The writer may keep the records (async durability): give up our

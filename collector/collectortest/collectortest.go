@@ -37,6 +37,9 @@ type Options struct {
 	GeoDB      string           // .mmdb path. Default: none (no geo)
 	Durability store.Durability // Default: store.Sync
 	KeepBots   bool
+	// Retention of the store, which also bounds what ingest accepts.
+	// Default: 400 days.
+	Retention time.Duration
 	// Config adjusts the collector config after the test sites and tokens
 	// are set (origins, limits, …).
 	Config func(*collector.Config)
@@ -54,7 +57,7 @@ type Collector struct {
 	Writer *store.Writer
 
 	opts    Options
-	en      *enrich.Enricher
+	stack   *collector.Stack
 	stopped sync.Once
 	done    chan struct{}
 }
@@ -108,25 +111,21 @@ func Config() collector.Config {
 }
 
 func (c *Collector) start(addr string) error {
-	st, err := badger.Open(badger.Config{Dir: c.opts.Dir, SyncWrites: c.opts.Durability != store.Async}, c.opts.Log)
-	if err != nil {
-		return fmt.Errorf("open badger: %w", err)
-	}
-	en, err := enrich.New(enrich.Config{GeoDB: c.opts.GeoDB, KeepBots: c.opts.KeepBots}, c.opts.Log)
-	if err != nil {
-		st.Close()
-		return fmt.Errorf("enricher: %w", err)
-	}
-	w := store.NewWriter(st, store.WriterConfig{Mode: c.opts.Durability}, c.opts.Log)
 	cfg := Config()
 	if c.opts.Config != nil {
 		c.opts.Config(&cfg)
 	}
-	srv, err := collector.New(cfg, collector.Deps{
-		Store: st, Writer: w, Enricher: en, Salts: collector.NewSalts(st), Log: c.opts.Log, Now: c.opts.Now,
+	stack, err := collector.Assemble(collector.Assembly{
+		Store:      badger.Config{Dir: c.opts.Dir, SyncWrites: c.opts.Durability != store.Async, Retention: c.opts.Retention},
+		Enrich:     enrich.Config{GeoDB: c.opts.GeoDB, KeepBots: c.opts.KeepBots},
+		Writer:     store.WriterConfig{Mode: c.opts.Durability},
+		Collector:  cfg,
+		Cookieless: true,
+		Now:        c.opts.Now,
+		Log:        c.opts.Log,
 	})
 	if err != nil {
-		return fmt.Errorf("collector: %w", err)
+		return fmt.Errorf("collectortest: %w", err)
 	}
 	var ln net.Listener
 	for try := 0; ; try++ {
@@ -137,16 +136,17 @@ func (c *Collector) start(addr string) error {
 		time.Sleep(100 * time.Millisecond) // a restart may wait for the old socket
 	}
 	if err != nil {
+		stack.Close(context.Background())
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
 	c.Addr = ln.Addr().String()
 	c.URL = "http://" + c.Addr
-	c.Server, c.Store, c.Writer, c.en = srv, st, w, en
+	c.Server, c.Store, c.Writer, c.stack = stack.Server, stack.Store, stack.Writer, stack
 	c.done = make(chan struct{})
 	c.stopped = sync.Once{}
 	go func() {
 		defer close(c.done)
-		_ = srv.Serve(ln)
+		_ = stack.Serve(ln)
 	}()
 	return nil
 }
@@ -157,11 +157,8 @@ func (c *Collector) Stop() {
 	c.stopped.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = c.Server.Shutdown(ctx)
+		_ = c.stack.Close(ctx)
 		<-c.done
-		_ = c.Writer.Close(ctx)
-		_ = c.en.Close()
-		_ = c.Store.Close()
 	})
 }
 

@@ -1,0 +1,33 @@
+package collector_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/touchtrail/touchtrail/collector/collectortest"
+)
+
+// The store's retention bounds what ingest accepts: with 720h, an event 300
+// days old would expire at once, so it is refused; one 10 days old is kept.
+func TestRetentionBoundsIngest(t *testing.T) {
+	c := collectortest.Start(t, collectortest.Options{Retention: 720 * time.Hour})
+	cl := client{t, c.URL}
+	old := time.Now().Add(-300 * 24 * time.Hour).UnixMilli()
+	recent := time.Now().Add(-10 * 24 * time.Hour).UnixMilli()
+	body := fmt.Sprintf(`{"site":%q,"events":[{"id":"old","type":"pageview","visitor":"0123456789abcdef0123456789abcdef","ts":%d},`+
+		`{"id":"recent","type":"pageview","visitor":"0123456789abcdef0123456789abcdef","ts":%d}]}`, collectortest.Site, old, recent)
+	a := cl.post(body, map[string]string{"Authorization": "Bearer " + collectortest.WriteKey})
+	var out struct {
+		Accepted int
+		Rejected []struct {
+			Index int
+			Error string
+		}
+	}
+	a.json(t, &out)
+	if a.status != 202 || out.Accepted != 1 || len(out.Rejected) != 1 || out.Rejected[0].Index != 0 || !strings.Contains(out.Rejected[0].Error, "ts") {
+		t.Fatalf("%d %s", a.status, a.body)
+	}
+}

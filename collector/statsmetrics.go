@@ -1,0 +1,56 @@
+package collector
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/touchtrail/touchtrail/pkg/enrich"
+	"github.com/touchtrail/touchtrail/pkg/store"
+	"github.com/touchtrail/touchtrail/pkg/store/badger"
+)
+
+// registerStackMetrics exports the statistics the writer, the enricher and
+// the store keep (plain atomics) as Prometheus series read at scrape time:
+// nothing is added to the hot path.
+func registerStackMetrics(reg prometheus.Registerer, st *badger.Store, w *store.Writer, en *enrich.Enricher) {
+	counter := func(name, help string, f func() uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f()) })
+	}
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
+	}
+	ws := func() store.WriterStats { return w.Stats() }
+	es := func() enrich.Stats { return en.Stats() }
+	ratio := func(hits, misses uint64) float64 {
+		if hits+misses == 0 {
+			return 0
+		}
+		return float64(hits) / float64(hits+misses)
+	}
+	reg.MustRegister(
+		gauge("touchtrail_writer_queue_records", "Records waiting for a group commit.", func() float64 { return float64(ws().Queued) }),
+		gauge("touchtrail_writer_last_group_records", "Records in the latest group commit.", func() float64 { return float64(ws().LastGroup) }),
+		counter("touchtrail_writer_groups_total", "Group commits that succeeded.", func() uint64 { return ws().Groups }),
+		counter("touchtrail_writer_records_total", "New touchpoints stored by group commits.", func() uint64 { return ws().Records }),
+		counter("touchtrail_writer_duplicates_total", "Records skipped as already stored (re-sent ids).", func() uint64 { return ws().Duplicates }),
+		counter("touchtrail_writer_overloaded_total", "Submits refused because the writer queue was full.", func() uint64 { return ws().Overloaded }),
+		counter("touchtrail_writer_errors_total", "Group commits that failed.", func() uint64 { return ws().Errors }),
+
+		counter("touchtrail_enrich_bots_dropped_total", "Bot touchpoints dropped.", func() uint64 { return es().BotsDropped }),
+		counter("touchtrail_enrich_bots_kept_total", "Bot touchpoints kept, flagged (keep_bots).", func() uint64 { return es().BotsKept }),
+		counter("touchtrail_enrich_ua_cache_hits_total", "User agent cache hits.", func() uint64 { return es().UAHits }),
+		counter("touchtrail_enrich_ua_cache_misses_total", "User agents parsed (cache misses).", func() uint64 { return es().UAMisses }),
+		counter("touchtrail_enrich_geo_cache_hits_total", "Client address cache hits.", func() uint64 { return es().GeoHits }),
+		counter("touchtrail_enrich_geo_cache_misses_total", "Client addresses looked up in the geo database.", func() uint64 { return es().GeoMisses }),
+		counter("touchtrail_enrich_geo_failures_total", "Geo database lookups that failed.", func() uint64 { return es().GeoFailed }),
+		gauge("touchtrail_enrich_ua_cache_hit_ratio", "Share of user agent lookups answered by the cache since start.", func() float64 {
+			s := es()
+			return ratio(s.UAHits, s.UAMisses)
+		}),
+		gauge("touchtrail_enrich_geo_cache_hit_ratio", "Share of client address lookups answered by the cache since start.", func() float64 {
+			s := es()
+			return ratio(s.GeoHits, s.GeoMisses)
+		}),
+
+		gauge("touchtrail_store_disk_bytes", "Bytes of the Badger directory on disk.", func() float64 { return float64(st.DiskSize()) }),
+	)
+}
