@@ -8,9 +8,9 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
 .PHONY: run build test test-go test-js browser-deps bench lint fuzz js geo clean
 
-## run: build and start the collector on ./data with the demo site (Ctrl-C stops it)
+## run: build and start the collector on ./data with the demo site (-demo; Ctrl-C stops it)
 run: build geo
-	$(BIN) serve -data $(DATA) $(ARGS)
+	$(BIN) serve -demo -data $(DATA) $(ARGS)
 
 ## build: compile bin/touchtrail
 build:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -18,15 +19,15 @@ type apiClient struct {
 
 // clientFlags adds -url, -token and -site (TOUCHTRAIL_URL, _TOKEN, _SITE).
 func clientFlags(fs *flag.FlagSet) (base, token, site *string) {
-	base = fs.String("url", "http://127.0.0.1:8080", "collector URL")
-	token = fs.String("token", "", "query API token (read scope)")
-	site = fs.String("site", "demo", "site id")
+	base = fs.String("url", "http://127.0.0.1:8080", "the collector's `URL`")
+	token = fs.String("token", "", "query API `token` with the read scope (make run saves one in data/demo.env)")
+	site = fs.String("site", "demo", "site `id`")
 	return
 }
 
 func newAPIClient(base, token string) (*apiClient, error) {
 	if token == "" {
-		return nil, fmt.Errorf("no token: pass -token or set TOUCHTRAIL_TOKEN (make run saves one in data/demo.env)")
+		return nil, usagef("no token: pass -token or set TOUCHTRAIL_TOKEN (make run saves one in data/demo.env)")
 	}
 	return &apiClient{base: strings.TrimSuffix(base, "/"), token: token, http: &http.Client{Timeout: time.Minute}}, nil
 }
@@ -61,4 +62,20 @@ func (c *apiClient) get(path string, out any) error {
 		return fmt.Errorf("decoding the answer: %w", err)
 	}
 	return nil
+}
+
+// rangeFlags adds -from, -to and -segment.
+func rangeFlags(fs *flag.FlagSet) (from, to, segment *string) {
+	from = fs.String("from", time.Now().UTC().AddDate(0, 0, -7).Format(time.DateOnly), "start of the range: `YYYY-MM-DD` or RFC 3339 (default: 7 days ago)")
+	to = fs.String("to", time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly), "end of the range, exclusive: `YYYY-MM-DD` or RFC 3339 (default: tomorrow)")
+	segment = fs.String("segment", "", "only `new`, returning or lapsed visitors")
+	return
+}
+
+func rangeQuery(from, to, segment string) url.Values {
+	q := url.Values{"from": {from}, "to": {to}}
+	if segment != "" {
+		q.Set("segment", segment)
+	}
+	return q
 }

@@ -25,12 +25,9 @@ type demoCreds struct {
 
 const demoSite = "demo"
 
-// ensureDemo gives a config without sites the demo site and its tokens,
-// loading them from <data>/demo.json or creating them there.
+// ensureDemo adds the demo site and its tokens to cfg (-demo), loading them
+// from <data>/demo.json or creating them there.
 func ensureDemo(cfg *serveConfig) (*demoCreds, error) {
-	if len(cfg.Collector.Sites) > 0 {
-		return nil, nil
-	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create data directory: %w", err)
 	}
@@ -56,7 +53,7 @@ func ensureDemo(cfg *serveConfig) (*demoCreds, error) {
 	if err := os.WriteFile(filepath.Join(cfg.DataDir, "demo.env"), []byte(env), 0o600); err != nil {
 		return nil, fmt.Errorf("cannot save demo.env: %w", err)
 	}
-	cfg.Collector.Sites = []collector.Site{{ID: d.Site, WriteKeys: []string{d.WriteKey}}}
+	cfg.Collector.Sites = append(cfg.Collector.Sites, collector.Site{ID: d.Site, WriteKeys: []string{d.WriteKey}})
 	cfg.Collector.Tokens = append(cfg.Collector.Tokens,
 		collector.Token{Name: "demo-read", Secret: d.ReadToken, Scopes: []collector.Scope{collector.ScopeRead}},
 		collector.Token{Name: "demo-admin", Secret: d.AdminToken, Scopes: []collector.Scope{collector.ScopeAdmin}},

@@ -1,74 +1,63 @@
 // Command touchtrail runs the collector and talks to a running one.
 //
-//	touchtrail serve [flags]       run the collector (the default command)
-//	touchtrail trail [flags]       print a visitor's or a user's trail
-//	touchtrail journey [flags]     print a visitor's or a user's journey
-//	touchtrail funnel [flags]      print a funnel's conversion and drop-off
-//	touchtrail friction [flags]    print the friction signals
+//	touchtrail                     list the commands
+//	touchtrail help <command>      a command's description, flags and examples
+//	touchtrail serve [flags]       run the collector
 //	touchtrail version             print the version
 //
-// Every flag can also come from the environment as TOUCHTRAIL_<FLAG>
-// (upper case, "-" as "_"); the command line wins over the environment,
-// which wins over the -config file.
+// Each command lives in its own file. Every flag can also come from the
+// environment as TOUCHTRAIL_<FLAG> (upper case, "-" as "_"); the command
+// line wins over the environment, which wins over serve's -config file.
+// Exit codes: 0 ok, 1 a mistake in the command line, 2 a failure.
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"os"
 )
 
-var version = "dev"
-
-func main() {
-	args := os.Args[1:]
-	cmd := "serve"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
-	}
-	var err error
-	switch cmd {
-	case "serve":
-		err = serve(args)
-	case "trail":
-		err = trail(args)
-	case "journey":
-		err = journeyCmd(args)
-	case "funnel":
-		err = funnelCmd(args)
-	case "friction":
-		err = frictionCmd(args)
-	case "version":
-		fmt.Println("touchtrail", version)
-	case "help":
-		usage()
-	default:
-		fmt.Fprintf(os.Stderr, "touchtrail: unknown command %q\n\n", cmd)
-		usage()
-		os.Exit(2)
-	}
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "touchtrail:", err)
-		os.Exit(1)
-	}
+// commands in the order `touchtrail help` lists them; each is in its own file.
+var commands = []*command{
+	serveCmd, trailCmd, journeyCmd, funnelCmd, frictionCmd, versionCmd,
 }
 
-func usage() {
-	fmt.Fprint(os.Stderr, `usage: touchtrail <command> [flags]
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
-commands:
-  serve     run the collector (default)
-  trail     print a visitor's or a user's trail from a running collector
-  journey   print a visitor's or a user's journey: sessions, stages, friction
-  funnel    print a funnel's conversion and drop-off
-  friction  print the friction signals: where customers give up
-  version   print the version
-
-Run "touchtrail <command> -h" for a command's flags. Every flag can also be
-set as TOUCHTRAIL_<FLAG> in the environment.
-`)
+// run dispatches args to a command and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printCommands(stdout)
+		return exitOK
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		printCommands(stdout)
+		return exitOK
+	case "-version", "--version":
+		printVersion(stdout)
+		return exitOK
+	case "help":
+		if len(args) == 1 {
+			printCommands(stdout)
+			return exitOK
+		}
+		c := findCommand(args[1])
+		if c == nil {
+			fmt.Fprintf(stderr, "touchtrail: unknown command %q\n\n", args[1])
+			printCommands(stderr)
+			return exitUsage
+		}
+		printCommandHelp(stdout, c)
+		return exitOK
+	}
+	c := findCommand(args[0])
+	if c == nil {
+		fmt.Fprintf(stderr, "touchtrail: unknown command %q\n\n", args[0])
+		printCommands(stderr)
+		return exitUsage
+	}
+	return runCommand(c, args[1:], stdout, stderr)
 }

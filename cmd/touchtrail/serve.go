@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -18,109 +20,138 @@ import (
 	"github.com/touchtrail/touchtrail/pkg/store/badger"
 )
 
+var serveCmd = &command{
+	name:    "serve",
+	args:    "[flags]",
+	summary: "run the collector: ingest, query API, journey map, metrics",
+	help: `Run the collector on -addr with its Badger store in -data. Settings come from
+the flags, then TOUCHTRAIL_* variables, then the JSON -config file, then the
+defaults; the effective configuration is printed at start-up, secrets masked.
+At least one site is needed (-sites, the config file, or -demo for a demo
+site whose credentials are saved in <data>/demo.env).
+
+It stops gracefully on SIGINT or SIGTERM (HTTP, then the writer's last
+group commit, then the store; a second signal exits at once) and exits 0.
+If the server stops for any other reason it exits 2, so that a supervisor
+restarts it.`,
+	examples: `  touchtrail serve -demo                      # try it: a demo site on 127.0.0.1:8080
+  touchtrail serve -config /etc/touchtrail.json
+  TOUCHTRAIL_RETENTION=720h touchtrail serve -config touchtrail.json -addr :8080
+  touchtrail serve -sites '[{"id":"shop","origins":["https://shop.example"]}]' \
+    -tokens '[{"name":"ops","secret":"a-long-admin-secret","scopes":["admin"]}]'`,
+	rawArgs: true,
+	setup: func(fs *flag.FlagSet, stdout io.Writer) func([]string) error {
+		cfg, file := defaultServeConfig(), ""
+		serveFlags(fs, &cfg, &file) // for the help: the defaults
+		return func(args []string) error {
+			cfg, rest, err := loadServeConfig(args)
+			if err != nil {
+				return err
+			}
+			if len(rest) > 0 {
+				return usagef("unexpected arguments %q", rest)
+			}
+			sig := make(chan os.Signal, 2)
+			signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+			defer signal.Stop(sig)
+			return serve(cfg, nil, sig, stdout, os.Stderr)
+		}
+	},
+}
+
 // serve runs the collector: start components in order, wait for a signal,
 // stop them in reverse (HTTP, then the writer's final flush, then the
-// store). A second signal forces exit.
-func serve(args []string) error {
-	cfg, err := loadServeConfig(args)
+// store). A second signal forces exit. ln, when not nil, is used instead of
+// listening on cfg.Addr. It returns nil after a signal and an error when
+// the server stopped for any other reason.
+func serve(cfg serveConfig, ln net.Listener, sig <-chan os.Signal, stdout, stderr io.Writer) error {
+	log, err := newLogger(cfg, stderr)
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(cfg)
-	if err != nil {
-		return err
+	raiseOpenFileLimit(log)
+	var demo *demoCreds
+	if cfg.Demo {
+		if demo, err = ensureDemo(&cfg); err != nil {
+			return err
+		}
 	}
-	demo, err := ensureDemo(&cfg)
-	if err != nil {
-		return err
+	if cfg.LogFormat == "json" {
+		log.Info("config", "effective", cfg.masked())
+	} else {
+		printConfig(stderr, cfg)
 	}
-	if b, err := json.Marshal(cfg.redacted()); err == nil {
-		log.Info("config", "effective", json.RawMessage(b))
-	}
-
-	st, err := badger.Open(badger.Config{
-		Dir:        filepath.Join(cfg.DataDir, "badger"),
-		SyncWrites: cfg.Durability == "sync",
-		Retention:  time.Duration(cfg.Retention),
-	}, log)
-	if err != nil {
-		return fmt.Errorf("cannot open store: %w", err)
-	}
-	en, err := enrich.New(enrich.Config{GeoDB: cfg.GeoDB, KeepBots: cfg.KeepBots, IPPrefix: cfg.IPPrefix}, log)
-	if err != nil {
-		st.Close()
-		return fmt.Errorf("cannot start enrichment: %w", err)
-	}
+	jc := cfg.Journey.config()
 	mode := store.Sync
 	if cfg.Durability == "async" {
 		mode = store.Async
 	}
-	w := store.NewWriter(st, store.WriterConfig{Mode: mode}, log)
-	jc := cfg.Journey.config()
-	deps := collector.Deps{Store: st, Writer: w, Enricher: en, Log: log, Journey: &jc}
-	if cfg.Cookieless {
-		deps.Salts = collector.NewSalts(st)
-	}
-	srv, err := collector.New(cfg.Collector, deps)
+	stack, err := collector.Assemble(collector.Assembly{
+		Store: badger.Config{
+			Dir:        filepath.Join(cfg.DataDir, "badger"),
+			SyncWrites: cfg.Durability == "sync",
+			Retention:  time.Duration(cfg.Retention),
+		},
+		Enrich:     enrich.Config{GeoDB: cfg.GeoDB, KeepBots: cfg.KeepBots, IPPrefix: cfg.IPPrefix},
+		Writer:     store.WriterConfig{Mode: mode},
+		Collector:  cfg.Collector,
+		Cookieless: cfg.Cookieless,
+		Journey:    &jc,
+		Log:        log,
+	})
 	if err != nil {
-		w.Close(context.Background())
-		en.Close()
-		st.Close()
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		w.Close(context.Background())
-		en.Close()
-		st.Close()
-		return fmt.Errorf("cannot listen: %w", err)
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return errors.Join(fmt.Errorf("cannot listen: %w", err), stack.Close(context.Background()))
+		}
 	}
 	if cfg.DemoData && demo != nil {
-		if err := loadDemoData(context.Background(), st, demo.Site, log); err != nil {
+		if err := loadDemoData(context.Background(), stack.Store, demo.Site, log); err != nil {
 			log.Error("demo data", "err", err)
 		}
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	printBanner(os.Stdout, cfg, demo, cfg.GeoDB != "")
+	go func() { served <- stack.Serve(ln) }()
+	printBanner(stdout, cfg, demo, cfg.GeoDB != "")
 
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	var stopErr error
 	select {
 	case s := <-sig:
 		log.Info("shutting down", "signal", s.String())
 	case err := <-served:
-		log.Error("server stopped", "err", err)
-	}
-	go func() {
-		<-sig
-		log.Error("second signal: exiting at once")
-		os.Exit(1)
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownIn))
-	defer cancel()
-	var firstErr error
-	keep := func(err error) {
-		if err != nil && firstErr == nil {
-			firstErr = err
+		if err == nil {
+			err = errors.New("listener closed")
 		}
+		stopErr = fmt.Errorf("server stopped: %w", err)
+		log.Error("server stopped; shutting down", "err", err)
 	}
-	keep(srv.Shutdown(ctx))
-	keep(w.Close(ctx))
-	keep(en.Close())
-	keep(st.Close())
-	log.Info("stopped", "err", firstErr)
-	return firstErr
+	forced := make(chan struct{})
+	defer close(forced)
+	go func() {
+		select {
+		case <-sig:
+			log.Error("second signal: exiting at once")
+			os.Exit(exitRuntime)
+		case <-forced:
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownTimeout))
+	defer cancel()
+	closeErr := stack.Close(ctx)
+	log.Info("stopped", "err", closeErr)
+	return errors.Join(stopErr, closeErr)
 }
 
-func newLogger(cfg serveConfig) (*slog.Logger, error) {
+func newLogger(cfg serveConfig, w io.Writer) (*slog.Logger, error) {
 	level, err := parseLevel(cfg.LogLevel)
 	if err != nil {
 		return nil, err
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	return slog.New(slog.NewTextHandler(w, opts)), nil
 }

@@ -23,7 +23,7 @@ func TestConfigPrecedence(t *testing.T) {
 		"collector":{"sites":[{"id":"shop","origins":["https://shop.example"]}],"rate_per_ip":5}}`), 0o600)
 	t.Setenv("TOUCHTRAIL_ADDR", "127.0.0.1:7001")
 	t.Setenv("TOUCHTRAIL_RATE_PER_IP", "7")
-	cfg, err := loadServeConfig([]string{"-config", file, "-rate-per-ip", "9", "-data", dir})
+	cfg, _, err := loadServeConfig([]string{"-config", file, "-rate-per-ip", "9", "-data", dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,11 +36,11 @@ func TestConfigPrecedence(t *testing.T) {
 	if cfg.Durability != "async" || cfg.Retention != duration(720*time.Hour) || cfg.Collector.Sites[0].Origins[0] != "https://shop.example" {
 		t.Errorf("file values lost: %+v", cfg)
 	}
-	if _, err := loadServeConfig([]string{"-durability", "sometimes", "-data", dir}); err == nil {
+	if _, _, err := loadServeConfig([]string{"-durability", "sometimes", "-data", dir, "-demo"}); err == nil || !strings.Contains(err.Error(), "durability") {
 		t.Error("bad durability accepted")
 	}
-	os.WriteFile(file, []byte(`{"journey":{"session_gap":"45m","stage_rules":[{"pattern":"/docs*","stage":"use"}],"checkout_last_step":4}}`), 0o600)
-	cfg, err = loadServeConfig([]string{"-config", file, "-data", dir})
+	os.WriteFile(file, []byte(`{"demo":true,"journey":{"session_gap":"45m","stage_rules":[{"pattern":"/docs*","stage":"use"}],"checkout_last_step":4}}`), 0o600)
+	cfg, _, err = loadServeConfig([]string{"-config", file, "-data", dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Errorf("journey config %+v", jc)
 	}
 	os.WriteFile(file, []byte(`{"adr":"typo"}`), 0o600)
-	if _, err := loadServeConfig([]string{"-config", file}); err == nil {
+	if _, _, err := loadServeConfig([]string{"-config", file}); err == nil {
 		t.Error("unknown config field accepted")
 	}
 }
@@ -65,7 +65,7 @@ func freeAddr(t *testing.T) string {
 // start runs the built binary and waits for its banner.
 func start(t *testing.T, bin, addr, data string) (*exec.Cmd, map[string]string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "-addr", addr, "-data", data, "-durability", "async", "-log-level", "warn")
+	cmd := exec.Command(bin, "serve", "-demo", "-addr", addr, "-data", data, "-durability", "async", "-log-level", "warn")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

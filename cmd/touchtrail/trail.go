@@ -3,8 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"net/url"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,17 +34,33 @@ type trailTouchpoint struct {
 	Channel  string    `json:"channel"`
 }
 
-// trail prints a visitor's (-visitor) or a user's (-user) trail as a table.
-func trail(args []string) error {
-	fs := flag.NewFlagSet("trail", flag.ContinueOnError)
-	base, token, site := clientFlags(fs)
-	visitor := fs.String("visitor", "", "visitor id")
-	user := fs.String("user", "", "user id (all visitors stitched by identify)")
-	limit := fs.Int("limit", 1000, "most touchpoints to print")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	c, err := newAPIClient(*base, *token)
+var trailCmd = &command{
+	name:    "trail",
+	args:    "-visitor ID | -user ID [flags]",
+	summary: "print a visitor's or a user's trail from a running collector",
+	help: `Print the touchpoints of one visitor (-visitor) or of every visitor stitched to
+a user by identify (-user), in order, as a table: time, type, what happened,
+device, place and channel.`,
+	examples: `  . data/demo.env   # make run saves TOUCHTRAIL_URL, _TOKEN and _SITE there
+  touchtrail trail -visitor 0123456789abcdef0123456789abcdef
+  touchtrail trail -site shop -user u-42 -url https://collector.example`,
+	setup: func(fs *flag.FlagSet, stdout io.Writer) func([]string) error {
+		base, token, site := clientFlags(fs)
+		visitor := fs.String("visitor", "", "visitor `id` (32 hex digits)")
+		user := fs.String("user", "", "user `id`: every visitor stitched to it by identify")
+		limit := fs.Int("limit", 1000, "most `touchpoints` to print")
+		return func(args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected arguments %q", args)
+			}
+			return printTrail(stdout, *base, *token, *site, *visitor, *user, *limit)
+		}
+	},
+}
+
+// printTrail prints a visitor's or a user's trail as a table.
+func printTrail(w io.Writer, base, token, site, visitor, user string, limit int) error {
+	c, err := newAPIClient(base, token)
 	if err != nil {
 		return err
 	}
@@ -52,17 +68,17 @@ func trail(args []string) error {
 		Touchpoints []trailTouchpoint `json:"touchpoints"`
 	}
 	switch {
-	case *visitor != "":
-		err = c.get(fmt.Sprintf("/v1/sites/%s/visitors/%s/trail?limit=%d", url.PathEscape(*site), url.PathEscape(*visitor), *limit), &out)
-	case *user != "":
-		err = c.get(fmt.Sprintf("/v1/sites/%s/users/%s/trail", url.PathEscape(*site), url.PathEscape(*user)), &out)
+	case visitor != "":
+		err = c.get(fmt.Sprintf("/v1/sites/%s/visitors/%s/trail?limit=%d", url.PathEscape(site), url.PathEscape(visitor), limit), &out)
+	case user != "":
+		err = c.get(fmt.Sprintf("/v1/sites/%s/users/%s/trail", url.PathEscape(site), url.PathEscape(user)), &out)
 	default:
-		return fmt.Errorf("pass -visitor or -user")
+		return usagef("pass -visitor or -user")
 	}
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME (UTC)\tTYPE\tWHAT\tDEVICE\tWHERE\tCHANNEL")
 	for _, tp := range out.Touchpoints {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", tp.Time.UTC().Format("2006-01-02 15:04:05"), tp.Type, tp.what(),
