@@ -33,6 +33,8 @@ test: browser-deps test-go test-js
 
 test-go:
 	$(GO) test -race -timeout 20m ./...
+	@# The SDK is its own module (sdk/go.mod); the root module's tests run it against the collector.
+	cd sdk && $(GO) test -race ./...
 	@# The allocation guards build only without -race (the race detector allocates).
 	$(GO) test -count=1 -run 'Alloc|PerEvent' ./pkg/event/ ./pkg/enrich/ ./pkg/journey/
 
@@ -56,8 +58,10 @@ bench:
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
+	cd sdk && $(GO) vet ./...
 	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
 	$(STATICCHECK) ./...
+	cd sdk && $(STATICCHECK) ./...
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s

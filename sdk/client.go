@@ -10,16 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/touchtrail/touchtrail/pkg/event"
 )
-
-// Event is a touchpoint as the SDK sends it: set Type, Visitor and the
-// fields of its type (see the typed helpers); Track fills ID, Seq and TS
-// when they are zero. Enrichment fields (Browser, Country, …) are the
-// collector's: they are not sent. Set Results to -1 on search events whose
-// result count is unknown.
-type Event = event.Touchpoint
 
 // Client sends touchpoints to a collector from a background worker. It is
 // safe for concurrent use. Make one per process with New and Close it on
@@ -45,7 +36,7 @@ type Client struct {
 	inflight    sync.WaitGroup
 
 	seqMu sync.Mutex
-	seqs  map[event.VisitorID]uint32
+	seqs  map[string]uint32
 
 	n counters
 }
@@ -75,24 +66,21 @@ func newClient(cfg Config) *Client {
 		sendCtx:     ctx,
 		cancelSends: cancel,
 		sem:         make(chan struct{}, cfg.MaxInFlight),
-		seqs:        make(map[event.VisitorID]uint32),
+		seqs:        make(map[string]uint32),
 	}
 }
 
 // Track queues e to be sent and returns at once: it never blocks. It fills
-// e's Site (Config.Site), ID (16 random bytes in hex), Seq (a per-visitor
-// counter) and TS (now) when they are zero. When the queue is full the
-// event is dropped, counted and ErrQueueFull returned; after Close it
-// returns ErrClosed. An event without a valid Type or Visitor is refused
-// with an error matching event.ErrInvalid. Track is safe for concurrent
-// use; e is copied, so the caller may reuse it (but not the backing array
-// of e.Props until the event is sent).
+// e's ID (16 random bytes in hex), Seq (a per-visitor counter) and Time
+// (now) when they are zero. When the queue is full the event is dropped,
+// counted and ErrQueueFull returned; after Close it returns ErrClosed. An
+// event without a valid Type or Visitor is refused with an error matching
+// ErrInvalid. Track is safe for concurrent use; e is copied, so the caller
+// may reuse it (but not the backing array of e.Props until the event is
+// sent).
 func (c *Client) Track(e Event) error {
-	if !e.Type.Valid() {
-		return fmt.Errorf("sdk: %w", &event.ValidationError{Field: "type", Reason: "unknown type"})
-	}
-	if e.Visitor.IsZero() {
-		return fmt.Errorf("sdk: %w", &event.ValidationError{Field: "visitor", Reason: "missing"})
+	if err := e.check(); err != nil {
+		return fmt.Errorf("sdk: %w", err)
 	}
 	// inbox is raised before closed is read and Close sets closed before
 	// its worker reads inbox, so every event that gets past this check is
@@ -102,11 +90,8 @@ func (c *Client) Track(e Event) error {
 		c.inbox.Add(-1)
 		return ErrClosed
 	}
-	if e.Site == "" {
-		e.Site = c.cfg.Site
-	}
-	if e.TS == 0 {
-		e.TS = time.Now().UnixMicro()
+	if e.Time.IsZero() {
+		e.Time = time.Now()
 	}
 	if e.ID == "" {
 		e.ID = newID()
@@ -130,7 +115,7 @@ func (c *Client) Track(e Event) error {
 // nextSeq returns the visitor's next sequence number. The table is bounded:
 // past 65536 visitors it starts afresh (seq only breaks ties of equal
 // times within one visitor's trail).
-func (c *Client) nextSeq(v event.VisitorID) uint32 {
+func (c *Client) nextSeq(v string) uint32 {
 	c.seqMu.Lock()
 	if len(c.seqs) >= 1<<16 {
 		clear(c.seqs)
@@ -153,7 +138,7 @@ func newID() string {
 
 // approxSize bounds the wire JSON of e from above, without encoding it.
 func approxSize(e *Event) int {
-	n := 320 + len(e.ID) + len(e.Site) + len(e.Session) + len(e.URL) + len(e.Title) + len(e.Referrer) + len(e.Name) +
+	n := 320 + len(e.ID) + len(e.Visitor) + len(e.Session) + len(e.URL) + len(e.Title) + len(e.Referrer) + len(e.Name) +
 		len(e.Query) + len(e.Widget) + len(e.Currency) + len(e.User) + len(e.Comment) + len(e.UserAgent)
 	for _, p := range e.Props {
 		n += len(p.Key) + len(p.Value) + 6

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"time"
-
-	"github.com/touchtrail/touchtrail/pkg/event"
 )
 
 // Logger receives the SDK's few log lines: retries and, at most every 10
@@ -130,7 +128,7 @@ func (c Config) validate() error {
 	if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return &ConfigError{"Endpoint", fmt.Sprintf("%q is not an http(s) URL", c.Endpoint)}
 	}
-	if !event.ValidSite(c.Site) {
+	if !validSite(c.Site) {
 		return &ConfigError{"Site", fmt.Sprintf("%q is not 1 to 64 of A-Z a-z 0-9 _ . -", c.Site)}
 	}
 	if c.WriteKey == "" {

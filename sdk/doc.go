@@ -22,7 +22,9 @@
 // it, so a server-side touchpoint joins the browser visitor's trail.
 // Middleware records the page views of server-rendered HTML pages.
 //
-// The package imports only the standard library and pkg/event.
+// The SDK is its own Go module (github.com/touchtrail/touchtrail/sdk, go 1.22)
+// and imports only the standard library: adding it to a backend adds no
+// other module.
 //
 // # Usage
 //
@@ -42,7 +44,7 @@
 //	client.CheckoutStep(sdk.VisitorID(r), sdk.Step{Step: 3, Name: "order placed", Value: 99.5, Currency: "EUR"})
 //
 //	// Anything else: an Event of any type.
-//	client.Track(sdk.Event{Type: event.TypeSearch, Visitor: v, Query: "returns", Results: 0})
+//	client.Track(sdk.Event{Type: sdk.TypeSearch, Visitor: v, Query: "returns", Results: sdk.NoResults})
 //
 // Server-rendered page views are recorded by wrapping a handler:
 //

@@ -55,7 +55,7 @@ func ExampleClient_Track() {
 		client.Close(ctx) // nothing listens in this example: gives up after 100ms
 	}()
 	visitor := "0123456789abcdef0123456789abcdef"
-	if err := client.Search(visitor, "return policy", 0); err != nil {
+	if err := client.Search(visitor, "return policy", sdk.NoResults); err != nil { // a friction signal
 		fmt.Println(err) // only ErrQueueFull, ErrClosed or a bad visitor id
 	}
 	fmt.Println(client.Stats().Dropped)

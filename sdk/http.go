@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/touchtrail/touchtrail/pkg/event"
 )
 
 // CookieName is the first-party cookie in which the snippet keeps the
@@ -101,12 +99,8 @@ func Middleware(c *Client, next http.Handler, opts ...MiddlewareOptions) http.Ha
 		if v == "" {
 			return
 		}
-		id, err := event.ParseVisitor(v)
-		if err != nil {
-			return
-		}
-		_ = c.Track(Event{Type: event.TypePageview, Visitor: id, TS: start.UnixMicro(), URL: requestURL(r),
-			Referrer: r.Referer(), ClientIP: clientIP(r, o.ClientIPHeader), UserAgent: r.UserAgent(), Results: -1})
+		_ = c.Track(Event{Type: TypePageview, Visitor: v, Time: start, URL: requestURL(r),
+			Referrer: r.Referer(), ClientIP: clientIP(r, o.ClientIPHeader), UserAgent: r.UserAgent()})
 	})
 }
 

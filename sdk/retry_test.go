@@ -2,11 +2,10 @@ package sdk
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/touchtrail/touchtrail/pkg/event"
 )
 
 func TestBackoff(t *testing.T) {
@@ -55,11 +54,10 @@ func TestRetriable(t *testing.T) {
 func TestTrackFillsAndChecks(t *testing.T) {
 	cfg := Config{Endpoint: "http://127.0.0.1:1", Site: "shop", WriteKey: "k", QueueSize: 4, MaxEventBytes: 1024}.withDefaults()
 	c := newClient(cfg) // no worker: the queue only fills
-	v, _ := event.ParseVisitor("0123456789abcdef0123456789abcdef")
-	w, _ := event.ParseVisitor("ffffffffffffffffffffffffffffffff")
-	before := time.Now().UnixMicro()
-	for _, vis := range []event.VisitorID{v, v, w} {
-		if err := c.Track(Event{Type: event.TypePageview, Visitor: vis, Results: -1}); err != nil {
+	const v, w = "0123456789abcdef0123456789abcdef", "ffffffffffffffffffffffffffffffff"
+	before := time.Now()
+	for _, vis := range []string{v, v, w} {
+		if err := c.Track(Event{Type: TypePageview, Visitor: vis}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -70,34 +68,66 @@ func TestTrackFillsAndChecks(t *testing.T) {
 	if a.Seq != 1 || b.Seq != 2 || d.Seq != 1 {
 		t.Errorf("seqs %d %d %d, want per visitor 1 2 and 1", a.Seq, b.Seq, d.Seq)
 	}
-	if a.TS < before || a.TS > time.Now().UnixMicro() || a.Site != "shop" {
-		t.Errorf("ts %d site %q", a.TS, a.Site)
+	if a.Time.Before(before) || a.Time.After(time.Now()) {
+		t.Errorf("time %v", a.Time)
 	}
 	// Given fields are kept.
-	c.Track(Event{Type: event.TypeSearch, Visitor: v, ID: "mine", Seq: 9, TS: 42, Site: "shop", Query: "q"})
-	if e := <-c.q; e.ID != "mine" || e.Seq != 9 || e.TS != 42 {
+	given := time.UnixMilli(42)
+	c.Track(Event{Type: TypeSearch, Visitor: v, ID: "mine", Seq: 9, Time: given, Query: "q"})
+	if e := <-c.q; e.ID != "mine" || e.Seq != 9 || !e.Time.Equal(given) {
 		t.Errorf("given fields overwritten: %+v", e)
 	}
 	// Refusals.
-	if err := c.Track(Event{Visitor: v}); !errors.Is(err, event.ErrInvalid) {
+	if err := c.Track(Event{Visitor: v}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("no type: %v", err)
 	}
-	if err := c.Track(Event{Type: event.TypePageview}); !errors.Is(err, event.ErrInvalid) {
+	if err := c.Track(Event{Type: "teleport", Visitor: v}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("unknown type: %v", err)
+	}
+	if err := c.Track(Event{Type: TypePageview}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("no visitor: %v", err)
 	}
-	if err := c.Pageview("", "https://x/", ""); !errors.Is(err, event.ErrInvalid) {
+	if err := c.Pageview("", "https://x/", ""); !errors.Is(err, ErrInvalid) {
 		t.Errorf("empty visitor: %v", err)
 	}
-	if err := c.Track(Event{Type: event.TypePageview, Visitor: v, URL: strings.Repeat("u", 1024)}); !errors.Is(err, ErrEventTooLarge) {
+	if err := c.Pageview(strings.Repeat("v", 129), "https://x/", ""); !errors.Is(err, ErrInvalid) {
+		t.Errorf("long visitor: %v", err)
+	}
+	if err := c.Track(Event{Type: TypePageview, Visitor: v, URL: strings.Repeat("u", 1024)}); !errors.Is(err, ErrEventTooLarge) {
 		t.Errorf("large event: %v", err)
 	}
 	for range 4 {
-		c.Track(Event{Type: event.TypePageview, Visitor: v})
+		c.Track(Event{Type: TypePageview, Visitor: v})
 	}
-	if err := c.Track(Event{Type: event.TypePageview, Visitor: v}); !errors.Is(err, ErrQueueFull) {
+	if err := c.Track(Event{Type: TypePageview, Visitor: v}); !errors.Is(err, ErrQueueFull) {
 		t.Errorf("full queue: %v", err)
 	}
 	if st := c.Stats(); st.Dropped != 2 || st.Queued != 4 {
 		t.Errorf("stats %+v, want 2 dropped (too large, queue full), 4 queued", st)
+	}
+}
+
+// The wire JSON: "no results" is sent as 0, an unknown count not at all,
+// times as Unix milliseconds, the trusted fields as ip and ua.
+func TestWireEncoding(t *testing.T) {
+	f := func(e Event, want string) {
+		t.Helper()
+		if got := string(appendWire(nil, &e, time.UnixMicro(1764000000123456))); got != want {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	}
+	const v = "0123456789abcdef0123456789abcdef"
+	ts := time.UnixMicro(1764000000000500)
+	f(Event{Type: TypeSearch, Visitor: v, ID: "a", Seq: 1, Time: ts, Query: "returns", Results: NoResults},
+		`{"id":"a","type":"search","visitor":"`+v+`","seq":1,"ts":1764000000000.500,"sent":1764000000123.456,"query":"returns","results":0}`)
+	f(Event{Type: TypeSearch, Visitor: v, ID: "b", Query: "q"}, `{"id":"b","type":"search","visitor":"`+v+`","sent":1764000000123.456,"query":"q"}`)
+	f(Event{Type: TypeSearch, Visitor: v, ID: "c", Query: "q", Results: Found(12)}, `{"id":"c","type":"search","visitor":"`+v+`","sent":1764000000123.456,"query":"q","results":12}`)
+	f(Event{Type: TypeCustom, Visitor: "session-42", ID: "d", Name: "paid", Props: []Prop{{"k", "a\"b"}}, ClientIP: netip.MustParseAddr("81.2.69.160"), UserAgent: "UA"},
+		`{"id":"d","type":"custom","visitor":"session-42","sent":1764000000123.456,"name":"paid","props":{"k":"a\"b"},"ip":"81.2.69.160","ua":"UA"}`)
+	if n, known := Found(-1).Count(); known || n != 0 {
+		t.Errorf("Found(-1) = %d, %v: want unknown", n, known)
+	}
+	if UnknownResults != (Results{}) {
+		t.Error("the zero Results is not UnknownResults")
 	}
 }

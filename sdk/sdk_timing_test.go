@@ -1,13 +1,10 @@
 package sdk
 
 import (
-	"context"
-	"errors"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
-
-	"github.com/touchtrail/touchtrail/collector/collectortest"
-	"github.com/touchtrail/touchtrail/pkg/event"
 )
 
 // idleClient is a client whose worker is not started: the benchmarks of
@@ -23,10 +20,9 @@ func idleClient(b *testing.B) *Client {
 
 func BenchmarkTrack(b *testing.B) {
 	c := idleClient(b)
-	v, _ := event.ParseVisitor("0123456789abcdef0123456789abcdef")
-	e := Event{Type: event.TypePageview, Visitor: v, URL: "https://shop.example/", Results: -1}
+	e := Event{Type: TypePageview, Visitor: "0123456789abcdef0123456789abcdef", URL: "https://shop.example/"}
 	b.ReportAllocs()
-	for b.Loop() {
+	for i := 0; i < b.N; i++ {
 		if err := c.Track(e); err != nil {
 			b.StopTimer()
 			for len(c.q) > 0 {
@@ -56,9 +52,7 @@ func BenchmarkTrackParallel(b *testing.B) {
 	b.ReportAllocs()
 	var drops, calls int64
 	b.RunParallel(func(pb *testing.PB) {
-		v := event.VisitorID{15: 1}
-		v[0] = byte(time.Now().UnixNano())
-		e := Event{Type: event.TypePageview, Visitor: v, URL: "https://shop.example/", Results: -1}
+		e := Event{Type: TypePageview, Visitor: fmt.Sprintf("%032x", rand.Uint64()), URL: "https://shop.example/"}
 		var d, n int64
 		for pb.Next() {
 			n++
@@ -73,42 +67,16 @@ func BenchmarkTrackParallel(b *testing.B) {
 	b.ReportMetric(100*float64(drops)/float64(max(calls, 1)), "drop%")
 }
 
-// BenchmarkEndToEnd measures events/s from Track to stored (sync
-// durability, the collector's default) on a local collector.
-func BenchmarkEndToEnd(b *testing.B) {
-	col := collectortest.Start(b, collectortest.Options{})
-	c, err := New(Config{Endpoint: col.URL, Site: collectortest.Site, WriteKey: collectortest.WriteKey,
-		QueueSize: 1 << 17, MaxInFlight: 4, FlushInterval: 10 * time.Millisecond})
-	if err != nil {
-		b.Fatal(err)
+// BenchmarkEncode is the cost of one event's wire JSON in a batch.
+func BenchmarkEncode(b *testing.B) {
+	batch := make([]Event, 100)
+	for i := range batch {
+		batch[i] = Event{Type: TypeSearch, Visitor: "0123456789abcdef0123456789abcdef", ID: newID(), Seq: uint32(i + 1),
+			Time: time.Now(), URL: "https://shop.example/search?q=returns", Query: "returns", Results: NoResults}
 	}
-	defer c.Close(context.Background())
 	b.ReportAllocs()
-	v := event.VisitorID{15: 1} // never the zero id
-	start := time.Now()
-	i := 0
-	for b.Loop() {
-		v[0], v[1] = byte(i), byte(i>>8) // 65536 visitors, round robin
-		i++
-		e := Event{Type: event.TypePageview, Visitor: v, URL: "https://shop.example/products/blue-shoes", Results: -1}
-		for {
-			err := c.Track(e)
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, ErrQueueFull) {
-				b.Fatal(err)
-			}
-			time.Sleep(100 * time.Microsecond) // let the worker catch up
-		}
+	now := time.Now()
+	for i := 0; i < b.N; i++ {
+		encode("shop", batch, now)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := c.Flush(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if st := c.Stats(); st.Failed != 0 {
-		b.Fatalf("stats %+v", st)
-	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 }

@@ -1,55 +1,33 @@
 package sdk
 
-import (
-	"fmt"
-
-	"github.com/touchtrail/touchtrail/pkg/event"
-)
-
 // The typed helpers below build an Event of one type and Track it. Each
 // takes the visitor first: the snippet's 32 hex characters (see VisitorID),
 // a UUID, or any other string of up to 128 bytes (hashed to an id, the same
 // string always to the same id). They return what Track returns, or an
-// error matching event.ErrInvalid for an empty or over-long visitor. They
-// are safe for concurrent use and never block.
-
-// Prop is one custom property of an event (Event.Props).
-type Prop = event.Prop
-
-// parseVisitor parses a helper's visitor argument.
-func parseVisitor(v string) (event.VisitorID, error) {
-	id, err := event.ParseVisitor(v)
-	if err != nil {
-		return id, fmt.Errorf("sdk: visitor: %w", &event.ValidationError{Field: "visitor", Reason: err.Error()})
-	}
-	return id, nil
-}
+// error matching ErrInvalid for an empty or over-long visitor. They are
+// safe for concurrent use and never block.
 
 func (c *Client) track(visitor string, e Event) error {
-	id, err := parseVisitor(visitor)
-	if err != nil {
-		return err
-	}
-	e.Visitor = id
+	e.Visitor = visitor
 	return c.Track(e)
 }
 
 // Pageview records a page view, e.g. of a server-rendered page (Middleware
 // does that for a whole handler).
 func (c *Client) Pageview(visitor, url, title string) error {
-	return c.track(visitor, Event{Type: event.TypePageview, URL: url, Title: title, Results: -1})
+	return c.track(visitor, Event{Type: TypePageview, URL: url, Title: title})
 }
 
-// Search records a site or help-centre search and how many results it gave
-// (-1: unknown; 0 is a friction signal).
-func (c *Client) Search(visitor, query string, results int) error {
-	return c.track(visitor, Event{Type: event.TypeSearch, Query: query, Results: int32(min(max(results, -1), 1<<31-1))})
+// Search records a site or help-centre search and how many results it gave:
+// NoResults (a friction signal), Found(n) or UnknownResults.
+func (c *Client) Search(visitor, query string, results Results) error {
+	return c.track(visitor, Event{Type: TypeSearch, Query: query, Results: results})
 }
 
 // ChatOpen records that the visitor opened a chat, or a support ticket,
 // through widget (a name of your choosing: "intercom", "ticket", …).
 func (c *Client) ChatOpen(visitor, widget string) error {
-	return c.track(visitor, Event{Type: event.TypeChatOpen, Widget: widget, Results: -1})
+	return c.track(visitor, Event{Type: TypeChatOpen, Widget: widget})
 }
 
 // Step is one step of the purchase funnel, for CheckoutStep.
@@ -62,24 +40,23 @@ type Step struct {
 
 // CheckoutStep records a step of the purchase funnel, e.g. the order placed.
 func (c *Client) CheckoutStep(visitor string, s Step) error {
-	return c.track(visitor, Event{Type: event.TypeCheckoutStep, Step: uint32(max(s.Step, 0)), Name: s.Name,
-		Value: s.Value, Currency: s.Currency, Results: -1})
+	return c.track(visitor, Event{Type: TypeCheckoutStep, Step: s.Step, Name: s.Name, Value: s.Value, Currency: s.Currency})
 }
 
 // Feedback records a rating at a touchpoint (CSAT, NPS): score out of
 // scale (e.g. 4 of 5, 9 of 10), with an optional comment.
 func (c *Client) Feedback(visitor string, score, scale int, comment string) error {
-	return c.track(visitor, Event{Type: event.TypeFeedback, Score: int32(score), Scale: int32(scale), Comment: comment, Results: -1})
+	return c.track(visitor, Event{Type: TypeFeedback, Score: score, Scale: scale, Comment: comment})
 }
 
 // Identify records that the visitor is the known user (an account id of
 // yours): the user's trail then holds every visitor identified as it.
 func (c *Client) Identify(visitor, user string) error {
-	return c.track(visitor, Event{Type: event.TypeIdentify, User: user, Results: -1})
+	return c.track(visitor, Event{Type: TypeIdentify, User: user})
 }
 
 // Custom records an event of the site's own naming (e.g. "invoice_paid")
 // with optional properties (at most 32, 256 bytes each).
 func (c *Client) Custom(visitor, name string, props ...Prop) error {
-	return c.track(visitor, Event{Type: event.TypeCustom, Name: name, Props: props, Results: -1})
+	return c.track(visitor, Event{Type: TypeCustom, Name: name, Props: props})
 }

@@ -11,8 +11,6 @@ import (
 	"runtime"
 	"sync"
 	"time"
-
-	"github.com/touchtrail/touchtrail/pkg/event"
 )
 
 // loop is the worker: one goroutine selecting on the queue, a ticker and
@@ -131,21 +129,19 @@ var encoders = sync.Pool{New: func() any {
 	return &encoder{zw: zw}
 }}
 
-// encode returns the gzipped body of batch, setting every event's Sent to
-// now. The body is a new slice: the HTTP transport may read it after the
-// request returns.
-func encode(site string, batch []Event, now int64) []byte {
+// encode returns the gzipped body of batch, sent as of now. The body is a
+// new slice: the HTTP transport may read it after the request returns.
+func encode(site string, batch []Event, now time.Time) []byte {
 	en := encoders.Get().(*encoder)
 	defer encoders.Put(en)
 	b := append(en.js[:0], `{"site":`...)
-	b = event.AppendJSONString(b, site)
+	b = appendJSONString(b, site)
 	b = append(b, `,"events":[`...)
 	for i := range batch {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		batch[i].Sent = now
-		b = event.AppendWire(b, &batch[i])
+		b = appendWire(b, &batch[i], now)
 	}
 	b = append(b, ']', '}')
 	en.js = b
@@ -158,7 +154,7 @@ func encode(site string, batch []Event, now int64) []byte {
 
 // post sends batch once, gzipped, within Timeout.
 func (c *Client) post(batch []Event) result {
-	body := encode(c.cfg.Site, batch, time.Now().UnixMicro())
+	body := encode(c.cfg.Site, batch, time.Now())
 	ctx, cancel := context.WithTimeout(c.sendCtx, c.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))

@@ -1,0 +1,3 @@
+module github.com/touchtrail/touchtrail/sdk
+
+go 1.22
