@@ -53,6 +53,8 @@ browser-deps:
 ## bench: the benchmark harness (see bench/README.md); BENCH_FLAGS=-short for a quick run
 bench:
 	$(GO) run ./bench/cmd/ttbench $(BENCH_FLAGS)
+	@# The geo database behind the LRU: cost of a miss, of an event on a miss and on a hit.
+	$(GO) test -run '^$$' -bench 'Geo' -benchtime 1s ./pkg/enrich/
 
 ## lint: gofmt, go vet, staticcheck
 lint:

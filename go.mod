@@ -20,6 +20,8 @@ require (
 	golang.org/x/time v0.16.0
 )
 
+require github.com/oschwald/geoip2-golang/v2 v2.5.0
+
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/bits-and-blooms/bitset v1.24.2 // indirect

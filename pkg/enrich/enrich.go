@@ -98,8 +98,9 @@ func New(cfg Config, log *slog.Logger) (*Enricher, error) {
 	if db == nil {
 		log.Warn("no geo database: country, region and city stay empty", "path", cfg.GeoDB)
 	} else {
-		log.Info("geo database open", "path", cfg.GeoDB, "type", db.Metadata.DatabaseType,
-			"built", db.Metadata.BuildTime().UTC().Format("2006-01-02"))
+		md := db.Metadata()
+		log.Info("geo database open", "path", cfg.GeoDB, "type", md.DatabaseType,
+			"built", md.BuildTime().UTC().Format("2006-01-02"))
 	}
 	e := &Enricher{keepBots: cfg.KeepBots, device: newDeviceCache(cfg.UACacheSize)}
 	if db != nil || cfg.IPPrefix {

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-	"github.com/oschwald/maxminddb-golang/v2"
+	"github.com/oschwald/geoip2-golang/v2"
 )
 
 // place is what we keep of an address: its place from the geo database and,
@@ -20,44 +20,29 @@ type place struct {
 	prefix                string
 }
 
-// geoRecord decodes only the fields we keep from a GeoIP2/GeoLite2 City or
-// Country record; a full geoip2 City decode costs several times more.
-type geoRecord struct {
-	Country struct {
-		ISOCode string `maxminddb:"iso_code"`
-	} `maxminddb:"country"`
-	Subdivisions []struct {
-		ISOCode string `maxminddb:"iso_code"`
-	} `maxminddb:"subdivisions"`
-	City struct {
-		Names struct {
-			EN string `maxminddb:"en"`
-		} `maxminddb:"names"`
-	} `maxminddb:"city"`
-}
-
 // openGeoDB opens the database at path; an empty path or a missing file
 // gives nil and no error, anything else that cannot be read an error.
-func openGeoDB(path string) (*maxminddb.Reader, error) {
+func openGeoDB(path string) (*geoip2.Reader, error) {
 	if path == "" {
 		return nil, nil
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	r, err := maxminddb.Open(path)
+	// geoip2.Open refuses databases that are not City or Country ones
+	// (ASN, ISP, …), whose records hold no place.
+	r, err := geoip2.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open geo database %q: %w", path, err)
 	}
-	if r.Metadata.IPVersion != 4 && r.Metadata.IPVersion != 6 || r.Metadata.NodeCount == 0 {
+	if md := r.Metadata(); md.IPVersion != 4 && md.IPVersion != 6 || md.NodeCount == 0 {
 		r.Close()
 		return nil, fmt.Errorf("cannot open geo database %q: not an IP database (ip_version %d, %d nodes)",
-			path, r.Metadata.IPVersion, r.Metadata.NodeCount)
+			path, md.IPVersion, md.NodeCount)
 	}
 	// A cheap check that the search tree and the data section can be
-	// read (r.Verify would be thorough, but takes seconds on GeoLite2).
-	var rec geoRecord
-	if err := r.Lookup(netip.AddrFrom4([4]byte{81, 2, 69, 160})).Decode(&rec); err != nil {
+	// read (a full verification would take seconds on GeoLite2).
+	if _, err := r.City(netip.AddrFrom4([4]byte{81, 2, 69, 160})); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("cannot read geo database %q: %w", path, err)
 	}
@@ -67,15 +52,15 @@ func openGeoDB(path string) (*maxminddb.Reader, error) {
 // places caches the place of client addresses in a bounded LRU: the same
 // addresses send many events. Safe for concurrent use.
 type places struct {
-	db     *maxminddb.Reader // nil: no geo fields
-	prefix bool              // keep the truncated network
+	db     *geoip2.Reader // nil: no geo fields
+	prefix bool           // keep the truncated network
 	c      *lru.Cache[netip.Addr, place]
 	log    *slog.Logger
 
 	hits, misses, failed atomic.Uint64
 }
 
-func newPlaces(db *maxminddb.Reader, prefix bool, size int, log *slog.Logger) *places {
+func newPlaces(db *geoip2.Reader, prefix bool, size int, log *slog.Logger) *places {
 	c, err := lru.New[netip.Addr, place](size)
 	if err != nil {
 		panic("BUG: " + err.Error()) // size is validated positive
@@ -94,13 +79,13 @@ func (p *places) lookup(ip netip.Addr) place {
 	p.misses.Add(1)
 	var pl place
 	if p.db != nil {
-		var rec geoRecord
-		if err := p.db.Lookup(ip).Decode(&rec); err != nil {
+		rec, err := p.db.City(ip)
+		if err != nil {
 			if p.failed.Add(1) == 1 {
 				p.log.Warn("geo lookup failed; further failures are only counted", "err", err)
 			}
-		} else {
-			pl.country, pl.city = rec.Country.ISOCode, rec.City.Names.EN
+		} else if rec.HasData() {
+			pl.country, pl.city = rec.Country.ISOCode, rec.City.Names.English
 			if len(rec.Subdivisions) > 0 {
 				pl.region = rec.Subdivisions[0].ISOCode
 			}
