@@ -107,6 +107,12 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open badger at %q: %w", cfg.Dir, err)
 	}
+	if !cfg.InMemory {
+		if err := migrate(db, log); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	days, err := lru.New[string, dayCached](100_000)
 	if err != nil {
 		db.Close()

@@ -191,7 +191,7 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 		exp := s.expiresAt(r.Derived)
 		units = append(units, len(entries))
 		entries = append(entries,
-			entry(trailKey(make([]byte, 0, len(r.Site)+3+16+suffixLen), r.Site, r.Visitor, r.Derived, r.Seq), r.Value, exp),
+			entry(trailKey(make([]byte, 0, len(r.Site)+3+16+suffixLen), r.Site, r.Visitor, r.Derived, r.Seq, r.ID), r.Value, exp),
 			entry([]byte(id), nil, exp))
 		if r.User != "" {
 			entries = append(entries, entry(userKey(nil, r.Site, r.User, r.Visitor), nil, exp),
