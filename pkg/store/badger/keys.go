@@ -17,6 +17,7 @@ const (
 	pDay      = 'v'
 	pUser     = 'u'
 	pUserRev  = 'w'
+	pErased   = 'e'
 	saltPrefx = "s/salt/"
 )
 

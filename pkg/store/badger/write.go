@@ -164,11 +164,15 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 	defer rtxn.Discard()
 	days := make(map[dayID]*dayEntry)
 	var order []*dayEntry
-	var ikey []byte
+	var ikey, tkey []byte
 	s.inflightMu.Lock()
 	defer s.inflightMu.Unlock()
 	for i := range recs {
 		r := &recs[i]
+		if at, ok := s.erasedAt(r.Site, r.Visitor, tkey); ok && r.Derived <= at {
+			res.Erased++ // a re-send of what was erased: accepted, dropped
+			continue
+		}
 		ikey = idKey(ikey[:0], r.Site, r.Visitor, r.ID)
 		if _, dup := s.inflight[string(ikey)]; dup {
 			res.Duplicates++
