@@ -122,6 +122,16 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.metrics = newMetrics(reg)
 	s.conns = newConnLimits(cfg.MaxConns, cfg.MaxConnsPerAddr)
 	s.conns.register(reg)
+	if dc, ok := d.Store.(store.DiskChecker); ok {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "touchtrail_disk_full", Help: "1 while the store refuses writes for want of disk space (ingest answers 507).",
+		}, func() float64 {
+			if dc.DiskFull() != nil {
+				return 1
+			}
+			return 0
+		}))
+	}
 	s.promH = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.routeIngest = s.wrap("events", s.ingest)
 	s.routePixel = s.wrap("pixel", s.pixel)
