@@ -96,7 +96,7 @@ type Writer struct {
 	disk DiskChecker // nil unless the store watches its disk
 
 	groups, records, dups, erased, overloaded, diskFull, errs atomic.Uint64
-	lastGroup                                       atomic.Int64
+	lastGroup                                                 atomic.Int64
 }
 
 // NewWriter starts a writer committing to s.
