@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -176,6 +175,8 @@ func TestEverySettingFromFlagEnvAndFile(t *testing.T) {
 		{"respect-dnt", "collector.respect_dnt", "true", `true`},
 		{"public-metrics", "collector.public_metrics", "true", `true`},
 		{"write-timeout", "collector.write_timeout", "3s", `"3s"`},
+		{"max-conns", "collector.max_conns", "300", `300`},
+		{"max-conns-per-addr", "collector.max_conns_per_addr", "-1", `-1`},
 		{"session-gap", "journey.session_gap", "45m", `"45m"`},
 		{"stage-rules", "journey.stage_rules", `[{"pattern":"/docs*","stage":"use"}]`, `[{"pattern":"/docs*","stage":"use"}]`},
 		{"checkout-last-step", "journey.checkout_last_step", "4", `4`},
@@ -303,7 +304,9 @@ func TestRaiseOpenFileLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	raiseOpenFileLimit(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if note, err := raiseOpenFileLimit(); err != nil || !strings.Contains(note, "raised") {
+		t.Errorf("%q, %v", note, err)
+	}
 	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
 	if lim.Cur != lim.Max {
 		t.Errorf("soft limit %d, hard %d", lim.Cur, lim.Max)

@@ -41,6 +41,9 @@ type serveConfig struct {
 	ShutdownTimeout duration         `json:"shutdown_timeout"` // how long a graceful shutdown may take. Default: 30s
 	Collector       collector.Config `json:"collector"`        // sites, tokens and ingest limits
 	Journey         journeyConfig    `json:"journey"`          // the journey model's rules
+
+	openFiles    string // what raiseOpenFileLimit did, for the log
+	openFilesErr error
 }
 
 // journeyConfig is journey.Config as the config file writes it.
@@ -118,6 +121,8 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig, file *string) {
 	fs.BoolVar(&cc.RespectDNT, "respect-dnt", cc.RespectDNT, "drop browser events sent with DNT: 1 or Sec-GPC: 1")
 	fs.BoolVar(&cc.PublicMetrics, "public-metrics", cc.PublicMetrics, "serve /metrics without a token")
 	fs.Var(&cc.WriteTimeout, "write-timeout", "how long a sync ingest request waits for its commit")
+	fs.IntVar(&cc.MaxConns, "max-conns", cc.MaxConns, "most open client `connections` (default: the open-file limit less 1024, at least 256)")
+	fs.IntVar(&cc.MaxConnsPerAddr, "max-conns-per-addr", cc.MaxConnsPerAddr, "most open `connections` of one client address (IPv6: one /64); -1: no cap")
 
 	jc := &c.Journey
 	fs.Var(&jc.SessionGap, "session-gap", "inactivity that ends a session")

@@ -2,7 +2,5 @@
 
 package main
 
-import "log/slog"
-
 // raiseOpenFileLimit does nothing where there is no RLIMIT_NOFILE.
-func raiseOpenFileLimit(*slog.Logger) {}
+func raiseOpenFileLimit() (string, error) { return "", nil }

@@ -3,28 +3,28 @@
 package main
 
 import (
-	"log/slog"
+	"fmt"
 	"syscall"
 )
 
 // raiseOpenFileLimit raises the soft limit of open files to the hard
 // limit: every keep-alive connection and every Badger table holds a file
 // descriptor, and a soft limit of 1024 is reached long before the CPU is.
-func raiseOpenFileLimit(log *slog.Logger) {
+// It runs before the config's defaults are made, since the collector's
+// connection cap is derived from the limit. It returns what it did, for
+// the log.
+func raiseOpenFileLimit() (note string, err error) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		log.Warn("cannot read the open file limit", "err", err)
-		return
+		return "", fmt.Errorf("cannot read the open file limit: %w", err)
 	}
 	if lim.Cur >= lim.Max {
-		log.Debug("open file limit", "soft", lim.Cur, "hard", lim.Max)
-		return
+		return fmt.Sprintf("open file limit %d (the hard limit)", lim.Cur), nil
 	}
 	old := lim.Cur
 	lim.Cur = lim.Max
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		log.Warn("cannot raise the open file limit", "soft", old, "hard", lim.Max, "err", err)
-		return
+		return "", fmt.Errorf("cannot raise the open file limit from %d to %d: %w", old, lim.Max, err)
 	}
-	log.Info("open file limit raised", "from", old, "to", lim.Max)
+	return fmt.Sprintf("open file limit raised from %d to %d", old, lim.Max), nil
 }

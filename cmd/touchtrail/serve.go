@@ -44,6 +44,7 @@ restarts it.`,
 		cfg, file := defaultServeConfig(), ""
 		serveFlags(fs, &cfg, &file) // for the help: the defaults
 		return func(args []string) error {
+			note, noteErr := raiseOpenFileLimit() // first: the default connection cap follows the limit
 			cfg, rest, err := loadServeConfig(args)
 			if err != nil {
 				return err
@@ -54,6 +55,7 @@ restarts it.`,
 			sig := make(chan os.Signal, 2)
 			signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 			defer signal.Stop(sig)
+			cfg.openFiles, cfg.openFilesErr = note, noteErr
 			return serve(cfg, nil, sig, stdout, os.Stderr)
 		}
 	},
@@ -69,7 +71,11 @@ func serve(cfg serveConfig, ln net.Listener, sig <-chan os.Signal, stdout, stder
 	if err != nil {
 		return err
 	}
-	raiseOpenFileLimit(log)
+	if cfg.openFilesErr != nil {
+		log.Warn("open file limit", "err", cfg.openFilesErr)
+	} else if cfg.openFiles != "" {
+		log.Info(cfg.openFiles)
+	}
 	var demo *demoCreds
 	if cfg.Demo {
 		if demo, err = ensureDemo(&cfg); err != nil {

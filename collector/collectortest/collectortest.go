@@ -43,8 +43,10 @@ type Options struct {
 	// Config adjusts the collector config after the test sites and tokens
 	// are set (origins, limits, …).
 	Config func(*collector.Config)
-	Now    func() time.Time
-	Log    *slog.Logger // Default: errors to stderr
+	// Store adjusts the Badger config (sizes, disk reserve).
+	Store func(*badger.Config)
+	Now   func() time.Time
+	Log   *slog.Logger // Default: errors to stderr
 }
 
 // Collector is a running collector.
@@ -111,12 +113,16 @@ func Config() collector.Config {
 }
 
 func (c *Collector) start(addr string) error {
+	bcfg := badger.Config{Dir: c.opts.Dir, SyncWrites: c.opts.Durability != store.Async, Retention: c.opts.Retention}
+	if c.opts.Store != nil {
+		c.opts.Store(&bcfg)
+	}
 	cfg := Config()
 	if c.opts.Config != nil {
 		c.opts.Config(&cfg)
 	}
 	stack, err := collector.Assemble(collector.Assembly{
-		Store:      badger.Config{Dir: c.opts.Dir, SyncWrites: c.opts.Durability != store.Async, Retention: c.opts.Retention},
+		Store:      bcfg,
 		Enrich:     enrich.Config{GeoDB: c.opts.GeoDB, KeepBots: c.opts.KeepBots},
 		Writer:     store.WriterConfig{Mode: c.opts.Durability},
 		Collector:  cfg,
