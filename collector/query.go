@@ -62,6 +62,8 @@ func (s *Server) query(ctx *fasthttp.RequestCtx) error {
 			return s.friction(ctx, site)
 		case "attribution":
 			return s.attribution(ctx, site)
+		case "export":
+			return s.export(ctx, site)
 		}
 	}
 	return errNotFound

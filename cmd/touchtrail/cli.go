@@ -21,7 +21,7 @@ type command struct {
 	examples string // indented lines, shown as they are
 	// setup defines the command's flags on fs and returns the function
 	// to run once they are parsed.
-	setup func(fs *flag.FlagSet, stdout io.Writer) func(args []string) error
+	setup func(fs *flag.FlagSet, stdout, stderr io.Writer) func(args []string) error
 	// rawArgs hands the command line to the function unparsed: serve reads
 	// its -config file first, so that the flags win over it.
 	rawArgs bool
@@ -58,7 +58,7 @@ const (
 func runCommand(c *command, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	run := c.setup(fs, stdout)
+	run := c.setup(fs, stdout, stderr)
 	if !c.rawArgs {
 		if err := parseFlags(fs, args); err != nil {
 			args, run = nil, func([]string) error { return usageError{err} }
@@ -133,7 +133,7 @@ line wins. Exit codes: 0 ok, 1 a mistake in the command line, 2 a failure.
 func printCommandHelp(w io.Writer, c *command) {
 	fmt.Fprintf(w, "Usage: touchtrail %s %s\n\n%s\n", c.name, c.args, strings.TrimSpace(c.help))
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	c.setup(fs, io.Discard)
+	c.setup(fs, io.Discard, io.Discard)
 	n := 0
 	fs.VisitAll(func(*flag.Flag) { n++ })
 	if n > 0 {

@@ -58,7 +58,7 @@ func TestCommandHelp(t *testing.T) {
 			t.Errorf("help %s lacks usage, description or examples:\n%s", c.name, out)
 		}
 		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-		c.setup(fs, io.Discard)
+		c.setup(fs, io.Discard, io.Discard)
 		fs.VisitAll(func(f *flag.Flag) {
 			if !strings.Contains(out, "\n  -"+f.Name) || !strings.Contains(out, "env: "+envName(f.Name)+"\n") {
 				t.Errorf("help %s: flag -%s or %s missing", c.name, f.Name, envName(f.Name))

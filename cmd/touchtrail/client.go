@@ -29,34 +29,46 @@ func newAPIClient(base, token string) (*apiClient, error) {
 	if token == "" {
 		return nil, usagef("no token: pass -token or set TOUCHTRAIL_TOKEN (make run saves one in data/demo.env)")
 	}
-	return &apiClient{base: strings.TrimSuffix(base, "/"), token: token, http: &http.Client{Timeout: time.Minute}}, nil
+	return &apiClient{base: strings.TrimSuffix(base, "/"), token: token, http: &http.Client{}}, nil
+}
+
+// do sends a request and returns a 2xx answer for the caller to read and
+// close; any other answer becomes an error with the collector's message.
+func (c *apiClient) do(method, path string) (*http.Response, error) {
+	req, err := http.NewRequest(method, c.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the collector: %w", err)
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Error != "" {
+		return nil, fmt.Errorf("%s: %s", resp.Status, e.Error)
+	}
+	return nil, fmt.Errorf("%s", resp.Status)
 }
 
 // get fetches path and decodes the JSON answer into out; an error answer
 // becomes an error with its message.
 func (c *apiClient) get(path string, out any) error {
-	req, err := http.NewRequest(http.MethodGet, c.base+path, nil)
+	resp, err := c.do(http.MethodGet, path)
 	if err != nil {
 		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach the collector: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
 	if err != nil {
 		return fmt.Errorf("reading the answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(body, &e) == nil && e.Error != "" {
-			return fmt.Errorf("%s: %s", resp.Status, e.Error)
-		}
-		return fmt.Errorf("%s", resp.Status)
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return fmt.Errorf("decoding the answer: %w", err)

@@ -22,7 +22,7 @@ abandoned checkout, low feedback) with example visitors, the abandoned
 checkouts by last step and the last pages before abandoning.`,
 	examples: `  touchtrail friction
   touchtrail friction -from 2026-11-01 -to 2026-12-01 -segment new`,
-	setup: func(fs *flag.FlagSet, stdout io.Writer) func([]string) error {
+	setup: func(fs *flag.FlagSet, stdout, stderr io.Writer) func([]string) error {
 		base, token, site := clientFlags(fs)
 		from, to, segment := rangeFlags(fs)
 		return func(args []string) error {

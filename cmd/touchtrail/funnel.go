@@ -23,7 +23,7 @@ chat_open:widget.`,
 	examples: `  touchtrail funnel
   touchtrail funnel -steps pageview:/pricing,checkout_step:3 -within 2h -from 2026-11-01
   touchtrail funnel -segment returning`,
-	setup: func(fs *flag.FlagSet, stdout io.Writer) func([]string) error {
+	setup: func(fs *flag.FlagSet, stdout, stderr io.Writer) func([]string) error {
 		base, token, site := clientFlags(fs)
 		from, to, segment := rangeFlags(fs)
 		steps := fs.String("steps", "pageview:/pricing,checkout_step:1,checkout_step:2,checkout_step:3", "ordered, comma-separated `steps`")

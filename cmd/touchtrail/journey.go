@@ -23,7 +23,7 @@ entry and exit page and counts, the stage sequence, friction signals and,
 when it converted, the first and last touch.`,
 	examples: `  touchtrail journey -visitor 31a0c54aebf43f58d5e9e413c46e6c7d
   TOUCHTRAIL_TOKEN=ttr_… touchtrail journey -site shop -user u-42`,
-	setup: func(fs *flag.FlagSet, stdout io.Writer) func([]string) error {
+	setup: func(fs *flag.FlagSet, stdout, stderr io.Writer) func([]string) error {
 		base, token, site := clientFlags(fs)
 		visitor := fs.String("visitor", "", "visitor `id` (32 hex digits)")
 		user := fs.String("user", "", "user `id`: every visitor stitched to it by identify")

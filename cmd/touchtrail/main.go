@@ -19,7 +19,8 @@ import (
 
 // commands in the order `touchtrail help` lists them; each is in its own file.
 var commands = []*command{
-	serveCmd, trailCmd, journeyCmd, funnelCmd, frictionCmd, versionCmd,
+	serveCmd, trailCmd, journeyCmd, funnelCmd, frictionCmd,
+	exportCmd, importCmd, backupCmd, restoreCmd, eraseCmd, versionCmd,
 }
 
 func main() {

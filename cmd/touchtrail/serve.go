@@ -40,7 +40,7 @@ restarts it.`,
   touchtrail serve -sites '[{"id":"shop","origins":["https://shop.example"]}]' \
     -tokens '[{"name":"ops","secret":"a-long-admin-secret","scopes":["admin"]}]'`,
 	rawArgs: true,
-	setup: func(fs *flag.FlagSet, stdout io.Writer) func([]string) error {
+	setup: func(fs *flag.FlagSet, stdout, stderr io.Writer) func([]string) error {
 		cfg, file := defaultServeConfig(), ""
 		serveFlags(fs, &cfg, &file) // for the help: the defaults
 		return func(args []string) error {
@@ -56,7 +56,7 @@ restarts it.`,
 			signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 			defer signal.Stop(sig)
 			cfg.openFiles, cfg.openFilesErr = note, noteErr
-			return serve(cfg, nil, sig, stdout, os.Stderr)
+			return serve(cfg, nil, sig, stdout, stderr)
 		}
 	},
 }

@@ -44,7 +44,7 @@ device, place and channel.`,
 	examples: `  . data/demo.env   # make run saves TOUCHTRAIL_URL, _TOKEN and _SITE there
   touchtrail trail -visitor 0123456789abcdef0123456789abcdef
   touchtrail trail -site shop -user u-42 -url https://collector.example`,
-	setup: func(fs *flag.FlagSet, stdout io.Writer) func([]string) error {
+	setup: func(fs *flag.FlagSet, stdout, stderr io.Writer) func([]string) error {
 		base, token, site := clientFlags(fs)
 		visitor := fs.String("visitor", "", "visitor `id` (32 hex digits)")
 		user := fs.String("user", "", "user `id`: every visitor stitched to it by identify")

@@ -17,7 +17,7 @@ var versionCmd = &command{
 	summary:  "print the version, the Go version and the commit it was built from",
 	help:     "Print touchtrail's version, the Go release it was built with and, when built\nfrom a git checkout, the commit. Also: touchtrail --version.",
 	examples: "  touchtrail version\n  touchtrail --version",
-	setup: func(fs *flag.FlagSet, stdout io.Writer) func([]string) error {
+	setup: func(fs *flag.FlagSet, stdout, stderr io.Writer) func([]string) error {
 		return func(args []string) error {
 			if len(args) > 0 {
 				return usagef("version takes no arguments")
