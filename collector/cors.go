@@ -51,3 +51,22 @@ func (s *Server) preflight(ctx *fasthttp.RequestCtx) error {
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 	return nil
 }
+
+// corsOnError keeps an error answer of the ingest path readable by the
+// browser that sent the request (a 429 or 503 with Retry-After, a 413):
+// writeError resets the response, so the request's origin is answered again
+// when it is one of a site's origins (as a preflight without ?site= is),
+// and Retry-After is exposed to scripts.
+func (s *Server) corsOnError(ctx *fasthttp.RequestCtx) {
+	origin := ctx.Request.Header.Peek(fasthttp.HeaderOrigin)
+	if len(origin) == 0 {
+		return
+	}
+	for _, site := range s.sites {
+		if site.allowsOrigin(origin) {
+			setCORS(ctx, origin)
+			ctx.Response.Header.Set(fasthttp.HeaderAccessControlExposeHeaders, "Retry-After")
+			return
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -44,10 +45,15 @@ func (s *Server) wrap(route string, h handlerFunc) fasthttp.RequestHandler {
 		}
 		status, msg, retry := s.mapError(err)
 		if status >= 500 && status != fasthttp.StatusServiceUnavailable && status != fasthttp.StatusInsufficientStorage { // both logged where they arise, throttled
-			s.log.Error("request failed", "route", route, "err", err)
+			if ok, suppressed := s.errLog.allow(route+" "+strconv.Itoa(status), time.Now()); ok {
+				s.log.Error("request failed", "route", route, "status", status, "err", err, "suppressed_since_last", suppressed)
+			}
 		}
 		s.metrics.errors.WithLabelValues(route, strconv.Itoa(status)).Inc()
 		writeError(ctx, status, msg, retry)
+		if route == "events" || route == "pixel" {
+			s.corsOnError(ctx)
+		}
 	}
 }
 

@@ -67,6 +67,7 @@ type Server struct {
 	journeyCfg journey.Config
 	http       *fasthttp.Server
 	draining   atomic.Bool
+	errLog     logThrottle // repeated 5xx log lines
 	conns      *connLimits
 	acceptWarn time.Time // last accept-error log line; under acceptMu
 	acceptMu   sync.Mutex

@@ -35,6 +35,8 @@ type Assembly struct {
 	Registry *prometheus.Registry
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Version is the build's version, for touchtrail_build_info.
+	Version string
 }
 
 // Stack is an assembled, not yet serving, collector.
@@ -73,6 +75,12 @@ func Assemble(a Assembly) (*Stack, error) {
 		a.Registry = prometheus.NewRegistry()
 		a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	commits := newCommitMetrics(a.Registry)
+	if prev := a.Writer.OnCommit; prev != nil {
+		a.Writer.OnCommit = func(n int, took time.Duration, err error) { prev(n, took, err); commits.observe(n, took, err) }
+	} else {
+		a.Writer.OnCommit = commits.observe
+	}
 	w := store.NewWriter(st, a.Writer, a.Log)
 	d := Deps{Store: st, Writer: w, Enricher: en, Log: a.Log, Journey: a.Journey, Now: a.Now, Registry: a.Registry}
 	if a.Cookieless {
@@ -86,6 +94,7 @@ func Assemble(a Assembly) (*Stack, error) {
 		return nil, err
 	}
 	registerStackMetrics(a.Registry, st, w, en)
+	registerBuildInfo(a.Registry, a.Version)
 	return &Stack{Store: st, Enricher: en, Writer: w, Server: srv, log: a.Log}, nil
 }
 

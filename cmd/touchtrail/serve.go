@@ -104,6 +104,7 @@ func serve(cfg serveConfig, ln net.Listener, sig <-chan os.Signal, stdout, stder
 		Cookieless: cfg.Cookieless,
 		Journey:    &jc,
 		Log:        log,
+		Version:    version,
 	})
 	if err != nil {
 		return err

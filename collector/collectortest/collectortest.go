@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/pkg/enrich"
 	"github.com/touchtrail/touchtrail/pkg/store"
@@ -47,6 +49,8 @@ type Options struct {
 	Store func(*badger.Config)
 	Now   func() time.Time
 	Log   *slog.Logger // Default: errors to stderr
+	// Registry receives every metric. Default: a new one per start.
+	Registry *prometheus.Registry
 }
 
 // Collector is a running collector.
@@ -129,6 +133,8 @@ func (c *Collector) start(addr string) error {
 		Cookieless: true,
 		Now:        c.opts.Now,
 		Log:        c.opts.Log,
+		Registry:   c.opts.Registry,
+		Version:    "test",
 	})
 	if err != nil {
 		return fmt.Errorf("collectortest: %w", err)

@@ -42,6 +42,11 @@ type WriterConfig struct {
 	QueueSize int
 	// Mode is Sync or Async. Default: Sync.
 	Mode Durability
+	// OnCommit, when set, hears of every group once it is written (or has
+	// failed): its records and how long the commit took from hand-over to
+	// durable. It runs on the commit's goroutine: keep it cheap (the
+	// collector feeds Prometheus histograms). Default: nil.
+	OnCommit func(records int, took time.Duration, err error)
 }
 
 func (c WriterConfig) withDefaults() WriterConfig {
@@ -97,6 +102,7 @@ type Writer struct {
 
 	groups, records, dups, erased, overloaded, diskFull, errs atomic.Uint64
 	lastGroup                                                 atomic.Int64
+	lastErrLog                                                atomic.Int64 // Unix ns of the last "group commit failed" line
 }
 
 // NewWriter starts a writer committing to s.
@@ -228,7 +234,11 @@ func (w *Writer) loop() {
 		for _, r := range group {
 			recs = append(recs, r.recs...)
 		}
+		start := time.Now()
 		answer := func(res WriteResult, err error) {
+			if w.cfg.OnCommit != nil {
+				w.cfg.OnCommit(len(recs), time.Since(start), err)
+			}
 			err = w.account(len(recs), res, err)
 			for _, r := range group {
 				if r.done != nil {
@@ -253,8 +263,12 @@ func (w *Writer) loop() {
 func (w *Writer) account(n int, res WriteResult, err error) error {
 	w.lastGroup.Store(int64(n))
 	if err != nil {
-		w.errs.Add(1)
-		w.log.Error("group commit failed", "records", n, "err", err)
+		failed := w.errs.Add(1)
+		// One line per 10 seconds at most: a failing disk fails every group.
+		now := time.Now().UnixNano()
+		if last := w.lastErrLog.Load(); now-last >= int64(10*time.Second) && w.lastErrLog.CompareAndSwap(last, now) {
+			w.log.Error("group commit failed", "records", n, "err", err, "failed_groups_so_far", failed)
+		}
 		return fmt.Errorf("commit of %d records: %w", n, err)
 	}
 	w.groups.Add(1)
