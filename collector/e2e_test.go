@@ -58,7 +58,9 @@ func (c client) do(method, path string, body []byte, header map[string]string) a
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	return answer{status: resp.StatusCode, header: resp.Header, body: b}
+	a := answer{status: resp.StatusCode, header: resp.Header, body: b}
+	checkAnswer(c.t, req, a) // every answer against the OpenAPI document
+	return a
 }
 
 func (c client) post(body string, header map[string]string) answer {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -29,7 +30,6 @@ func errStatus(status int, format string, args ...any) error {
 var (
 	errUnauthorized = &httpError{status: fasthttp.StatusUnauthorized, msg: "missing or invalid token"}
 	errNotFound     = &httpError{status: fasthttp.StatusNotFound, msg: "not found"}
-	errMethod       = &httpError{status: fasthttp.StatusMethodNotAllowed, msg: "method not allowed"}
 )
 
 // handlerFunc is a handler that returns its error for wrap to answer.
@@ -51,6 +51,9 @@ func (s *Server) wrap(route string, h handlerFunc) fasthttp.RequestHandler {
 		}
 		s.metrics.errors.WithLabelValues(route, strconv.Itoa(status)).Inc()
 		writeError(ctx, status, msg, retry)
+		if ea := (*errAllow)(nil); errors.As(err, &ea) {
+			ctx.Response.Header.Set(fasthttp.HeaderAllow, strings.Join(ea.methods, ", "))
+		}
 		if route == "events" || route == "pixel" {
 			s.corsOnError(ctx)
 		}
@@ -59,7 +62,10 @@ func (s *Server) wrap(route string, h handlerFunc) fasthttp.RequestHandler {
 
 func (s *Server) mapError(err error) (status int, msg string, retryAfter int) {
 	var he *httpError
+	var ea *errAllow
 	switch {
+	case errors.As(err, &ea):
+		return fasthttp.StatusMethodNotAllowed, ea.Error(), 0
 	case errors.As(err, &he):
 		return he.status, he.msg, he.retryAfter
 	case errors.Is(err, store.ErrOverloaded):

@@ -79,7 +79,7 @@ func (s *Server) ingest(ctx *fasthttp.RequestCtx) error {
 // otherwise, and cannot retry anyway); it is counted by reason.
 func (s *Server) pixel(ctx *fasthttp.RequestCtx) error {
 	if !ctx.IsGet() {
-		return errMethod
+		return &errAllow{[]string{"GET"}}
 	}
 	st := getIngestState()
 	defer putIngestState(st)

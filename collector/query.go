@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"time"
@@ -16,7 +17,9 @@ import (
 // maxUserTouchpoints bounds a user's merged trail in one answer.
 const maxUserTouchpoints = 50_000
 
-// query routes /v1/sites/{site}/…: the closed query API.
+// query routes /v1/sites/{site}/…: the closed query API (queryRoutes).
+// The token is checked first, then the site; an unknown path is 404 and a
+// known one with the wrong method 405 with Allow.
 func (s *Server) query(ctx *fasthttp.RequestCtx) error {
 	seg, err := pathSegments(ctx, "/v1/sites/")
 	if err != nil {
@@ -25,10 +28,11 @@ func (s *Server) query(ctx *fasthttp.RequestCtx) error {
 	if len(seg) < 2 || seg[0] == "" {
 		return errNotFound
 	}
-	site := seg[0]
+	site, rest := seg[0], seg[1:]
+	r, allow := matchQuery(rest, string(ctx.Method()))
 	scope := ScopeRead
-	if ctx.IsDelete() {
-		scope = ScopeAdmin
+	if r != nil {
+		scope = r.scope
 	}
 	if _, err := s.authorize(ctx, site, scope); err != nil {
 		return err
@@ -36,37 +40,13 @@ func (s *Server) query(ctx *fasthttp.RequestCtx) error {
 	if s.sites[site] == nil {
 		return errStatus(fasthttp.StatusNotFound, "unknown site %q", site)
 	}
-	get := ctx.IsGet() || ctx.IsHead()
-	switch {
-	case len(seg) == 2 && seg[1] == "visitors" && get:
-		return s.visitors(ctx, site)
-	case len(seg) == 4 && seg[1] == "visitors" && seg[3] == "trail" && get:
-		return s.visitorTrail(ctx, site, seg[2])
-	case len(seg) == 4 && seg[1] == "users" && seg[3] == "trail" && get:
-		return s.userTrail(ctx, site, seg[2])
-	case len(seg) == 3 && seg[1] == "visitors" && ctx.IsDelete():
-		return s.eraseVisitor(ctx, site, seg[2])
-	case len(seg) == 3 && seg[1] == "users" && ctx.IsDelete():
-		return s.eraseUser(ctx, site, seg[2])
-	case len(seg) == 4 && seg[1] == "visitors" && seg[3] == "journey" && get:
-		return s.visitorJourney(ctx, site, seg[2])
-	case len(seg) == 4 && seg[1] == "users" && seg[3] == "journey" && get:
-		return s.userJourney(ctx, site, seg[2])
-	case len(seg) == 2 && get:
-		switch seg[1] {
-		case "funnel":
-			return s.funnel(ctx, site)
-		case "paths":
-			return s.paths(ctx, site)
-		case "friction":
-			return s.friction(ctx, site)
-		case "attribution":
-			return s.attribution(ctx, site)
-		case "export":
-			return s.export(ctx, site)
+	if r == nil {
+		if allow == nil {
+			return errNotFound
 		}
+		return &errAllow{allow}
 	}
-	return errNotFound
+	return r.h(s, ctx, site, rest)
 }
 
 // rangeArgs reads from, to, limit and cursor.
@@ -130,35 +110,49 @@ func (s *Server) visitorTrail(ctx *fasthttp.RequestCtx, site, visitor string) er
 	if err != nil {
 		return err
 	}
-	b := append([]byte(nil), `{"site":`...)
-	b = event.AppendJSONString(b, site)
-	b = append(b, `,"visitor":"`...)
-	b = v.AppendHex(b)
-	b = append(b, `","touchpoints":`...)
-	b = appendTouchpoints(b, page.Touchpoints, site, v)
-	b = append(b, `,"next":`...)
-	b = event.AppendJSONString(b, page.Next)
-	b = append(b, '}', '\n')
-	writeJSONBytes(ctx, b)
+	if len(page.Touchpoints) == 0 && cursor == "" {
+		if err := s.mustKnowVisitor(ctx, site, v); err != nil {
+			return err // an unknown visitor is 404; a known one with nothing in range, an empty page
+		}
+	}
+	for i := range page.Touchpoints {
+		page.Touchpoints[i].Site, page.Touchpoints[i].Visitor = site, v
+	}
+	return writeJSON(ctx, fasthttp.StatusOK, struct {
+		Site        string         `json:"site"`
+		Visitor     string         `json:"visitor"`
+		Touchpoints touchpointList `json:"touchpoints"`
+		Next        string         `json:"next"`
+	}{site, v.String(), page.Touchpoints, page.Next})
+}
+
+// mustKnowVisitor returns a 404 error when the visitor has no touchpoint.
+func (s *Server) mustKnowVisitor(ctx context.Context, site string, v event.VisitorID) error {
+	page, err := s.store.Trail(ctx, site, v, store.TrailQuery{Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(page.Touchpoints) == 0 {
+		return errStatus(fasthttp.StatusNotFound, "no touchpoints for visitor %s", v)
+	}
 	return nil
 }
 
-func appendTouchpoints(b []byte, tps []event.Touchpoint, site string, v event.VisitorID) []byte {
-	b = append(b, '[')
-	for i := range tps {
+// touchpointList is written in the query API's touchpoint form
+// (event.AppendJSON, also the NDJSON export's), through encoding/json
+// like every other answer of the query API.
+type touchpointList []event.Touchpoint
+
+// MarshalJSON writes the list as a JSON array, [] when empty.
+func (l touchpointList) MarshalJSON() ([]byte, error) {
+	b := append(make([]byte, 0, 64+256*len(l)), '[')
+	for i := range l {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		tp := &tps[i]
-		if tp.Site == "" {
-			tp.Site = site
-		}
-		if tp.Visitor.IsZero() {
-			tp.Visitor = v
-		}
-		b = event.AppendJSON(b, tp)
+		b = event.AppendJSON(b, &l[i])
 	}
-	return append(b, ']')
+	return append(b, ']'), nil
 }
 
 // UserTrail reads every visitor stitched to user and merges their trails in
@@ -213,26 +207,17 @@ func (s *Server) userTrail(ctx *fasthttp.RequestCtx, site, user string) error {
 	if len(visitors) == 0 {
 		return errStatus(fasthttp.StatusNotFound, "no visitor identified as %q", user)
 	}
-	b := append([]byte(nil), `{"site":`...)
-	b = event.AppendJSONString(b, site)
-	b = append(b, `,"user":`...)
-	b = event.AppendJSONString(b, user)
-	b = append(b, `,"visitors":[`...)
+	ids := make([]string, len(visitors))
 	for i, v := range visitors {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '"')
-		b = v.AppendHex(b)
-		b = append(b, '"')
+		ids[i] = v.String()
 	}
-	b = append(b, `],"touchpoints":`...)
-	b = appendTouchpoints(b, trail, site, event.VisitorID{})
-	b = append(b, `,"truncated":`...)
-	b = strconv.AppendBool(b, truncated)
-	b = append(b, '}', '\n')
-	writeJSONBytes(ctx, b)
-	return nil
+	return writeJSON(ctx, fasthttp.StatusOK, struct {
+		Site        string         `json:"site"`
+		User        string         `json:"user"`
+		Visitors    []string       `json:"visitors"`
+		Touchpoints touchpointList `json:"touchpoints"`
+		Truncated   bool           `json:"truncated"`
+	}{site, user, ids, trail, truncated})
 }
 
 type visitorJSON struct {
@@ -269,11 +254,24 @@ func (s *Server) eraseVisitor(ctx *fasthttp.RequestCtx, site, visitor string) er
 	if err != nil {
 		return err
 	}
+	known := s.mustKnowVisitor(ctx, site, v)
+	var he *httpError
+	if known != nil && !errors.As(known, &he) {
+		return known
+	}
+	// An unknown visitor is erased all the same: the tombstone refuses the
+	// events dated before now that may still arrive. The answer says that
+	// nothing was stored for it.
 	if err := s.store.EraseVisitor(ctx, site, v); err != nil {
 		return err
 	}
+	if known != nil {
+		return known
+	}
 	s.log.Info("visitor erased", "site", site, "visitor", v.String())
-	return writeJSON(ctx, fasthttp.StatusOK, map[string]any{"erased": v.String()})
+	return writeJSON(ctx, fasthttp.StatusOK, struct {
+		Erased string `json:"erased"`
+	}{v.String()})
 }
 
 // eraseUser erases every visitor stitched to a user (see the store's
@@ -291,7 +289,10 @@ func (s *Server) eraseUser(ctx *fasthttp.RequestCtx, site, user string) error {
 		ids[i] = v.String()
 	}
 	s.log.Info("user erased", "site", site, "visitors", len(vs))
-	return writeJSON(ctx, fasthttp.StatusOK, map[string]any{"erased_user": user, "erased": ids})
+	return writeJSON(ctx, fasthttp.StatusOK, struct {
+		ErasedUser string   `json:"erased_user"`
+		Erased     []string `json:"erased"`
+	}{user, ids})
 }
 
 func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) error {

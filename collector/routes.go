@@ -22,7 +22,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		case ctx.IsOptions():
 			s.routePreflight(ctx)
 		default:
-			writeError(ctx, fasthttp.StatusMethodNotAllowed, "use POST", 0)
+			methodNotAllowed(ctx, []string{"POST", "OPTIONS"})
 		}
 		return
 	case "/v1/p.gif":
@@ -31,11 +31,20 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	case "/t.js", "/t-chat.js":
 		s.routeSnippet(ctx)
 		return
+	case "/v1/openapi.json":
+		serveOpenAPI(ctx)
+		return
 	case "/healthz":
+		if !allowMethods(ctx, "GET", "HEAD") {
+			return
+		}
 		ctx.SetContentType("application/json")
 		ctx.SetBodyString(`{"status":"ok"}` + "\n")
 		return
 	case "/readyz":
+		if !allowMethods(ctx, "GET", "HEAD") {
+			return
+		}
 		if s.draining.Load() {
 			writeError(ctx, fasthttp.StatusServiceUnavailable, "shutting down", 0)
 			return
@@ -50,6 +59,9 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ctx.SetBodyString(`{"status":"ready"}` + "\n")
 		return
 	case "/metrics":
+		if !allowMethods(ctx, "GET", "HEAD") {
+			return
+		}
 		if !s.cfg.PublicMetrics {
 			if _, err := s.authorize(ctx, "", ScopeRead); err != nil {
 				st, msg, _ := s.mapError(err)

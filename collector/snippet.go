@@ -36,7 +36,7 @@ var (
 // revalidated by ETag), gzipped for clients that take it.
 func (s *Server) snippet(ctx *fasthttp.RequestCtx) error {
 	if !ctx.IsGet() && !ctx.IsHead() {
-		return errMethod
+		return &errAllow{[]string{"GET", "HEAD"}}
 	}
 	a := trackerJS
 	if string(ctx.Path()) == "/t-chat.js" {
