@@ -60,10 +60,17 @@ type Config struct {
 	RateBurst int `json:"rate_burst"`
 	// RateLimitedIPs bounds how many client IPs are tracked. Default: 100000.
 	RateLimitedIPs int `json:"rate_limited_ips"`
-	// ProxyHeader names a header carrying the client IP set by a trusted
-	// reverse proxy (e.g. "X-Forwarded-For"; its first address is used).
-	// Default: "" (use the connection's address).
+	// ProxyHeader names the header trusted reverse proxies append the
+	// client address to: "X-Forwarded-For" (also X-Real-IP and the like:
+	// comma-separated addresses) or "Forwarded" (RFC 7239, its for=
+	// parameters). The client is the rightmost address that is not a
+	// trusted proxy; the header of a request from any other peer is
+	// ignored. Default: "" (the connection's address is the client).
 	ProxyHeader string `json:"proxy_header"`
+	// TrustedProxies are the networks (CIDRs, or single addresses) of the
+	// reverse proxies in front of the collector. Default, when ProxyHeader
+	// is set: 127.0.0.0/8 and ::1 (a proxy on the same host).
+	TrustedProxies []string `json:"trusted_proxies,omitempty"`
 	// RespectDNT drops browser events sent with "DNT: 1" or "Sec-GPC: 1".
 	RespectDNT bool `json:"respect_dnt"`
 	// PublicMetrics serves /metrics without a token. Default: false.
@@ -118,6 +125,9 @@ func (c Config) Validate() error {
 	}
 	if len(c.Sites) == 0 {
 		return errors.New("no sites configured")
+	}
+	if _, err := newProxies(c.ProxyHeader, c.TrustedProxies); err != nil {
+		return err
 	}
 	for _, t := range c.Tokens {
 		if len(t.Secret) < 16 {

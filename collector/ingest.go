@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -317,23 +316,4 @@ func (s *Server) answer(ctx *fasthttp.RequestCtx, st *ingestState, accepted, dro
 	ctx.SetContentType("application/json")
 	ctx.SetBody(b)
 	return nil
-}
-
-// clientIP is the connection's address, or the first address of the
-// configured proxy header.
-func (s *Server) clientIP(ctx *fasthttp.RequestCtx) netip.Addr {
-	if s.cfg.ProxyHeader != "" {
-		if h := ctx.Request.Header.Peek(s.cfg.ProxyHeader); len(h) > 0 {
-			first, _, _ := bytes.Cut(h, []byte(","))
-			if a, err := netip.ParseAddr(string(bytes.TrimSpace(first))); err == nil {
-				return a.Unmap()
-			}
-		}
-	}
-	if tcp, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
-		if a, ok := netip.AddrFromSlice(tcp.IP); ok {
-			return a.Unmap()
-		}
-	}
-	return netip.Addr{}
 }

@@ -12,6 +12,8 @@ type metrics struct {
 	rejected  *prometheus.CounterVec // by reason field
 	rateLimit prometheus.Counter
 	batchSize prometheus.Histogram
+
+	proxyMalformed prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -35,9 +37,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "touchtrail_batch_events", Help: "Events per ingest request.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 6),
 		}),
+		proxyMalformed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "touchtrail_proxy_header_malformed_total",
+			Help: "Requests from a trusted proxy whose proxy header held a malformed or unknown hop.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.errors, m.events, m.rejected, m.rateLimit, m.batchSize)
+		reg.MustRegister(m.requests, m.errors, m.events, m.rejected, m.rateLimit, m.batchSize, m.proxyMalformed)
 	}
 	return m
 }

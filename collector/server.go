@@ -61,6 +61,7 @@ type Server struct {
 	log        *slog.Logger
 	now        func() time.Time
 	limiter    *ipLimiter
+	proxies    *proxies
 	metrics    *metrics
 	promH      fasthttp.RequestHandler
 	journeyCfg journey.Config
@@ -110,12 +111,19 @@ func New(cfg Config, d Deps) (*Server, error) {
 			s.writeKeys[site.ID] = append(s.writeKeys[site.ID], secret(sha256.Sum256([]byte(k))))
 		}
 	}
+	var err error
 	reg := d.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s.metrics = newMetrics(reg)
+	if s.proxies, err = newProxies(cfg.ProxyHeader, cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("invalid collector config: %w", err)
+	}
+	if s.proxies != nil {
+		s.proxies.malformed = s.metrics.proxyMalformed
+	}
 	s.promH = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.routeIngest = s.wrap("events", s.ingest)
 	s.routePixel = s.wrap("pixel", s.pixel)
