@@ -53,6 +53,12 @@ type Config struct {
 	MaxBodyBytes int `json:"max_body_bytes"`
 	// MaxEvents bounds the events of one batch. Default: 500.
 	MaxEvents int `json:"max_events"`
+	// MaxIngestBytes bounds the ingest body bytes admitted and not yet
+	// answered (read, gunzipped, being decoded or waiting for their
+	// commit), whatever the number of connections: past it a request is
+	// refused with 503 and Retry-After before its body is read. It must be
+	// at least MaxBodyBytes. Default: 32 MiB.
+	MaxIngestBytes int64 `json:"max_ingest_bytes"`
 	// RatePerIP is the sustained requests per second one client IP may send
 	// to the ingest path. Default: 20. Negative disables the limit.
 	RatePerIP float64 `json:"rate_per_ip"`
@@ -89,6 +95,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxEvents <= 0 {
 		c.MaxEvents = 500
+	}
+	if c.MaxIngestBytes <= 0 {
+		c.MaxIngestBytes = 32 << 20
 	}
 	if c.RatePerIP == 0 {
 		c.RatePerIP = 20
@@ -128,6 +137,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := newProxies(c.ProxyHeader, c.TrustedProxies); err != nil {
 		return err
+	}
+	if c.MaxIngestBytes > 0 && c.MaxIngestBytes < int64(c.MaxBodyBytes) {
+		return fmt.Errorf("max_ingest_bytes (%d) is below max_body_bytes (%d): no body could ever be admitted", c.MaxIngestBytes, c.MaxBodyBytes)
 	}
 	for _, t := range c.Tokens {
 		if len(t.Secret) < 16 {

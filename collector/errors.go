@@ -47,6 +47,9 @@ func (s *Server) wrap(route string, h handlerFunc) fasthttp.RequestHandler {
 			s.log.Error("request failed", "route", route, "err", err)
 		}
 		s.metrics.errors.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		if route == "events" || route == "pixel" {
+			s.metrics.refused.WithLabelValues(s.refusalReason(status)).Inc()
+		}
 		writeError(ctx, status, msg, retry)
 	}
 }

@@ -62,6 +62,8 @@ type Server struct {
 	now        func() time.Time
 	limiter    *ipLimiter
 	proxies    *proxies
+	admitted   inflight
+	wstats     writerStats // nil when the writer tells nothing
 	metrics    *metrics
 	promH      fasthttp.RequestHandler
 	journeyCfg journey.Config
@@ -118,6 +120,11 @@ func New(cfg Config, d Deps) (*Server, error) {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s.metrics = newMetrics(reg)
+	s.admitted.max = cfg.MaxIngestBytes
+	if ws, ok := d.Writer.(writerStats); ok {
+		s.wstats = ws
+		registerWriter(reg, ws)
+	}
 	if s.proxies, err = newProxies(cfg.ProxyHeader, cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("invalid collector config: %w", err)
 	}
@@ -130,9 +137,21 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.routePreflight = s.wrap("preflight", s.preflight)
 	s.routeSnippet = s.wrap("snippet", s.snippet)
 	s.http = &fasthttp.Server{
-		Handler:               s.handle,
+		Handler:               s.serveHTTP,
 		Name:                  "touchtrail",
 		MaxRequestBodySize:    cfg.MaxBodyBytes,
+		// Bodies are streamed: the ingest handler decides on the headers
+		// (admission) before it reads a body; an unread one is discarded
+		// or the connection closed.
+		StreamRequestBody: true,
+		// fasthttp reads up to 8 KiB of a streamed body before calling the
+		// handler, capped by the request's body size limit: a limit of one
+		// byte here lets the handler decide as soon as the body starts
+		// (the handler enforces MaxBodyBytes itself).
+		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+			return fasthttp.RequestConfig{MaxRequestBodySize: 1}
+		},
+		DisablePreParseMultipartForm: true,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           2 * time.Minute,
@@ -153,7 +172,15 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // Handler returns the request handler, for tests and embedding.
-func (s *Server) Handler() fasthttp.RequestHandler { return s.handle }
+func (s *Server) Handler() fasthttp.RequestHandler { return s.serveHTTP }
+
+// serveHTTP routes a request and counts it by route: requests by status
+// class and a latency histogram.
+func (s *Server) serveHTTP(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	s.handle(ctx)
+	s.metrics.observe(routeLabel(ctx.Path()), ctx.Response.StatusCode(), start)
+}
 
 // Shutdown stops accepting requests and waits for the ones in flight (which
 // may wait for their group commit) until ctx ends. Afterwards close the
@@ -177,6 +204,7 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 		status, msg = fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", s.cfg.MaxBodyBytes)
 	}
 	s.metrics.errors.WithLabelValues("transport", fmt.Sprint(status)).Inc()
+	s.metrics.observe("transport", status, time.Now())
 	writeError(ctx, status, msg, 0)
 }
 
