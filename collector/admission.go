@@ -122,22 +122,3 @@ func (s *Server) readStream(ctx *fasthttp.RequestCtx, st *ingestState) ([]byte, 
 	}
 	return st.raw.Bytes(), nil
 }
-
-// refusalReason names why an ingest request answered status was refused.
-func (s *Server) refusalReason(status int) string {
-	switch {
-	case status == fasthttp.StatusTooManyRequests:
-		return reasonRate
-	case status == fasthttp.StatusInsufficientStorage:
-		return reasonDisk
-	case status == fasthttp.StatusForbidden:
-		return reasonOrigin
-	case status == fasthttp.StatusServiceUnavailable && s.draining.Load():
-		return reasonShutdown
-	case status == fasthttp.StatusServiceUnavailable:
-		return reasonOverload
-	case status >= 500:
-		return reasonError
-	}
-	return reasonInvalid
-}

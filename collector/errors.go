@@ -48,7 +48,7 @@ func (s *Server) wrap(route string, h handlerFunc) fasthttp.RequestHandler {
 		}
 		s.metrics.errors.WithLabelValues(route, strconv.Itoa(status)).Inc()
 		if route == "events" || route == "pixel" {
-			s.metrics.refused.WithLabelValues(s.refusalReason(status)).Inc()
+			s.metrics.refused.WithLabelValues(refusalReason(status)).Inc()
 		}
 		writeError(ctx, status, msg, retry)
 	}

@@ -17,11 +17,10 @@ const (
 	reasonRate     = "rate"     // over the per-IP rate limit (429)
 	reasonOverload = "overload" // writer queue or ingest bytes in flight full, storage too slow (503)
 	reasonDisk     = "disk"     // the disk is full (507)
-	reasonInvalid  = "invalid"  // malformed, too large, unknown site, bad write key, invalid event
+	reasonInvalid  = "invalid"  // malformed, too large, wrong content type, invalid event
 	reasonOrigin   = "origin"   // a browser origin the site does not allow (403)
 	reasonDNT      = "dnt"      // Do Not Track / Global Privacy Control honoured (answered 202, nothing kept)
 	reasonBot      = "bot"      // a bot's event, dropped
-	reasonShutdown = "shutdown" // the collector is stopping (503)
 	reasonError    = "error"    // an internal error (500)
 )
 
@@ -32,12 +31,14 @@ type metrics struct {
 	errors   *prometheus.CounterVec   // by route and status
 	// events counts ingested events by outcome: accepted means stored
 	// (sync) or queued (async); the others are refusal reasons.
-	events   *prometheus.CounterVec
-	refused  *prometheus.CounterVec // ingest requests refused whole, by reason
-	rejected *prometheus.CounterVec // rejected events by the field that was wrong
+	events    *prometheus.CounterVec
+	refused   *prometheus.CounterVec // ingest requests refused whole, by reason
+	rejected  *prometheus.CounterVec // rejected events by the field that was wrong
 	batchSize prometheus.Histogram
-	inflight  prometheus.Gauge // ingest body bytes admitted and not yet answered
-	queries   *prometheus.CounterVec
+	// pixelRefused counts pixel hits answered with the GIF but not stored.
+	pixelRefused *prometheus.CounterVec
+	inflight     prometheus.Gauge // ingest body bytes admitted and not yet answered
+	queries      *prometheus.CounterVec
 
 	proxyMalformed prometheus.Counter
 
@@ -115,7 +116,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"outcome"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "touchtrail_ingest_refused_total",
-			Help: "Ingest requests refused as a whole, by reason: rate, overload, disk, invalid, origin, dnt, shutdown.",
+			Help: "Ingest requests refused as a whole, by reason: rate, overload, disk, invalid, origin, dnt, unknown_site, auth, error.",
 		}, []string{"reason"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "touchtrail_events_rejected_total", Help: "Rejected events by the field that was wrong.",
@@ -124,6 +125,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "touchtrail_batch_events", Help: "Events per ingest request.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 6),
 		}),
+		pixelRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "touchtrail_pixel_refused_total", Help: "Pixel hits answered with the GIF but not stored, by reason (invalid, unknown_site, rate, overload, disk, …).",
+		}, []string{"reason"}),
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "touchtrail_ingest_inflight_bytes", Help: "Ingest body bytes admitted and not yet answered.",
 		}),
@@ -136,7 +140,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		routes: map[string]*routeMetrics{},
 	}
-	for _, r := range []string{reasonRate, reasonOverload, reasonDisk, reasonInvalid, reasonOrigin, reasonDNT, reasonShutdown, reasonError} {
+	for _, r := range []string{reasonRate, reasonOverload, reasonDisk, reasonInvalid, reasonOrigin, reasonDNT, reasonError, "unknown_site", "auth"} {
 		m.refused.WithLabelValues(r)
 	}
 	for _, o := range []string{"accepted", "rejected", reasonBot, reasonDNT, reasonOverload, reasonDisk} {
@@ -151,7 +155,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.latency, m.errors, m.events, m.refused, m.rejected, m.batchSize,
-			m.inflight, m.queries, m.proxyMalformed)
+			m.inflight, m.queries, m.proxyMalformed, m.pixelRefused)
 	}
 	return m
 }

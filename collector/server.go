@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,6 +70,9 @@ type Server struct {
 	journeyCfg journey.Config
 	http       *fasthttp.Server
 	draining   atomic.Bool
+	conns      *connLimits
+	acceptWarn time.Time // last accept-error log line; under acceptMu
+	acceptMu   sync.Mutex
 
 	routeIngest, routePixel, routePreflight, routeSnippet fasthttp.RequestHandler
 }
@@ -131,15 +135,17 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if s.proxies != nil {
 		s.proxies.malformed = s.metrics.proxyMalformed
 	}
+	s.conns = newConnLimits(cfg.MaxConns, cfg.MaxConnsPerAddr)
+	s.conns.register(reg)
 	s.promH = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.routeIngest = s.wrap("events", s.ingest)
 	s.routePixel = s.wrap("pixel", s.pixel)
 	s.routePreflight = s.wrap("preflight", s.preflight)
 	s.routeSnippet = s.wrap("snippet", s.snippet)
 	s.http = &fasthttp.Server{
-		Handler:               s.serveHTTP,
-		Name:                  "touchtrail",
-		MaxRequestBodySize:    cfg.MaxBodyBytes,
+		Handler:            s.serveHTTP,
+		Name:               "touchtrail",
+		MaxRequestBodySize: cfg.MaxBodyBytes,
 		// Bodies are streamed: the ingest handler decides on the headers
 		// (admission) before it reads a body; an unread one is discarded
 		// or the connection closed.
@@ -152,23 +158,35 @@ func New(cfg Config, d Deps) (*Server, error) {
 			return fasthttp.RequestConfig{MaxRequestBodySize: 1}
 		},
 		DisablePreParseMultipartForm: true,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           2 * time.Minute,
-		NoDefaultServerHeader: false,
-		NoDefaultDate:         false,
-		ErrorHandler:          s.transportError,
-		Logger:                slogPrinter{s.log},
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 30 * time.Second,
+		IdleTimeout:                  2 * time.Minute,
+		NoDefaultServerHeader:        false,
+		NoDefaultDate:                false,
+		ErrorHandler:                 s.transportError,
+		Logger:                       slogPrinter{s.log},
 	}
 	return s, nil
 }
 
-// Serve answers requests on ln until Shutdown.
+// Serve answers requests on ln until Shutdown, within the connection caps;
+// temporary accept errors (too many open files) do not stop it.
 func (s *Server) Serve(ln net.Listener) error {
-	if err := s.http.Serve(ln); err != nil {
+	if err := s.http.Serve(&limitedListener{Listener: ln, limits: s.conns, warn: s.warnAccept}); err != nil {
 		return fmt.Errorf("collector serve: %w", err)
 	}
 	return nil
+}
+
+// warnAccept logs a temporary accept error at most once a minute.
+func (s *Server) warnAccept(err error, backoff time.Duration) {
+	s.acceptMu.Lock()
+	defer s.acceptMu.Unlock()
+	if time.Since(s.acceptWarn) < time.Minute {
+		return
+	}
+	s.acceptWarn = time.Now()
+	s.log.Warn("accept failed; backing off and serving on", "err", err, "backoff", backoff)
 }
 
 // Handler returns the request handler, for tests and embedding.

@@ -121,6 +121,7 @@ func NewRecord(tp *event.Touchpoint, slab *[]byte) Record {
 type WriteResult struct {
 	Stored     int // new touchpoints written
 	Duplicates int // already stored (same site, visitor and id): skipped
+	Erased     int // of a visitor erased after their time: dropped for good
 }
 
 // Store keeps ordered per-visitor trails. Implementations are safe for
@@ -145,7 +146,12 @@ type Store interface {
 	ScanTrails(ctx context.Context, site string, from, to time.Time, fn func(v event.VisitorID, trail []event.Touchpoint) error) error
 	// EraseVisitor deletes every key of a visitor: trail, id index, day
 	// index and identity entries. Erasing an unknown visitor is not an error.
+	// Events of an erased visitor dated before the erase are dropped from
+	// then on (WriteResult.Erased).
 	EraseVisitor(ctx context.Context, site string, v event.VisitorID) error
+	// EraseUser erases every visitor stitched to user and the user's
+	// identity keys, and returns the visitors erased.
+	EraseUser(ctx context.Context, site, user string) ([]event.VisitorID, error)
 	// Close flushes and closes the store.
 	Close() error
 }

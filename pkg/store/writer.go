@@ -60,6 +60,7 @@ type WriterStats struct {
 	Groups     uint64 // group commits that succeeded
 	Records    uint64 // new touchpoints stored by them
 	Duplicates uint64 // records skipped as already stored
+	Erased     uint64 // records dropped: their visitor was erased after them
 	Overloaded uint64 // Submits refused with ErrOverloaded
 	Errors     uint64 // group commits that failed
 	LastGroup  int    // records in the latest group, committed or failed
@@ -92,8 +93,8 @@ type Writer struct {
 	closed  bool
 	stopped chan struct{}
 
-	groups, records, dups, overloaded, errs atomic.Uint64
-	lastGroup                               atomic.Int64
+	groups, records, dups, erased, overloaded, errs atomic.Uint64
+	lastGroup                                       atomic.Int64
 }
 
 // NewWriter starts a writer committing to s.
@@ -250,6 +251,7 @@ func (w *Writer) account(n int, res WriteResult, err error) error {
 	w.groups.Add(1)
 	w.records.Add(uint64(res.Stored))
 	w.dups.Add(uint64(res.Duplicates))
+	w.erased.Add(uint64(res.Erased))
 	return nil
 }
 
@@ -280,7 +282,7 @@ func (w *Writer) Stats() WriterStats {
 	q := w.queued
 	w.mu.Unlock()
 	return WriterStats{
-		Groups: w.groups.Load(), Records: w.records.Load(), Duplicates: w.dups.Load(),
+		Groups: w.groups.Load(), Records: w.records.Load(), Duplicates: w.dups.Load(), Erased: w.erased.Load(),
 		Overloaded: w.overloaded.Load(), Errors: w.errs.Load(), LastGroup: int(w.lastGroup.Load()), Queued: q,
 		QueueSize: w.cfg.QueueSize,
 	}

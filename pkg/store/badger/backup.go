@@ -33,6 +33,13 @@ func (s *Store) Restore(r io.Reader) error {
 	if err := s.db.Load(r, 256); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
+	// A backup of an older format is brought to this one.
+	if _, err := migrateTrailKeys(s.db); err != nil {
+		return fmt.Errorf("restore: migrate: %w", err)
+	}
+	if err := writeFormat(s.db); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
 	// The dedupe filter and the day cache must learn what was loaded.
 	seen, err := loadSeen(s.db)
 	if err != nil {

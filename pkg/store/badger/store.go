@@ -37,6 +37,9 @@ type Config struct {
 	BlockCacheSize int64
 	// IndexCacheSize caches table indexes and Bloom filters. Default: 16 MB.
 	IndexCacheSize int64
+	// Uncompressed stores tables without ZSTD: larger files that tools (and
+	// the erase tests) can search byte by byte. Default: false.
+	Uncompressed bool
 }
 
 // Store is the Badger implementation of store.Store. Safe for concurrent use.
@@ -52,7 +55,9 @@ type Store struct {
 	inflight   map[string]struct{}
 	// pending counts groups handed to Badger and not yet written: erase
 	// and restore (under writeMu) wait for them.
-	pending   sync.WaitGroup
+	pending sync.WaitGroup
+	// erased maps tombstone keys to erase times (Unix µs); under writeMu.
+	erased    map[string]int64
 	retention time.Duration
 	dir       string // "" in memory
 	log       *slog.Logger
@@ -100,12 +105,21 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		WithNumVersionsToKeep(1).
 		WithNumCompactors(2).
 		WithMetricsEnabled(false)
+	if cfg.Uncompressed {
+		opts = opts.WithCompression(options.None)
+	}
 	if cfg.InMemory {
 		opts.Dir, opts.ValueDir = "", ""
 	}
 	db, err := bdg.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open badger at %q: %w", cfg.Dir, err)
+	}
+	if !cfg.InMemory {
+		if err := migrate(db, log); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	days, err := lru.New[string, dayCached](100_000)
 	if err != nil {
@@ -117,7 +131,12 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db, days: days, seen: seen, inflight: map[string]struct{}{}, retention: cfg.Retention, dir: opts.Dir, log: log}, nil
+	erased, err := loadTombstones(db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{db: db, days: days, seen: seen, erased: erased, inflight: map[string]struct{}{}, retention: cfg.Retention, dir: opts.Dir, log: log}, nil
 }
 
 // Close flushes and closes the database.
