@@ -92,6 +92,18 @@ type Config struct {
 	// (IPv6: of one /64). Default: 1024. Negative: no cap (a reverse proxy
 	// that is the only client).
 	MaxConnsPerAddr int `json:"max_conns_per_addr"`
+	// QueryTimeout is the deadline of one query API request: past it the
+	// query stops and answers 503. Default: 30s.
+	QueryTimeout time.Duration `json:"query_timeout"`
+	// MaxScans bounds the site-wide scans (funnel, paths, friction,
+	// attribution) and whole journeys running at once; one more is
+	// refused with 503 and Retry-After. Default: 4.
+	MaxScans int `json:"max_scans"`
+	// DefaultRange is the range a scan reads without from and to: the last
+	// 30 days. Default: 720h.
+	DefaultRange time.Duration `json:"default_range"`
+	// MaxRange is the longest range a scan may read. Default: 8784h (366 days).
+	MaxRange time.Duration `json:"max_range"`
 	// Limits bound each event.
 	Limits event.Limits `json:"-"`
 }
@@ -125,6 +137,18 @@ func (c Config) WithDefaults() Config {
 	if c.MaxConnsPerAddr == 0 {
 		c.MaxConnsPerAddr = 1024
 	}
+	if c.QueryTimeout <= 0 {
+		c.QueryTimeout = 30 * time.Second
+	}
+	if c.MaxScans <= 0 {
+		c.MaxScans = 4
+	}
+	if c.DefaultRange <= 0 {
+		c.DefaultRange = 30 * 24 * time.Hour
+	}
+	if c.MaxRange <= 0 {
+		c.MaxRange = 366 * 24 * time.Hour
+	}
 	c.Limits = c.Limits.WithDefaults()
 	return c
 }
@@ -151,6 +175,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := newProxies(c.ProxyHeader, c.TrustedProxies); err != nil {
 		return err
+	}
+	if c.MaxRange > 0 && c.DefaultRange > c.MaxRange {
+		return fmt.Errorf("default_range (%s) is longer than max_range (%s)", c.DefaultRange, c.MaxRange)
 	}
 	if c.MaxIngestBytes > 0 && c.MaxIngestBytes < int64(c.MaxBodyBytes) {
 		return fmt.Errorf("max_ingest_bytes (%d) is below max_body_bytes (%d): no body could ever be admitted", c.MaxIngestBytes, c.MaxBodyBytes)

@@ -64,6 +64,9 @@ type Server struct {
 	limiter    *ipLimiter
 	proxies    *proxies
 	admitted   inflight
+	base       context.Context // of every query; cancelled at shutdown
+	stopBase   context.CancelCauseFunc
+	scans      chan struct{} // MaxScans slots
 	wstats     writerStats // nil when the writer tells nothing
 	metrics    *metrics
 	promH      fasthttp.RequestHandler
@@ -125,6 +128,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.metrics = newMetrics(reg)
 	s.admitted.max = cfg.MaxIngestBytes
+	s.base, s.stopBase = context.WithCancelCause(context.Background())
+	s.scans = make(chan struct{}, cfg.MaxScans)
 	if ws, ok := d.Writer.(writerStats); ok {
 		s.wstats = ws
 		registerWriter(reg, ws)
@@ -205,6 +210,7 @@ func (s *Server) serveHTTP(ctx *fasthttp.RequestCtx) {
 // writer, then the store.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
+	s.stopBase(errShuttingDown) // running queries answer 503
 	if err := s.http.ShutdownWithContext(ctx); err != nil {
 		return fmt.Errorf("collector shutdown: %w", err)
 	}
