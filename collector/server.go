@@ -67,7 +67,7 @@ type Server struct {
 	base       context.Context // of every query; cancelled at shutdown
 	stopBase   context.CancelCauseFunc
 	scans      chan struct{} // MaxScans slots
-	wstats     writerStats // nil when the writer tells nothing
+	wstats     writerStats   // nil when the writer tells nothing
 	metrics    *metrics
 	promH      fasthttp.RequestHandler
 	journeyCfg journey.Config
