@@ -33,6 +33,13 @@ type Site struct {
 	// with one may set trusted fields: the client IP and user agent it acts
 	// for, and the user id on any event. It is not rate limited per IP.
 	WriteKeys []string `json:"write_keys,omitempty"`
+	// IdentifySecret, when set, makes a browser's identify event need
+	// user_hash = hex(HMAC-SHA256(IdentifySecret, user)), computed by the
+	// site's backend (sdk.UserHash); without a valid one the event is
+	// rejected. Write-key holders need no hash. Default: "" (any browser
+	// may identify as any user: fine only where user ids are not secret
+	// and merging journeys by mistake does no harm).
+	IdentifySecret string `json:"identify_secret,omitempty"`
 }
 
 // Token is a query API credential.
@@ -168,6 +175,9 @@ func (c Config) Validate() error {
 			if len(k) < 16 {
 				return fmt.Errorf("site %q: write keys must be at least 16 characters", s.ID)
 			}
+		}
+		if s.IdentifySecret != "" && len(s.IdentifySecret) < 16 {
+			return fmt.Errorf("site %q: the identify secret must be at least 16 characters", s.ID)
 		}
 	}
 	if len(c.Sites) == 0 {

@@ -351,6 +351,9 @@ func (s *Server) prepare(tp *event.Touchpoint, b *event.Batch, site *Site, trust
 	if tp.Site != site.ID {
 		return errors.New("site: differs from the batch's site")
 	}
+	if err := checkIdentity(tp, site, trusted); err != nil {
+		return err
+	}
 	if !trusted {
 		// Only write-key holders may speak for another client or set a
 		// user id outside identify.
