@@ -99,6 +99,14 @@ type Config struct {
 	// (IPv6: of one /64). Default: 1024. Negative: no cap (a reverse proxy
 	// that is the only client).
 	MaxConnsPerAddr int `json:"max_conns_per_addr"`
+	// HeaderTimeout bounds the reading of a request's headers, from its
+	// first byte (from the connection's start for the first request): a
+	// request whose headers never end (bare-LF line ends, a slow trickle)
+	// is closed after it. Default: 800ms.
+	HeaderTimeout time.Duration `json:"header_timeout"`
+	// BodyTimeout bounds the reading of a request's body after its
+	// headers. Default: 30s.
+	BodyTimeout time.Duration `json:"body_timeout"`
 	// QueryTimeout is the deadline of one query API request: past it the
 	// query stops and answers 503. Default: 30s.
 	QueryTimeout time.Duration `json:"query_timeout"`
@@ -143,6 +151,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxConnsPerAddr == 0 {
 		c.MaxConnsPerAddr = 1024
+	}
+	if c.HeaderTimeout <= 0 {
+		c.HeaderTimeout = 800 * time.Millisecond
+	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = 30 * time.Second
 	}
 	if c.QueryTimeout <= 0 {
 		c.QueryTimeout = 30 * time.Second

@@ -36,6 +36,13 @@ func (s *Server) query(ctx *fasthttp.RequestCtx) error {
 	if s.sites[site] == nil {
 		return errStatus(fasthttp.StatusNotFound, "unknown site %q", site)
 	}
+	if !ctx.IsGet() && !ctx.IsHead() && !ctx.IsDelete() {
+		allow := "GET, HEAD"
+		if len(seg) == 3 && (seg[1] == "visitors" || seg[1] == "users") {
+			allow = "GET, HEAD, DELETE"
+		}
+		return &httpError{status: fasthttp.StatusMethodNotAllowed, msg: "method not allowed", allow: allow}
+	}
 	if ctx.IsDelete() { // erasing must not stop half-way at a query deadline
 		switch {
 		case len(seg) == 3 && seg[1] == "visitors":

@@ -159,17 +159,22 @@ func New(cfg Config, d Deps) (*Server, error) {
 		// handler, capped by the request's body size limit: a limit of one
 		// byte here lets the handler decide as soon as the body starts
 		// (the handler enforces MaxBodyBytes itself).
+		// The body then gets BodyTimeout from the end of its headers.
 		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
-			return fasthttp.RequestConfig{MaxRequestBodySize: 1}
+			return fasthttp.RequestConfig{MaxRequestBodySize: 1, ReadTimeout: cfg.BodyTimeout}
 		},
 		DisablePreParseMultipartForm: true,
-		ReadTimeout:                  30 * time.Second,
-		WriteTimeout:                 30 * time.Second,
-		IdleTimeout:                  2 * time.Minute,
-		NoDefaultServerHeader:        false,
-		NoDefaultDate:                false,
-		ErrorHandler:                 s.transportError,
-		Logger:                       slogPrinter{s.log},
+		// ReadTimeout bounds the headers (from the first byte, or from the
+		// connection's start): a request fasthttp cannot finish parsing,
+		// such as one with bare-LF line ends, is closed after it, and so is
+		// a client trickling headers in (slowloris).
+		ReadTimeout:           cfg.HeaderTimeout,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+		NoDefaultServerHeader: false,
+		NoDefaultDate:         false,
+		ErrorHandler:          s.transportError,
+		Logger:                slogPrinter{s.log},
 	}
 	return s, nil
 }
