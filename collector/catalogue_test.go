@@ -29,8 +29,8 @@ type hostile struct {
 	stored    int    // touchpoints it stores
 	within    time.Duration
 	check     func(t *testing.T, resp *http.Response, body string) // optional extra checks
-	pipeline  []int // pipelined requests: the status of each answer, in order
-	sameIP    bool  // from the rate-limit case's one address, not the case's own
+	pipeline  []int                                                // pipelined requests: the status of each answer, in order
+	sameIP    bool                                                 // from the rate-limit case's one address, not the case's own
 }
 
 // Building requests. Every case comes from its own client address (the
