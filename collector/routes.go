@@ -23,6 +23,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			s.routePreflight(ctx)
 		default:
 			writeError(ctx, fasthttp.StatusMethodNotAllowed, "use POST", 0)
+			ctx.Response.Header.Set("Allow", "POST, OPTIONS")
 		}
 		return
 	case "/v1/p.gif":
