@@ -32,7 +32,7 @@ func TestStageRulesLocalePrefix(t *testing.T) {
 	f("/es-419/pricing", journey.StageBuy)
 	f("/zh-Hant-TW/account/orders", journey.StageUse)
 	f("/fil/dashboard", journey.StageUse)
-	f("/app/faq", journey.StageUse)        // its own match first
+	f("/app/faq", journey.StageUse)         // its own match first
 	f("/faq/ar/checkout", journey.StageAsk) // idem
 	f("/shop/faq", journey.StageExplore)    // "shop" is no language
 	f("/e/faq", journey.StageExplore)
