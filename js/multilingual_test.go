@@ -166,11 +166,11 @@ func TestBrowserMultilingualShop(t *testing.T) {
 		{"pageview", "/ar/faq.html?s=استرداد", "الأسئلة الشائعة"},
 		{"chat_open", "/ar/faq.html?s=استرداد", "liveagent"},
 	}
-	tps := trail(t, col, visitor, len(wants))
+	trail(t, col, visitor, len(wants))
 	// Let late duplicates (a beacon and its fetch) arrive: they must not
 	// show up.
 	time.Sleep(1500 * time.Millisecond)
-	tps = trail(t, col, visitor, len(wants))
+	tps := trail(t, col, visitor, len(wants))
 	var got []want
 	for _, tp := range tps {
 		w := want{typ: tp["type"].(string), url: readable(t, tp["url"])}
