@@ -41,8 +41,9 @@ type Config struct {
 }
 
 // StageRule maps URL paths matching Pattern to Stage. Pattern is a
-// path.Match glob on the URL path as sent (non-ASCII percent-encoded, as
-// browsers send it); a trailing "*" also matches deeper paths ("/help*"
+// path.Match glob on the URL path as sent (browsers percent-encode non-ASCII
+// letters; StageRulesFor adds that form of a site's own patterns); a
+// trailing "*" also matches deeper paths ("/help*"
 // matches "/help", "/helpdesk" and "/help/returns"). A path whose first
 // segment is a locale ("/ar/", "/ro-RO/", "/en/", "/zh-Hant-TW/") that no
 // rule matches is tried again without that segment: "/help*" also matches
@@ -67,13 +68,43 @@ func DefaultStageRules() []StageRule {
 
 // StageRulesFor returns the rules for a site's own rules: they come first,
 // then the defaults, so that a site's rule wins where both match; with
-// replace, its own rules alone (none at all when own is empty).
+// replace, its own rules alone (none at all when own is empty). A pattern
+// written with non-ASCII letters ("/ro/întrebări*") is followed by its
+// percent-encoded twin ("/ro/%C3%AEntreb%C4%83ri*"), which is how browsers
+// send such a path.
 func StageRulesFor(own []StageRule, replace bool) []StageRule {
-	rules := append(make([]StageRule, 0, len(own)+len(defaultStageRules)), own...)
+	rules := make([]StageRule, 0, 2*len(own)+len(defaultStageRules))
+	for _, r := range own {
+		rules = append(rules, r)
+		if esc := escapeNonASCII(r.Pattern); esc != r.Pattern {
+			rules = append(rules, StageRule{Pattern: esc, Stage: r.Stage})
+		}
+	}
 	if replace {
 		return rules
 	}
 	return append(rules, defaultStageRules...)
+}
+
+// escapeNonASCII percent-encodes the bytes of s above 0x7f, in upper case
+// as browsers do.
+func escapeNonASCII(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 {
+			if b == nil {
+				b = append(make([]byte, 0, len(s)+16), s[:i]...)
+			}
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		} else if b != nil {
+			b = append(b, c)
+		}
+	}
+	if b == nil {
+		return s
+	}
+	return string(b)
 }
 
 // ErrBadStageRule is wrapped by the errors of Validate about a stage rule.

@@ -92,6 +92,24 @@ func TestStageRulesFor(t *testing.T) {
 	if none := journey.StageRulesFor(nil, true); none == nil || len(none) != 0 {
 		t.Errorf("replace with no rules: %v, want an empty, non-nil list (nil means the defaults)", none)
 	}
+	// A pattern in the site's own letters matches the path as browsers send
+	// it, and as written.
+	cfg.StageRules = journey.StageRulesFor([]journey.StageRule{{Pattern: "/întrebări*", Stage: journey.StageAsk}, {Pattern: "/مساعدة*", Stage: journey.StageAsk}}, false)
+	f("/ro-RO/%C3%AEntreb%C4%83ri/livrare", journey.StageAsk)
+	f("/întrebări", journey.StageAsk)
+	f("/ar/%D9%85%D8%B3%D8%A7%D8%B9%D8%AF%D8%A9", journey.StageAsk)
+	f("/ar/%D8%A8%D8%AD%D8%AB", journey.StageExplore)
+	if err := cfg.Validate(); err != nil {
+		t.Error(err)
+	}
+	// README's example.
+	cfg.StageRules = journey.StageRulesFor([]journey.StageRule{{Pattern: "/ajutor*", Stage: journey.StageAsk},
+		{Pattern: "/întrebări*", Stage: journey.StageAsk}, {Pattern: "/comanda*", Stage: journey.StageBuy},
+		{Pattern: "/contul-meu*", Stage: journey.StageUse}, {Pattern: "/faq/billing*", Stage: journey.StageBuy}}, false)
+	f("/ro-RO/ajutor/retur", journey.StageAsk)
+	f("/faq/billing/vat", journey.StageBuy)
+	f("/en/checkout", journey.StageBuy)
+	f("/ro/contul-meu", journey.StageUse)
 	own[0].Pattern = "/changed"
 	if rules[0].Pattern != "/faq/billing*" {
 		t.Error("StageRulesFor shares the caller's slice")
