@@ -60,6 +60,8 @@ func (s *Server) query(ctx *fasthttp.RequestCtx) error {
 			return s.friction(ctx, site)
 		case "attribution":
 			return s.attribution(ctx, site)
+		case "map":
+			return s.journeyMap(ctx, site)
 		}
 	}
 	return errNotFound
