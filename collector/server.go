@@ -66,6 +66,7 @@ type Server struct {
 	journeyCfg journey.Config
 	http       *fasthttp.Server
 	draining   atomic.Bool
+	ui         fasthttp.RequestHandler // nil: the UI is off
 
 	routeIngest, routePixel, routePreflight, routeSnippet fasthttp.RequestHandler
 }
@@ -121,6 +122,10 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.routePixel = s.wrap("pixel", s.pixel)
 	s.routePreflight = s.wrap("preflight", s.preflight)
 	s.routeSnippet = s.wrap("snippet", s.snippet)
+	var err error
+	if s.ui, err = s.newUI(); err != nil {
+		return nil, err
+	}
 	s.http = &fasthttp.Server{
 		Handler:               s.handle,
 		Name:                  "touchtrail",
