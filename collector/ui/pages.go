@@ -22,7 +22,7 @@ func (u *UI) ctx(r *http.Request) (context.Context, context.CancelFunc) {
 type mapView struct {
 	journey.MapResult
 	BarsSVG, CurveSVG, FlowsSVG template.HTML
-	Next               [journey.StageCount][]journey.StageFlow // the flows out of each stage
+	Next                        [journey.StageCount][]journey.StageFlow // the flows out of each stage
 }
 
 func (u *UI) mapPage(w http.ResponseWriter, r *http.Request, ses *session, p *page) {
