@@ -45,8 +45,8 @@ func newCanvas(id string, w, h float64, rtl bool, title, desc string) *canvas {
 	if rtl {
 		dir = "rtl"
 	}
-	fmt.Fprintf(&c.b, `<svg class="chart" id="%s" viewBox="0 0 %g %g" role="img" aria-labelledby="%s-t %s-d" direction="%s" font-family="%s" font-size="12">`,
-		id, w, h, id, id, dir, fontStack)
+	fmt.Fprintf(&c.b, `<svg class="chart" id="%s" width="%g" height="%g" viewBox="0 0 %g %g" role="img" aria-labelledby="%s-t %s-d" direction="%s" font-family="%s" font-size="12">`,
+		id, w, h, w, h, id, id, dir, fontStack)
 	fmt.Fprintf(&c.b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(title), id, esc(desc))
 	return c
 }
@@ -220,10 +220,10 @@ type hbar struct {
 
 // barsChart draws labelled horizontal bars.
 func barsChart(id, title, desc string, rows []hbar, l *locale) template.HTML {
-	const w, labelW, rowH = 600.0, 210.0, 30.0
+	const w, labelW, rowH = 640.0, 200.0, 30.0
 	h := rowH*float64(len(rows)) + 8
 	c := newCanvas(id, w, h, l.RTL(), title, desc)
-	barW := w - labelW - 70
+	barW := w - labelW - 110
 	for i, r := range rows {
 		y := 4 + rowH*float64(i)
 		c.text(labelW-8, y+18, "end", colInk, clip(r.label, 30), "")
@@ -247,7 +247,7 @@ func clip(s string, n int) string {
 // depth, the 5 most followed touchpoints of each (the rest as "other"),
 // and bands for the transitions between them.
 func sankeyChart(p *journey.PathsResult, start string, l *locale) template.HTML {
-	const w, h, nodeW, padTop, avail = 820.0, 400.0, 12.0, 10.0, 330.0
+	const w, h, nodeW, padTop, avail = 820.0, 320.0, 12.0, 10.0, 250.0
 	c := newCanvas("chart-sankey", w, h, l.RTL(), l.T("paths.chart", start), l.T("paths.desc"))
 	if p.Visitors == 0 {
 		return c.html()
