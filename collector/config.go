@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
@@ -73,6 +74,13 @@ type Config struct {
 	// WriteTimeout bounds how long a sync request waits for its group to be
 	// durable. Default: 10s.
 	WriteTimeout time.Duration `json:"write_timeout"`
+	// MaxConns bounds the open client connections. Default: the process's
+	// open-file limit less 1024 for the store's files, at least 256.
+	MaxConns int `json:"max_conns"`
+	// MaxConnsPerAddr bounds the open connections of one client address
+	// (IPv6: of one /64). Default: 1024. Negative: no cap (a reverse proxy
+	// that is the only client).
+	MaxConnsPerAddr int `json:"max_conns_per_addr"`
 	// Limits bound each event.
 	Limits event.Limits `json:"-"`
 }
@@ -96,6 +104,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 10 * time.Second
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = defaultMaxConns()
+	}
+	if c.MaxConnsPerAddr == 0 {
+		c.MaxConnsPerAddr = 1024
 	}
 	c.Limits = c.Limits.WithDefaults()
 	return c
@@ -140,6 +154,16 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// defaultMaxConns leaves 1024 descriptors of the open-file limit to the
+// store, the logs and the geo database.
+func defaultMaxConns() int {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur > 1<<20 {
+		return 1 << 20
+	}
+	return max(int(rl.Cur)-1024, 256)
 }
 
 func (s *Site) allowsOrigin(origin []byte) bool {

@@ -3,6 +3,9 @@ package collector
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -69,20 +72,23 @@ func (s *Server) ingest(ctx *fasthttp.RequestCtx) error {
 }
 
 // pixel answers GET /v1/p.gif?site=…&type=…&visitor=…: the query becomes a
-// one-event batch and takes the same path as POST /v1/events.
+// one-event batch and takes the same path as POST /v1/events. A hit without
+// an id gets one made from what it says (pixelID), so a reload within the
+// same second is stored once and no hit is lost for want of an id. A hit
+// that cannot be stored still gets the GIF (a browser shows a broken image
+// otherwise, and cannot retry anyway); it is counted by reason.
 func (s *Server) pixel(ctx *fasthttp.RequestCtx) error {
 	if !ctx.IsGet() {
 		return errMethod
 	}
 	st := getIngestState()
 	defer putIngestState(st)
+	args := ctx.QueryArgs()
 	b := append(st.out[:0], '{')
-	first := true
-	for k, v := range ctx.QueryArgs().All() {
-		if !first {
+	for k, v := range args.All() {
+		if len(b) > 1 {
 			b = append(b, ',')
 		}
-		first = false
 		b = event.AppendJSONString(b, string(k))
 		b = append(b, ':')
 		if string(k) == "cookieless" {
@@ -91,17 +97,76 @@ func (s *Server) pixel(ctx *fasthttp.RequestCtx) error {
 		}
 		b = event.AppendJSONString(b, string(v))
 	}
+	if !args.Has("id") {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, `"id":"`...)
+		b = s.pixelID(b, ctx)
+		b = append(b, '"')
+	}
 	b = append(b, '}')
 	st.out = b[:0]
+	reason := ""
 	if err := s.accept(ctx, st, b); err != nil {
-		return err
+		status, _, _ := s.mapError(err)
+		reason = refusalReason(status)
+	} else if len(st.rejected) > 0 {
+		reason = "invalid"
 	}
-	ctx.Response.ResetBody()
+	if reason != "" {
+		s.metrics.pixelRefused.WithLabelValues(reason).Inc()
+	}
+	ctx.Response.Reset()
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType("image/gif")
 	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-store")
 	ctx.SetBody(transparentGIF)
 	return nil
+}
+
+// pixelID appends the id of a pixel hit that has none: 32 hex characters of
+// SHA-256 over its site, visitor, type and URL and the current second. A
+// hit without a visitor (cookieless) adds the client address and user agent,
+// which only ever enter this hash.
+func (s *Server) pixelID(dst []byte, ctx *fasthttp.RequestCtx) []byte {
+	h := sha256.New()
+	args := ctx.QueryArgs()
+	for _, k := range []string{"site", "visitor", "type", "url", "name"} {
+		h.Write(args.Peek(k))
+		h.Write([]byte{0})
+	}
+	if !args.Has("visitor") {
+		ip := s.clientIP(ctx)
+		h.Write(ip.AsSlice())
+		h.Write(ctx.Request.Header.UserAgent())
+	}
+	var sec [8]byte
+	binary.BigEndian.PutUint64(sec[:], uint64(s.now().Unix()))
+	h.Write(sec[:])
+	var sum [sha256.Size]byte
+	return hex.AppendEncode(dst, h.Sum(sum[:0])[:16])
+}
+
+// refusalReason names the reason of a refused ingest request for metrics.
+func refusalReason(status int) string {
+	switch status {
+	case fasthttp.StatusBadRequest, fasthttp.StatusRequestEntityTooLarge, fasthttp.StatusUnsupportedMediaType:
+		return "invalid"
+	case fasthttp.StatusNotFound:
+		return "unknown_site"
+	case fasthttp.StatusUnauthorized:
+		return "auth"
+	case fasthttp.StatusForbidden:
+		return "origin"
+	case fasthttp.StatusTooManyRequests:
+		return "rate"
+	case fasthttp.StatusServiceUnavailable:
+		return "overload"
+	case fasthttp.StatusInsufficientStorage:
+		return "disk"
+	}
+	return "error"
 }
 
 var transparentGIF = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")

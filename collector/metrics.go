@@ -12,6 +12,8 @@ type metrics struct {
 	rejected  *prometheus.CounterVec // by reason field
 	rateLimit prometheus.Counter
 	batchSize prometheus.Histogram
+	// pixelRefused counts pixel hits answered with the GIF but not stored.
+	pixelRefused *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -35,9 +37,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "touchtrail_batch_events", Help: "Events per ingest request.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 6),
 		}),
+		pixelRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "touchtrail_pixel_refused_total", Help: "Pixel hits answered with the GIF but not stored, by reason (invalid, unknown_site, rate, overload, disk, …).",
+		}, []string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.errors, m.events, m.rejected, m.rateLimit, m.batchSize)
+		reg.MustRegister(m.requests, m.errors, m.events, m.rejected, m.rateLimit, m.batchSize, m.pixelRefused)
 	}
 	return m
 }

@@ -46,6 +46,8 @@ func (s *Server) query(ctx *fasthttp.RequestCtx) error {
 		return s.userTrail(ctx, site, seg[2])
 	case len(seg) == 3 && seg[1] == "visitors" && ctx.IsDelete():
 		return s.eraseVisitor(ctx, site, seg[2])
+	case len(seg) == 3 && seg[1] == "users" && ctx.IsDelete():
+		return s.eraseUser(ctx, site, seg[2])
 	case len(seg) == 4 && seg[1] == "visitors" && seg[3] == "journey" && get:
 		return s.visitorJourney(ctx, site, seg[2])
 	case len(seg) == 4 && seg[1] == "users" && seg[3] == "journey" && get:
@@ -272,6 +274,24 @@ func (s *Server) eraseVisitor(ctx *fasthttp.RequestCtx, site, visitor string) er
 	}
 	s.log.Info("visitor erased", "site", site, "visitor", v.String())
 	return writeJSON(ctx, fasthttp.StatusOK, map[string]any{"erased": v.String()})
+}
+
+// eraseUser erases every visitor stitched to a user (see the store's
+// EraseUser); an unknown user erases nothing and answers 404.
+func (s *Server) eraseUser(ctx *fasthttp.RequestCtx, site, user string) error {
+	vs, err := s.store.EraseUser(ctx, site, user)
+	if err != nil {
+		return err
+	}
+	if len(vs) == 0 {
+		return errStatus(fasthttp.StatusNotFound, "no visitor of user %q", user)
+	}
+	ids := make([]string, len(vs))
+	for i, v := range vs {
+		ids[i] = v.String()
+	}
+	s.log.Info("user erased", "site", site, "visitors", len(vs))
+	return writeJSON(ctx, fasthttp.StatusOK, map[string]any{"erased_user": user, "erased": ids})
 }
 
 func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) error {

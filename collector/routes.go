@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/touchtrail/touchtrail/pkg/store"
 )
 
 // handle routes a request. The ingest routes come first: they are the hot
@@ -37,6 +39,12 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		if s.draining.Load() {
 			writeError(ctx, fasthttp.StatusServiceUnavailable, "shutting down", 0)
 			return
+		}
+		if dc, ok := s.store.(store.DiskChecker); ok {
+			if err := dc.DiskFull(); err != nil {
+				writeError(ctx, fasthttp.StatusServiceUnavailable, "not ready: "+err.Error(), 30)
+				return
+			}
 		}
 		ctx.SetContentType("application/json")
 		ctx.SetBodyString(`{"status":"ready"}` + "\n")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,6 +67,9 @@ type Server struct {
 	journeyCfg journey.Config
 	http       *fasthttp.Server
 	draining   atomic.Bool
+	conns      *connLimits
+	acceptWarn time.Time // last accept-error log line; under acceptMu
+	acceptMu   sync.Mutex
 	ui         fasthttp.RequestHandler // nil: the UI is off
 
 	routeIngest, routePixel, routePreflight, routeSnippet fasthttp.RequestHandler
@@ -117,6 +121,18 @@ func New(cfg Config, d Deps) (*Server, error) {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s.metrics = newMetrics(reg)
+	s.conns = newConnLimits(cfg.MaxConns, cfg.MaxConnsPerAddr)
+	s.conns.register(reg)
+	if dc, ok := d.Store.(store.DiskChecker); ok {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "touchtrail_disk_full", Help: "1 while the store refuses writes for want of disk space (ingest answers 507).",
+		}, func() float64 {
+			if dc.DiskFull() != nil {
+				return 1
+			}
+			return 0
+		}))
+	}
 	s.promH = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.routeIngest = s.wrap("events", s.ingest)
 	s.routePixel = s.wrap("pixel", s.pixel)
@@ -141,12 +157,24 @@ func New(cfg Config, d Deps) (*Server, error) {
 	return s, nil
 }
 
-// Serve answers requests on ln until Shutdown.
+// Serve answers requests on ln until Shutdown, within the connection caps;
+// temporary accept errors (too many open files) do not stop it.
 func (s *Server) Serve(ln net.Listener) error {
-	if err := s.http.Serve(ln); err != nil {
+	if err := s.http.Serve(&limitedListener{Listener: ln, limits: s.conns, warn: s.warnAccept}); err != nil {
 		return fmt.Errorf("collector serve: %w", err)
 	}
 	return nil
+}
+
+// warnAccept logs a temporary accept error at most once a minute.
+func (s *Server) warnAccept(err error, backoff time.Duration) {
+	s.acceptMu.Lock()
+	defer s.acceptMu.Unlock()
+	if time.Since(s.acceptWarn) < time.Minute {
+		return
+	}
+	s.acceptWarn = time.Now()
+	s.log.Warn("accept failed; backing off and serving on", "err", err, "backoff", backoff)
 }
 
 // Handler returns the request handler, for tests and embedding.

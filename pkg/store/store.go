@@ -19,6 +19,19 @@ var ErrNotFound = errors.New("not found")
 // ErrClosed is returned by a Store or Writer used after Close.
 var ErrClosed = errors.New("store closed")
 
+// ErrDiskFull is returned (wrapped, with the free space) by writes while
+// the store's disk is below its reserve: nothing of the write was stored,
+// reads go on, and writes resume by themselves when there is space. The
+// collector answers 507 with Retry-After.
+var ErrDiskFull = errors.New("disk full")
+
+// DiskChecker is implemented by stores that watch their disk: DiskFull
+// returns an error wrapping ErrDiskFull while they refuse writes for want
+// of space, else nil. The collector's /readyz and metrics use it.
+type DiskChecker interface {
+	DiskFull() error
+}
+
 // ErrBadCursor is returned for a cursor that this store did not make.
 var ErrBadCursor = errors.New("invalid cursor")
 
@@ -121,6 +134,7 @@ func NewRecord(tp *event.Touchpoint, slab *[]byte) Record {
 type WriteResult struct {
 	Stored     int // new touchpoints written
 	Duplicates int // already stored (same site, visitor and id): skipped
+	Erased     int // of a visitor erased after their time: dropped for good
 }
 
 // Store keeps ordered per-visitor trails. Implementations are safe for
@@ -145,7 +159,12 @@ type Store interface {
 	ScanTrails(ctx context.Context, site string, from, to time.Time, fn func(v event.VisitorID, trail []event.Touchpoint) error) error
 	// EraseVisitor deletes every key of a visitor: trail, id index, day
 	// index and identity entries. Erasing an unknown visitor is not an error.
+	// Events of an erased visitor dated before the erase are dropped from
+	// then on (WriteResult.Erased).
 	EraseVisitor(ctx context.Context, site string, v event.VisitorID) error
+	// EraseUser erases every visitor stitched to user and the user's
+	// identity keys, and returns the visitors erased.
+	EraseUser(ctx context.Context, site, user string) ([]event.VisitorID, error)
 	// Close flushes and closes the store.
 	Close() error
 }

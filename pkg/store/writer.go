@@ -60,7 +60,9 @@ type WriterStats struct {
 	Groups     uint64 // group commits that succeeded
 	Records    uint64 // new touchpoints stored by them
 	Duplicates uint64 // records skipped as already stored
+	Erased     uint64 // records dropped: their visitor was erased after them
 	Overloaded uint64 // Submits refused with ErrOverloaded
+	DiskFull   uint64 // Submits refused with ErrDiskFull
 	Errors     uint64 // group commits that failed
 	LastGroup  int    // records in the latest group, committed or failed
 	Queued     int    // records waiting for a commit now
@@ -91,8 +93,10 @@ type Writer struct {
 	closed  bool
 	stopped chan struct{}
 
-	groups, records, dups, overloaded, errs atomic.Uint64
-	lastGroup                               atomic.Int64
+	disk DiskChecker // nil unless the store watches its disk
+
+	groups, records, dups, erased, overloaded, diskFull, errs atomic.Uint64
+	lastGroup                                                 atomic.Int64
 }
 
 // NewWriter starts a writer committing to s.
@@ -104,6 +108,7 @@ func NewWriter(s Store, cfg WriterConfig, log *slog.Logger) *Writer {
 		s: s, cfg: cfg.withDefaults(), log: log.With("module", "writer"),
 		wake: make(chan struct{}, 1), stopped: make(chan struct{}),
 	}
+	w.disk, _ = s.(DiskChecker)
 	go w.loop()
 	return w
 }
@@ -128,6 +133,12 @@ func (w *Writer) Submit(ctx context.Context, recs []Record) error {
 	}
 	if err := CheckRecords(recs); err != nil {
 		return err
+	}
+	if w.disk != nil {
+		if err := w.disk.DiskFull(); err != nil {
+			w.diskFull.Add(1)
+			return err // refused before queueing: async never acknowledges what cannot be stored
+		}
 	}
 	req := request{recs: recs}
 	if w.cfg.Mode == Sync {
@@ -249,6 +260,7 @@ func (w *Writer) account(n int, res WriteResult, err error) error {
 	w.groups.Add(1)
 	w.records.Add(uint64(res.Stored))
 	w.dups.Add(uint64(res.Duplicates))
+	w.erased.Add(uint64(res.Erased))
 	return nil
 }
 
@@ -279,7 +291,7 @@ func (w *Writer) Stats() WriterStats {
 	q := w.queued
 	w.mu.Unlock()
 	return WriterStats{
-		Groups: w.groups.Load(), Records: w.records.Load(), Duplicates: w.dups.Load(),
+		Groups: w.groups.Load(), Records: w.records.Load(), Duplicates: w.dups.Load(), Erased: w.erased.Load(), DiskFull: w.diskFull.Load(),
 		Overloaded: w.overloaded.Load(), Errors: w.errs.Load(), LastGroup: int(w.lastGroup.Load()), Queued: q,
 	}
 }

@@ -13,6 +13,8 @@ func (s *Store) Backup(w io.Writer) error {
 	if err := s.check(); err != nil {
 		return err
 	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	if _, err := s.db.Backup(w, 0); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
@@ -30,7 +32,19 @@ func (s *Store) Restore(r io.Reader) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.pending.Wait()
+	if err := s.checkDisk(); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	if err := s.db.Load(r, 256); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	// A backup of an older format is brought to this one.
+	if _, err := migrateTrailKeys(s.db); err != nil {
+		return fmt.Errorf("restore: migrate: %w", err)
+	}
+	if err := writeFormat(s.db); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	// The dedupe filter and the day cache must learn what was loaded.

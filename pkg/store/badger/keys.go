@@ -17,11 +17,15 @@ const (
 	pDay      = 'v'
 	pUser     = 'u'
 	pUserRev  = 'w'
+	pErased   = 'e'
 	saltPrefx = "s/salt/"
 )
 
-// suffixLen is the derived time and seq that end a trail key.
-const suffixLen = 8 + 4
+// suffixLen is the derived time, seq and id hash that end a trail key.
+const suffixLen = 8 + 4 + 8
+
+// v1SuffixLen ended the trail keys of format 1 (no id hash): see migrate.go.
+const v1SuffixLen = 8 + 4
 
 // appendSitePrefix appends "<p>/<site>/".
 func appendSitePrefix(dst []byte, p byte, site string) []byte {
@@ -35,19 +39,28 @@ func trailPrefix(dst []byte, site string, v event.VisitorID) []byte {
 	return append(appendSitePrefix(dst, pTrail, site), v[:]...)
 }
 
-// appendSuffix appends the derived time and seq of a trail key.
+// appendSuffix appends the derived time and seq of a trail key: the start
+// of its suffix, and a seek position before every key of that time and seq.
 func appendSuffix(dst []byte, derived int64, seq uint32) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, uint64(derived)^(1<<63)) // sign flip: negative times sort first
 	return binary.BigEndian.AppendUint32(dst, seq)
 }
 
+// idHash is the 8-byte hash of an event id that ends its trail key and its
+// id-index key: two events have one trail key only if the id index already
+// takes them for one event.
+func idHash(id string) uint64 { return xxhash.Sum64String(id) }
+
 func parseSuffix(b []byte) (derived int64, seq uint32) {
 	return int64(binary.BigEndian.Uint64(b) ^ (1 << 63)), binary.BigEndian.Uint32(b[8:])
 }
 
-// trailKey is t/<site>/<visitor><derived><seq>.
-func trailKey(dst []byte, site string, v event.VisitorID, derived int64, seq uint32) []byte {
-	return appendSuffix(trailPrefix(dst, site, v), derived, seq)
+// trailKey is t/<site>/<visitor><derived><seq><xxhash64 of id>: unique per
+// event whatever its time and seq say, and ordered by derived time, seq,
+// then id hash.
+func trailKey(dst []byte, site string, v event.VisitorID, derived int64, seq uint32, id string) []byte {
+	dst = appendSuffix(trailPrefix(dst, site, v), derived, seq)
+	return binary.BigEndian.AppendUint64(dst, idHash(id))
 }
 
 // idKey is i/<site>/<visitor><xxhash64 of id>: 8 bytes whatever the id's
@@ -56,7 +69,7 @@ func trailKey(dst []byte, site string, v event.VisitorID, derived int64, seq uin
 // rate.
 func idKey(dst []byte, site string, v event.VisitorID, id string) []byte {
 	dst = append(appendSitePrefix(dst, pID, site), v[:]...)
-	return binary.BigEndian.AppendUint64(dst, xxhash.Sum64String(id))
+	return binary.BigEndian.AppendUint64(dst, idHash(id))
 }
 
 // dayOf is the UTC day number of a Unix µs time.

@@ -12,7 +12,7 @@ func BenchmarkKeys(b *testing.B) {
 	b.Run("trail", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			buf = trailKey(buf[:0], "shop", v, 1764000000000000, 7)
+			buf = trailKey(buf[:0], "shop", v, 1764000000000000, 7, "0123456789abcdef0123456789abcdef")
 		}
 	})
 	b.Run("id", func(b *testing.B) {

@@ -24,7 +24,7 @@ func TestBadCursors(t *testing.T) {
 	good, _ := base64.RawURLEncoding.DecodeString(trail.Next)
 	for name, c := range map[string]string{
 		"not base64":      "garbage!",
-		"padded base64":   base64.URLEncoding.EncodeToString(good),
+		"padded base64":   trail.Next + "=",
 		"short":           base64.RawURLEncoding.EncodeToString(good[:len(good)-1]),
 		"long":            base64.RawURLEncoding.EncodeToString(append(good, 0)),
 		"a visitors page": days.Next,

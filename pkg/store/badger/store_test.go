@@ -230,7 +230,7 @@ func TestIdentityAndErase(t *testing.T) {
 		it := txn.NewIterator(bdg.DefaultIteratorOptions)
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			if bytes.Contains(it.Item().Key(), a[:]) {
+			if k := it.Item().Key(); bytes.Contains(k, a[:]) && !bytes.HasPrefix(k, []byte("e/")) {
 				t.Errorf("key %q survived the erase", it.Item().Key())
 			}
 		}
@@ -269,6 +269,9 @@ func TestTTLAndReopen(t *testing.T) {
 		defer it.Close()
 		n := 0
 		for it.Rewind(); it.Valid(); it.Next() {
+			if bytes.HasPrefix(it.Item().Key(), []byte("s/")) {
+				continue // the store's own records (format) never expire
+			}
 			n++
 			exp := time.Unix(int64(it.Item().ExpiresAt()), 0)
 			if d := time.Until(exp); d < 47*time.Hour || d > 49*time.Hour {

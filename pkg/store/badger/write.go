@@ -68,6 +68,12 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if err := s.checkDisk(); err != nil {
+		done(store.WriteResult{}, err)
+		return
+	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	res, entries, units, ids, err := s.prepare(recs)
 	if err != nil {
 		s.forget(ids, true) // else a retry of these ids would count as a duplicate
@@ -164,11 +170,15 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 	defer rtxn.Discard()
 	days := make(map[dayID]*dayEntry)
 	var order []*dayEntry
-	var ikey []byte
+	var ikey, tkey []byte
 	s.inflightMu.Lock()
 	defer s.inflightMu.Unlock()
 	for i := range recs {
 		r := &recs[i]
+		if at, ok := s.erasedAt(r.Site, r.Visitor, tkey); ok && r.Derived <= at {
+			res.Erased++ // a re-send of what was erased: accepted, dropped
+			continue
+		}
 		ikey = idKey(ikey[:0], r.Site, r.Visitor, r.ID)
 		if _, dup := s.inflight[string(ikey)]; dup {
 			res.Duplicates++
@@ -191,7 +201,7 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 		exp := s.expiresAt(r.Derived)
 		units = append(units, len(entries))
 		entries = append(entries,
-			entry(trailKey(make([]byte, 0, len(r.Site)+3+16+suffixLen), r.Site, r.Visitor, r.Derived, r.Seq), r.Value, exp),
+			entry(trailKey(make([]byte, 0, len(r.Site)+3+16+suffixLen), r.Site, r.Visitor, r.Derived, r.Seq, r.ID), r.Value, exp),
 			entry([]byte(id), nil, exp))
 		if r.User != "" {
 			entries = append(entries, entry(userKey(nil, r.Site, r.User, r.Visitor), nil, exp),

@@ -20,7 +20,7 @@ func TestSplitKeepsUnitsWhole(t *testing.T) {
 	val := make([]byte, 300)
 	for i := range 30_000 {
 		units = append(units, len(entries))
-		k := trailKey(nil, "s", [16]byte{1}, int64(i), 0)
+		k := trailKey(nil, "s", [16]byte{1}, int64(i), 0, "id")
 		k = k[:len(k):len(k)] // each append below copies
 		entries = append(entries, bdg.NewEntry(k, val), bdg.NewEntry(append(k, 'i'), nil), bdg.NewEntry(append(k, 'u'), nil))
 	}
