@@ -252,11 +252,14 @@ func TestBrowserPages(t *testing.T) {
 		}
 	}
 	if os.Getenv("TOUCHTRAIL_SCREENSHOTS") == "1" {
-		for _, p := range []struct{ file, path, ready string }{
-			{"map.png", "/ui/s/test/?lang=en", "#table-map"},
-			{"timeline.png", pages[5].path + "?lang=en", ".sessions"},
+		for _, p := range []struct {
+			file, path, ready string
+			height            int64
+		}{
+			{"map.png", "/ui/s/test/?lang=en", "#table-map", 1180},
+			{"timeline.png", pages[5].path + "?lang=en", ".sessions", 900},
 		} {
-			do(t, tab, chromedp.EmulateViewport(1280, 860), chromedp.Navigate(col.URL+p.path), chromedp.WaitVisible(p.ready))
+			do(t, tab, chromedp.EmulateViewport(1280, p.height), chromedp.Navigate(col.URL+p.path), chromedp.WaitVisible(p.ready))
 			screenshot(t, tab, filepath.Join("screenshots", p.file), false, 0.6)
 		}
 	}

@@ -76,7 +76,7 @@ var messages = map[string][3]string{
 	"map.nofric":    {"No friction", "لا احتكاك", "Fără fricțiuni"},
 	"map.feedback":  {"Feedback", "التقييم", "Feedback"},
 	"map.nofb":      {"No feedback", "لا تقييم", "Fără feedback"},
-	"map.score":     {"%.0f%% satisfied (%d responses)", "رضا %.0f%% (%d تقييم)", "%.0f%% mulțumiți (%d răspunsuri)"},
+	"map.score":     {"Average rating %.0f%% (%d responses)", "متوسط التقييم %.0f%% (%d تقييم)", "Nota medie %.0f%% (%d răspunsuri)"},
 	"map.wenton":    {"Went on", "تابعوا", "Au continuat"},
 	"map.ended":     {"Ended here", "توقفوا هنا", "S-au oprit aici"},
 	"map.next":      {"Next", "التالي", "Apoi"},
