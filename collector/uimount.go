@@ -3,6 +3,7 @@ package collector
 import (
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
@@ -24,6 +25,7 @@ func (s *Server) newUI() (fasthttp.RequestHandler, error) {
 	slices.Sort(sites)
 	u, err := ui.New(ui.Config{}, ui.Deps{
 		Store: s.store, Journey: s.journeyCfg, Sites: sites, Log: s.log, Now: s.now,
+		CountError: func(status int) { s.metrics.errors.WithLabelValues("ui", strconv.Itoa(status)).Inc() },
 		Authenticate: func(token []byte) (ui.Identity, bool) {
 			t := s.tokens.lookup(token)
 			if t == nil || !t.read {

@@ -238,6 +238,9 @@ func TestBrowserPages(t *testing.T) {
 				if n := eval[int](t, tab, `[...document.querySelectorAll('input:not([type=hidden]), select')].filter(e => !e.labels || e.labels.length === 0).length`); n > 0 {
 					t.Errorf("%s: %d form controls without a label", name, n)
 				}
+				if low := eval[[]string](t, tab, contrastJS); len(low) > 0 {
+					t.Errorf("%s: text below WCAG AA contrast: %v", name, low)
+				}
 				if p.name == "map" && width == 1280 {
 					d := eval[float64](t, tab, `document.getElementById('stage-discover').getBoundingClientRect().left - document.getElementById('stage-engage').getBoundingClientRect().left`)
 					if (lang == "ar") != (d > 0) {
@@ -264,6 +267,70 @@ func TestBrowserPages(t *testing.T) {
 		}
 	}
 	_ = journey.StageCount
+}
+
+// contrastJS lists the visible texts whose contrast with their background
+// is below WCAG AA: 4.5:1, or 3:1 for large text; chart texts are checked
+// against the white they are drawn on.
+const contrastJS = `(() => {
+	const lum = c => {
+		const [r, g, b] = c.match(/[\d.]+/g).slice(0, 3).map(Number).map(v => {
+			v /= 255;
+			return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+		});
+		return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+	};
+	const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+	const bg = el => {
+		for (let e = el; e; e = e.parentElement) {
+			const a = getComputedStyle(e).backgroundColor.match(/[\d.]+/g);
+			if (a && (a.length < 4 || +a[3] > 0.5)) return getComputedStyle(e).backgroundColor;
+		}
+		return 'rgb(255, 255, 255)';
+	};
+	const low = [];
+	const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+	for (let n; (n = walk.nextNode());) {
+		const el = n.parentElement;
+		if (!n.textContent.trim() || el.closest('svg') || el.closest('.skip') || el.getClientRects().length === 0) continue;
+		const cs = getComputedStyle(el);
+		const size = parseFloat(cs.fontSize), large = size >= 24 || (size >= 18.66 && +cs.fontWeight >= 700);
+		const r = ratio(cs.color, bg(el));
+		if (r < (large ? 3 : 4.5)) low.push(n.textContent.trim().slice(0, 30) + ' ' + r.toFixed(2));
+	}
+	for (const t of document.querySelectorAll('svg.chart text')) {
+		const r = ratio(getComputedStyle(t).fill, 'rgb(255, 255, 255)');
+		if (r < 4.5) low.push('chart: ' + t.textContent.slice(0, 30) + ' ' + r.toFixed(2));
+	}
+	return low;
+})()`
+
+// An admin erases a visitor in the browser: the button, the confirmation,
+// the form with its CSRF token under SameSite=Strict, and the notice.
+func TestBrowserErase(t *testing.T) {
+	col, visitors, _ := shop(t, 20, collectortest.Options{})
+	v := visitors[2].ID.String()
+	tab, closeTab := browser(t)
+	defer closeTab()
+	con := watchConsole(tab)
+	do(t, tab, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(col.URL+"/ui/s/test/visitors/"+v), chromedp.WaitVisible("#token"),
+		chromedp.SendKeys("#token", collectortest.AdminToken), chromedp.Submit("#token"), chromedp.WaitVisible(".sessions"),
+		chromedp.Click("a.danger"), chromedp.WaitVisible("button.danger"), chromedp.Click("button.danger"), chromedp.WaitVisible("#table-visitors"))
+	if got := eval[string](t, tab, "document.querySelector('.notice').textContent"); got != "Visitor "+v+" was erased." {
+		t.Fatalf("after erasing: notice %q", got)
+	}
+	if n := eval[int](t, tab, "document.querySelectorAll('tr[data-visitor=\""+v+"\"]').length"); n != 0 {
+		t.Error("the erased visitor is still among the recent visitors")
+	}
+	do(t, tab, chromedp.Navigate(col.URL+"/ui/s/test/visitors/"+v), chromedp.WaitVisible("h1"))
+	if h := eval[string](t, tab, "document.querySelector('h1').textContent"); h != "Something went wrong" {
+		t.Errorf("the erased visitor's timeline: %q", h)
+	}
+	for _, e := range con.take() {
+		if !strings.Contains(e, "404") { // the erased visitor's page is a 404, which Chromium logs
+			t.Errorf("console error: %s", e)
+		}
+	}
 }
 
 // The console watcher hears what the pages test says is absent: a CSP

@@ -55,6 +55,9 @@ type Deps struct {
 	Authenticate func(token []byte) (Identity, bool)
 	Log          *slog.Logger
 	Now          func() time.Time // Default: time.Now
+	// CountError counts an error answer by status (the collector's
+	// touchtrail_http_errors_total{route="ui"}); nil counts nothing.
+	CountError func(status int)
 }
 
 // UI serves the journey-map pages under /ui/. It is safe for concurrent
@@ -288,6 +291,9 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, ses *session, err erro
 	default:
 		u.d.Log.Error("page failed", "path", r.URL.Path, "err", err)
 	}
+	if u.d.CountError != nil {
+		u.d.CountError(status)
+	}
 	p := u.newPage(w, r, ses, "")
 	p.Title = p.L.T("err.title")
 	switch status {
@@ -365,6 +371,9 @@ func (u *UI) signin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	id, ok := u.d.Authenticate([]byte(strings.TrimSpace(r.PostFormValue("token"))))
 	if !ok {
+		if u.d.CountError != nil {
+			u.d.CountError(http.StatusUnauthorized)
+		}
 		p := u.newPage(w, r, nil, "")
 		p.Notice = p.L.T("signin.wrong")
 		p.Data = safeNext(r.PostFormValue("next"))
