@@ -76,6 +76,7 @@ type Server struct {
 	conns      *connLimits
 	acceptWarn time.Time // last accept-error log line; under acceptMu
 	acceptMu   sync.Mutex
+	ui         fasthttp.RequestHandler // nil: the UI is off
 
 	routeIngest, routePixel, routePreflight, routeSnippet fasthttp.RequestHandler
 }
@@ -157,6 +158,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.routePixel = s.wrap("pixel", s.pixel)
 	s.routePreflight = s.wrap("preflight", s.preflight)
 	s.routeSnippet = s.wrap("snippet", s.snippet)
+	if s.ui, err = s.newUI(); err != nil {
+		return nil, err
+	}
 	s.http = &fasthttp.Server{
 		Handler:            s.serveHTTP,
 		Name:               "touchtrail",
