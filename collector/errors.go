@@ -18,7 +18,8 @@ import (
 type httpError struct {
 	status     int
 	msg        string
-	retryAfter int // seconds; 0: no Retry-After header
+	retryAfter int    // seconds; 0: no Retry-After header
+	allow      string // the Allow header of a 405
 }
 
 func (e *httpError) Error() string { return e.msg }
@@ -30,6 +31,7 @@ func errStatus(status int, format string, args ...any) error {
 var (
 	errUnauthorized = &httpError{status: fasthttp.StatusUnauthorized, msg: "missing or invalid token"}
 	errNotFound     = &httpError{status: fasthttp.StatusNotFound, msg: "not found"}
+	errMethod       = &httpError{status: fasthttp.StatusMethodNotAllowed, msg: "method not allowed", allow: "GET, HEAD"}
 )
 
 // handlerFunc is a handler that returns its error for wrap to answer.
@@ -50,9 +52,14 @@ func (s *Server) wrap(route string, h handlerFunc) fasthttp.RequestHandler {
 			}
 		}
 		s.metrics.errors.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		if route == "events" || route == "pixel" {
+			s.metrics.refused.WithLabelValues(refusalReason(status)).Inc()
+		}
 		writeError(ctx, status, msg, retry)
 		if ea := (*errAllow)(nil); errors.As(err, &ea) {
 			ctx.Response.Header.Set(fasthttp.HeaderAllow, strings.Join(ea.methods, ", "))
+		} else if he := (*httpError)(nil); errors.As(err, &he) && he.allow != "" {
+			ctx.Response.Header.Set(fasthttp.HeaderAllow, he.allow)
 		}
 		if route == "events" || route == "pixel" {
 			s.corsOnError(ctx)

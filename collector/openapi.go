@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	_ "embed"
 	"strings"
 
@@ -50,44 +51,55 @@ type errAllow struct{ methods []string }
 func (e *errAllow) Error() string { return "method not allowed: use " + strings.Join(e.methods, ", ") }
 
 // queryRoute is one route of the query API under /v1/sites/{site}/: its
-// path segments after the site ("*" matches any one) and its method.
+// path segments after the site ("*" matches any one), its method and the
+// scope it needs. h gets the request's context under the query deadline
+// (reads) or the request itself (erasing, which must not stop half-way).
 type queryRoute struct {
 	segs   []string
 	method string
 	scope  Scope
-	h      func(s *Server, ctx *fasthttp.RequestCtx, site string, seg []string) error
+	h      func(s *Server, qc context.Context, ctx *fasthttp.RequestCtx, site string, seg []string) error
+}
+
+type routeFunc = func(s *Server, qc context.Context, ctx *fasthttp.RequestCtx, site string, seg []string) error
+
+// siteRoute adapts a handler of the whole site.
+func siteRoute(h func(s *Server, qc context.Context, ctx *fasthttp.RequestCtx, site string) error) routeFunc {
+	return func(s *Server, qc context.Context, ctx *fasthttp.RequestCtx, site string, _ []string) error {
+		return h(s, qc, ctx, site)
+	}
+}
+
+// idRoute adapts a handler of one visitor or user (seg[1]).
+func idRoute(h func(s *Server, qc context.Context, ctx *fasthttp.RequestCtx, site, id string) error) routeFunc {
+	return func(s *Server, qc context.Context, ctx *fasthttp.RequestCtx, site string, seg []string) error {
+		return h(s, qc, ctx, site, seg[1])
+	}
 }
 
 // queryRoutes is the query API; query matches a path against them and
 // answers 404 when no route has the path, 405 with Allow when none has the
 // method too.
 var queryRoutes = []queryRoute{
-	{[]string{"visitors"}, "GET", ScopeRead, func(s *Server, ctx *fasthttp.RequestCtx, site string, _ []string) error { return s.visitors(ctx, site) }},
-	{[]string{"visitors", "*"}, "DELETE", ScopeAdmin, func(s *Server, ctx *fasthttp.RequestCtx, site string, seg []string) error {
-		return s.eraseVisitor(ctx, site, seg[1])
-	}},
-	{[]string{"visitors", "*", "trail"}, "GET", ScopeRead, func(s *Server, ctx *fasthttp.RequestCtx, site string, seg []string) error {
-		return s.visitorTrail(ctx, site, seg[1])
-	}},
-	{[]string{"visitors", "*", "journey"}, "GET", ScopeRead, func(s *Server, ctx *fasthttp.RequestCtx, site string, seg []string) error {
-		return s.visitorJourney(ctx, site, seg[1])
-	}},
-	{[]string{"users", "*"}, "DELETE", ScopeAdmin, func(s *Server, ctx *fasthttp.RequestCtx, site string, seg []string) error {
-		return s.eraseUser(ctx, site, seg[1])
-	}},
-	{[]string{"users", "*", "trail"}, "GET", ScopeRead, func(s *Server, ctx *fasthttp.RequestCtx, site string, seg []string) error {
-		return s.userTrail(ctx, site, seg[1])
-	}},
-	{[]string{"users", "*", "journey"}, "GET", ScopeRead, func(s *Server, ctx *fasthttp.RequestCtx, site string, seg []string) error {
-		return s.userJourney(ctx, site, seg[1])
-	}},
-	{[]string{"funnel"}, "GET", ScopeRead, func(s *Server, ctx *fasthttp.RequestCtx, site string, _ []string) error { return s.funnel(ctx, site) }},
-	{[]string{"paths"}, "GET", ScopeRead, func(s *Server, ctx *fasthttp.RequestCtx, site string, _ []string) error { return s.paths(ctx, site) }},
-	{[]string{"friction"}, "GET", ScopeRead, func(s *Server, ctx *fasthttp.RequestCtx, site string, _ []string) error { return s.friction(ctx, site) }},
-	{[]string{"attribution"}, "GET", ScopeRead, func(s *Server, ctx *fasthttp.RequestCtx, site string, _ []string) error {
-		return s.attribution(ctx, site)
-	}},
-	{[]string{"export"}, "GET", ScopeRead, func(s *Server, ctx *fasthttp.RequestCtx, site string, _ []string) error { return s.export(ctx, site) }},
+	{[]string{"visitors"}, "GET", ScopeRead, siteRoute((*Server).visitors)},
+	{[]string{"visitors", "*"}, "DELETE", ScopeAdmin, idRoute(func(s *Server, _ context.Context, ctx *fasthttp.RequestCtx, site, v string) error {
+		return s.eraseVisitor(ctx, site, v)
+	})},
+	{[]string{"visitors", "*", "trail"}, "GET", ScopeRead, idRoute((*Server).visitorTrail)},
+	{[]string{"visitors", "*", "journey"}, "GET", ScopeRead, idRoute((*Server).visitorJourney)},
+	{[]string{"users", "*"}, "DELETE", ScopeAdmin, idRoute(func(s *Server, _ context.Context, ctx *fasthttp.RequestCtx, site, u string) error {
+		return s.eraseUser(ctx, site, u)
+	})},
+	{[]string{"users", "*", "trail"}, "GET", ScopeRead, idRoute((*Server).userTrail)},
+	{[]string{"users", "*", "journey"}, "GET", ScopeRead, idRoute((*Server).userJourney)},
+	{[]string{"funnel"}, "GET", ScopeRead, siteRoute((*Server).funnel)},
+	{[]string{"paths"}, "GET", ScopeRead, siteRoute((*Server).paths)},
+	{[]string{"friction"}, "GET", ScopeRead, siteRoute((*Server).friction)},
+	{[]string{"attribution"}, "GET", ScopeRead, siteRoute((*Server).attribution)},
+	{[]string{"map"}, "GET", ScopeRead, siteRoute((*Server).journeyMap)},
+	{[]string{"export"}, "GET", ScopeRead, siteRoute(func(s *Server, _ context.Context, ctx *fasthttp.RequestCtx, site string) error {
+		return s.export(ctx, site) // streamed after the handler returns, under its own deadline
+	})},
 }
 
 // matchQuery finds the route of seg (the segments after the site) for
@@ -124,7 +136,7 @@ func matchQuery(seg []string, method string) (r *queryRoute, allow []string) {
 // with the OpenAPI document's path templates: the test that keeps the
 // document and the router in step reads it.
 func RouteList() []string {
-	out := []string{"POST /v1/events", "OPTIONS /v1/events", "GET /v1/p.gif", "GET /t.js", "GET /t-chat.js",
+	out := []string{"POST /v1/events", "OPTIONS /v1/events", "GET /v1/p.gif", "GET /t.js", "GET /t-chat.js", "GET /t-checkout.js",
 		"GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.json"}
 	for _, r := range queryRoutes {
 		p := "/v1/sites/{site}"

@@ -62,6 +62,9 @@ func loadSpec(t *testing.T) (*openapi3.T, routers.Router) {
 func checkAnswer(t *testing.T, req *http.Request, a answer) {
 	t.Helper()
 	doc, router := loadSpec(t)
+	if strings.HasPrefix(req.URL.Path, "/ui/") || req.URL.Path == "/ui" {
+		return // HTML pages for people, outside the API's document
+	}
 	errorBody := func() {
 		t.Helper()
 		var v any

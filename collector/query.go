@@ -19,7 +19,8 @@ const maxUserTouchpoints = 50_000
 
 // query routes /v1/sites/{site}/…: the closed query API (queryRoutes).
 // The token is checked first, then the site; an unknown path is 404 and a
-// known one with the wrong method 405 with Allow.
+// known one with the wrong method 405 with Allow. Reads run under the
+// query deadline; erasing does not (it must not stop half-way).
 func (s *Server) query(ctx *fasthttp.RequestCtx) error {
 	seg, err := pathSegments(ctx, "/v1/sites/")
 	if err != nil {
@@ -46,7 +47,12 @@ func (s *Server) query(ctx *fasthttp.RequestCtx) error {
 		}
 		return &errAllow{allow}
 	}
-	return r.h(s, ctx, site, rest)
+	if r.method == "DELETE" {
+		return r.h(s, ctx, ctx, site, rest)
+	}
+	qc, done := s.queryContext(ctx)
+	defer done()
+	return s.queryError(qc, r.h(s, qc, ctx, site, rest))
 }
 
 // rangeArgs reads from, to, limit and cursor.
@@ -97,7 +103,7 @@ func parseVisitorArg(v string) (event.VisitorID, error) {
 	return id, nil
 }
 
-func (s *Server) visitorTrail(ctx *fasthttp.RequestCtx, site, visitor string) error {
+func (s *Server) visitorTrail(qc context.Context, ctx *fasthttp.RequestCtx, site, visitor string) error {
 	v, err := parseVisitorArg(visitor)
 	if err != nil {
 		return err
@@ -106,12 +112,12 @@ func (s *Server) visitorTrail(ctx *fasthttp.RequestCtx, site, visitor string) er
 	if err != nil {
 		return err
 	}
-	page, err := s.store.Trail(ctx, site, v, store.TrailQuery{From: from, To: to, Limit: limit, Cursor: cursor})
+	page, err := s.store.Trail(qc, site, v, store.TrailQuery{From: from, To: to, Limit: limit, Cursor: cursor})
 	if err != nil {
 		return err
 	}
 	if len(page.Touchpoints) == 0 && cursor == "" {
-		if err := s.mustKnowVisitor(ctx, site, v); err != nil {
+		if err := s.mustKnowVisitor(qc, site, v); err != nil {
 			return err // an unknown visitor is 404; a known one with nothing in range, an empty page
 		}
 	}
@@ -199,8 +205,13 @@ func (s *Server) UserTrail(ctx context.Context, site, user string) (visitors []e
 	return visitors, trail, truncated, nil
 }
 
-func (s *Server) userTrail(ctx *fasthttp.RequestCtx, site, user string) error {
-	visitors, trail, truncated, err := s.UserTrail(ctx, site, user)
+func (s *Server) userTrail(qc context.Context, ctx *fasthttp.RequestCtx, site, user string) error {
+	release, err := s.scanSlot()
+	if err != nil {
+		return err
+	}
+	defer release()
+	visitors, trail, truncated, err := s.UserTrail(qc, site, user)
 	if err != nil {
 		return err
 	}
@@ -227,12 +238,12 @@ type visitorJSON struct {
 	Count    uint32    `json:"count"`
 }
 
-func (s *Server) visitors(ctx *fasthttp.RequestCtx, site string) error {
+func (s *Server) visitors(qc context.Context, ctx *fasthttp.RequestCtx, site string) error {
 	from, to, limit, cursor, err := rangeArgs(ctx)
 	if err != nil {
 		return err
 	}
-	page, err := s.store.Visitors(ctx, site, store.VisitorQuery{From: from, To: to, Limit: limit, Cursor: cursor})
+	page, err := s.store.Visitors(qc, site, store.VisitorQuery{From: from, To: to, Limit: limit, Cursor: cursor})
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	case "/v1/p.gif":
 		s.routePixel(ctx)
 		return
-	case "/t.js", "/t-chat.js":
+	case "/t.js", "/t-chat.js", "/t-checkout.js":
 		s.routeSnippet(ctx)
 		return
 	case "/v1/openapi.json":
@@ -70,6 +70,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			}
 		}
 		s.promH(ctx)
+		return
+	}
+	if s.ui != nil && (string(path) == "/ui" || bytes.HasPrefix(path, []byte("/ui/"))) {
+		s.ui(ctx)
 		return
 	}
 	if bytes.HasPrefix(path, []byte("/v1/sites/")) {

@@ -65,8 +65,8 @@ func registerBuildInfo(reg prometheus.Registerer, version string) {
 	reg.MustRegister(g)
 }
 
-// registerStackMetrics exports the statistics the writer, the enricher and
-// the store keep (plain atomics) as Prometheus series read at scrape time:
+// registerStackMetrics exports the statistics the writer (beyond those of
+// registerWriter), the enricher and the store keep (plain atomics) as Prometheus series read at scrape time:
 // nothing is added to the hot path.
 func registerStackMetrics(reg prometheus.Registerer, st *badger.Store, w *store.Writer, en *enrich.Enricher) {
 	counter := func(name, help string, f func() uint64) prometheus.Collector {
@@ -84,13 +84,7 @@ func registerStackMetrics(reg prometheus.Registerer, st *badger.Store, w *store.
 		return float64(hits) / float64(hits+misses)
 	}
 	reg.MustRegister(
-		gauge("touchtrail_writer_queue_records", "Records waiting for a group commit.", func() float64 { return float64(ws().Queued) }),
 		gauge("touchtrail_writer_last_group_records", "Records in the latest group commit.", func() float64 { return float64(ws().LastGroup) }),
-		counter("touchtrail_writer_groups_total", "Group commits that succeeded.", func() uint64 { return ws().Groups }),
-		counter("touchtrail_writer_records_total", "New touchpoints stored by group commits.", func() uint64 { return ws().Records }),
-		counter("touchtrail_writer_duplicates_total", "Records skipped as already stored (re-sent ids).", func() uint64 { return ws().Duplicates }),
-		counter("touchtrail_writer_overloaded_total", "Submits refused because the writer queue was full.", func() uint64 { return ws().Overloaded }),
-		counter("touchtrail_writer_errors_total", "Group commits that failed.", func() uint64 { return ws().Errors }),
 		counter("touchtrail_writer_erased_total", "Records dropped because their visitor was erased after them.", func() uint64 { return ws().Erased }),
 		counter("touchtrail_writer_disk_full_total", "Submits refused because the disk is full.", func() uint64 { return ws().DiskFull }),
 

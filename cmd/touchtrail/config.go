@@ -48,18 +48,19 @@ type serveConfig struct {
 
 // journeyConfig is journey.Config as the config file writes it.
 type journeyConfig struct {
-	SessionGap       duration            `json:"session_gap"`        // Default: 30m
-	StageRules       []journey.StageRule `json:"stage_rules"`        // e.g. {"pattern": "/docs*", "stage": "use"}; replaces the defaults
-	CheckoutLastStep uint32              `json:"checkout_last_step"` // Default: 3
-	LowFeedback      float64             `json:"low_feedback"`       // score/scale below this is friction. Default: 0.6
-	RepeatedSearches int                 `json:"repeated_searches"`  // Default: 3
-	LapsedAfter      duration            `json:"lapsed_after"`       // Default: 720h
+	SessionGap       duration            `json:"session_gap"`         // Default: 30m
+	StageRules       []journey.StageRule `json:"stage_rules"`         // e.g. {"pattern": "/docs*", "stage": "use"}; before the defaults
+	ReplaceRules     bool                `json:"replace_stage_rules"` // stage_rules alone, without the defaults
+	CheckoutLastStep uint32              `json:"checkout_last_step"`  // Default: 3
+	LowFeedback      float64             `json:"low_feedback"`        // score/scale below this is friction. Default: 0.6
+	RepeatedSearches int                 `json:"repeated_searches"`   // Default: 3
+	LapsedAfter      duration            `json:"lapsed_after"`        // Default: 720h
 }
 
 func (j journeyConfig) config() journey.Config {
 	c := journey.DefaultConfig()
 	c.SessionGap = time.Duration(j.SessionGap)
-	c.StageRules = j.StageRules
+	c.StageRules = journey.StageRulesFor(j.StageRules, j.ReplaceRules)
 	c.CheckoutLastStep = j.CheckoutLastStep
 	c.LowFeedback = j.LowFeedback
 	c.RepeatedSearches = j.RepeatedSearches
@@ -81,7 +82,6 @@ func defaultServeConfig() serveConfig {
 		Collector:       collector.Config{}.WithDefaults(),
 		Journey: journeyConfig{
 			SessionGap:       duration(jd.SessionGap),
-			StageRules:       slices.Clone(jd.StageRules), // the file's rules must not overwrite the shared defaults
 			CheckoutLastStep: jd.CheckoutLastStep,
 			LowFeedback:      jd.LowFeedback,
 			RepeatedSearches: jd.RepeatedSearches,
@@ -121,12 +121,22 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig, file *string) {
 	fs.BoolVar(&cc.RespectDNT, "respect-dnt", cc.RespectDNT, "drop browser events sent with DNT: 1 or Sec-GPC: 1")
 	fs.BoolVar(&cc.PublicMetrics, "public-metrics", cc.PublicMetrics, "serve /metrics without a token")
 	fs.Var(&cc.WriteTimeout, "write-timeout", "how long a sync ingest request waits for its commit")
+	fs.Int64Var(&cc.MaxIngestBytes, "max-ingest-bytes", cc.MaxIngestBytes, "most ingest body `bytes` being read at once, over all requests (503 above)")
+	fs.Var(jsonFlag{&cc.TrustedProxies}, "trusted-proxies", "networks of the reverse proxies whose -proxy-header is believed, e.g. '[\"10.0.0.0/8\"]'")
+	fs.BoolVar(&cc.DisableUI, "disable-ui", cc.DisableUI, "turn off the journey-map pages under /ui/")
+	fs.Var(&cc.HeaderTimeout, "header-timeout", "how long a request's headers may take to arrive")
+	fs.Var(&cc.BodyTimeout, "body-timeout", "how long a request's body may take to arrive after its headers")
+	fs.Var(&cc.QueryTimeout, "query-timeout", "the deadline of one query API request (503 past it)")
+	fs.IntVar(&cc.MaxScans, "max-scans", cc.MaxScans, "site-wide `scans` (funnel, paths, friction, …) running at once; one more answers 503")
+	fs.Var(&cc.DefaultRange, "default-range", "the range a scan reads without from and to")
+	fs.Var(&cc.MaxRange, "max-range", "the longest range a scan may read")
 	fs.IntVar(&cc.MaxConns, "max-conns", cc.MaxConns, "most open client `connections` (default: the open-file limit less 1024, at least 256)")
 	fs.IntVar(&cc.MaxConnsPerAddr, "max-conns-per-addr", cc.MaxConnsPerAddr, "most open `connections` of one client address (IPv6: one /64); -1: no cap")
 
 	jc := &c.Journey
 	fs.Var(&jc.SessionGap, "session-gap", "inactivity that ends a session")
-	fs.Var(jsonFlag{&jc.StageRules}, "stage-rules", "URL rules for stages, e.g. '[{\"pattern\":\"/docs*\",\"stage\":\"use\"}]'; replace the defaults")
+	fs.Var(jsonFlag{&jc.StageRules}, "stage-rules", "the site's own URL rules for stages, tried before the defaults, e.g. '[{\"pattern\":\"/docs*\",\"stage\":\"use\"}]'")
+	fs.BoolVar(&jc.ReplaceRules, "replace-stage-rules", jc.ReplaceRules, "use -stage-rules alone, without the default rules")
 	fs.Func("checkout-last-step", "the checkout `step` that completes a purchase", func(s string) error {
 		var n uint32
 		if _, err := fmt.Sscan(s, &n); err != nil {
@@ -269,6 +279,9 @@ func (j journeyConfig) Validate() error {
 			return fmt.Errorf("stage_rules[%d].pattern: empty", i)
 		}
 	}
+	if err := j.config().Validate(); err != nil {
+		return fmt.Errorf("stage_rules: %w", err)
+	}
 	return nil
 }
 
@@ -286,6 +299,9 @@ func (c serveConfig) masked() serveConfig {
 	r.Collector.Sites = slices.Clone(c.Collector.Sites)
 	for i := range r.Collector.Sites {
 		r.Collector.Sites[i].WriteKeys = mask(r.Collector.Sites[i].WriteKeys)
+		if r.Collector.Sites[i].IdentifySecret != "" {
+			r.Collector.Sites[i].IdentifySecret = maskOne(r.Collector.Sites[i].IdentifySecret)
+		}
 	}
 	r.Collector.Tokens = slices.Clone(c.Collector.Tokens)
 	for i := range r.Collector.Tokens {

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/touchtrail/touchtrail/pkg/journey"
 )
@@ -46,8 +45,8 @@ func printFriction(w io.Writer, base, token, site, from, to, segment string) err
 	if err := c.get(fmt.Sprintf("/v1/sites/%s/friction?%s", url.PathEscape(site), q.Encode()), &fr); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%d visitors active from %s to %s\n\n", fr.Visitors, from, to)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "%s active from %s to %s\n\n", count(fr.Visitors, "visitor"), from, to)
+	tw := newTable(w, false)
 	fmt.Fprintln(tw, "SIGNAL\tVISITORS\tSHARE\tEXAMPLES")
 	for _, s := range fr.Signals {
 		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%s\n", s.Signal, s.Visitors, 100*float64(s.Visitors)/float64(max(fr.Visitors, 1)), strings.Join(s.Examples, " "))
@@ -72,7 +71,7 @@ func printFriction(w io.Writer, base, token, site, from, to, segment string) err
 		if i == 5 {
 			break
 		}
-		fmt.Fprintf(w, "  %s (%d)", p.Page, p.Visitors)
+		fmt.Fprintf(w, "  %s (%d)", urlCell(p.Page), p.Visitors)
 	}
 	fmt.Fprintln(w)
 	return nil

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"text/tabwriter"
 	"time"
 
 	"github.com/touchtrail/touchtrail/pkg/journey"
@@ -53,11 +52,11 @@ func printFunnel(w io.Writer, base, token, site, from, to, segment, steps, withi
 	if err := c.get(fmt.Sprintf("/v1/sites/%s/funnel?%s", url.PathEscape(site), q.Encode()), &f); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%d visitors active from %s to %s\n\n", f.Visitors, from, to)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "%s active from %s to %s\n\n", count(f.Visitors, "visitor"), from, to)
+	tw := newTable(w, true)
 	fmt.Fprintln(tw, "STEP\tVISITORS\tFROM PREVIOUS\tFROM FIRST\tDROP-OFF\tMEDIAN TIME\t")
 	for _, s := range f.Steps {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%.1f%%\t%d\t%s\t\n", s.Step, s.Visitors, 100*s.FromPrevious, 100*s.FromFirst, s.DropOff,
+		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%.1f%%\t%d\t%s\t\n", urlCell(s.Step), s.Visitors, 100*s.FromPrevious, 100*s.FromFirst, s.DropOff,
 			(time.Duration(s.MedianSeconds) * time.Second).String())
 	}
 	return tw.Flush()

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/touchtrail/touchtrail/pkg/journey"
 )
@@ -58,14 +57,14 @@ func printJourney(w io.Writer, base, token, site, visitor, user string) error {
 	for i, s := range j.Stages {
 		stages[i] = s.String()
 	}
-	fmt.Fprintf(w, "%d touchpoints in %d sessions; stages: %s\n", j.Touchpoints, len(j.Sessions), strings.Join(stages, " → "))
+	fmt.Fprintf(w, "%s in %s; stages: %s\n", count(j.Touchpoints, "touchpoint"), count(len(j.Sessions), "session"), strings.Join(stages, " → "))
 	if len(j.Friction) > 0 {
 		fmt.Fprintf(w, "friction: %s\n", strings.Join(j.Friction, ", "))
 	}
 	if j.Converted {
 		fmt.Fprintf(w, "converted; first touch %s %s, last touch %s %s\n", j.FirstTouch.Channel, j.FirstTouch.Campaign, j.LastTouch.Channel, j.LastTouch.Campaign)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w, false)
 	fmt.Fprintln(tw, "\nSTART (UTC)\tMINUTES\tCHANNEL\tENTRY → EXIT\tTOUCHPOINTS\tSTAGES")
 	for _, s := range j.Sessions {
 		var counts []string
@@ -82,7 +81,7 @@ func printJourney(w io.Writer, base, token, site, visitor, user string) error {
 			st[i] = x.String()
 		}
 		fmt.Fprintf(tw, "%s\t%.1f\t%s\t%s → %s\t%s\t%s\n", s.Start.UTC().Format("2006-01-02 15:04"), s.Duration/60,
-			s.Channel, s.EntryPage, s.ExitPage, strings.Join(counts, " "), strings.Join(st, " "))
+			s.Channel, urlCell(s.EntryPage), urlCell(s.ExitPage), strings.Join(counts, " "), strings.Join(st, " "))
 	}
 	return tw.Flush()
 }
