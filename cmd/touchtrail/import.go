@@ -28,12 +28,12 @@ It opens the store itself: stop 'touchtrail serve' on that directory first.
 The first line that cannot be read stops the import with its line number;
 everything before it is stored.`,
 	examples: `  touchtrail import -data /var/lib/touchtrail -i shop.ndjson
-  touchtrail import -data ./data -site staging -i shop.ndjson.gz   # into another site
+  touchtrail import -data ./data -into-site staging -i shop.ndjson.gz   # into another site
   touchtrail export -o - | touchtrail import -data ./copy -i -`,
 	setup: func(fs *flag.FlagSet, stdout, stderr io.Writer) func([]string) error {
 		data := fs.String("data", "./data", "data `directory` whose store receives the touchpoints")
 		in := fs.String("i", "", "NDJSON `file` to import (gzipped or not); - for stdin")
-		site := fs.String("site", "", "store every touchpoint in this site `id` instead of its own")
+		site := fs.String("into-site", "", "store every touchpoint in this site `id` instead of its own")
 		retention := duration(400 * 24 * time.Hour)
 		fs.Var(&retention, "retention", "how long touchpoints are kept, as serve's -retention")
 		return func(args []string) error {
@@ -44,7 +44,7 @@ everything before it is stored.`,
 				return usagef("pass -i FILE (or -i - for stdin)")
 			}
 			if *site != "" && !store.ValidSite(*site) {
-				return usagef("-site %q: want 1 to 64 of A-Z a-z 0-9 _ . -", *site)
+				return usagef("-into-site %q: want 1 to 64 of A-Z a-z 0-9 _ . -", *site)
 			}
 			return importNDJSON(*data, *in, *site, time.Duration(retention), os.Stdin, stderr)
 		}
@@ -129,7 +129,7 @@ func importInto(ctx context.Context, st store.Store, r io.Reader, site string) (
 			tp.Site = site
 		}
 		if !store.ValidSite(tp.Site) {
-			return res, errors.Join(fmt.Errorf("line %d: site %q: want 1 to 64 of A-Z a-z 0-9 _ . - (or pass -site)", line, tp.Site), flush())
+			return res, errors.Join(fmt.Errorf("line %d: site %q: want 1 to 64 of A-Z a-z 0-9 _ . - (or pass -into-site)", line, tp.Site), flush())
 		}
 		recs = append(recs, store.NewRecord(&tp, &slab))
 		res.lines++
