@@ -31,7 +31,6 @@ func errStatus(status int, format string, args ...any) error {
 var (
 	errUnauthorized = &httpError{status: fasthttp.StatusUnauthorized, msg: "missing or invalid token"}
 	errNotFound     = &httpError{status: fasthttp.StatusNotFound, msg: "not found"}
-	errMethod       = &httpError{status: fasthttp.StatusMethodNotAllowed, msg: "method not allowed", allow: "GET, HEAD"}
 )
 
 // handlerFunc is a handler that returns its error for wrap to answer.
