@@ -9,10 +9,19 @@
 // records to a store.Writer, which group-commits requests together. In sync
 // durability a request is answered only when its group is durable.
 //
+// The query API's routes are one table (queryRoutes); openapi.json, served
+// at /v1/openapi.json, documents every route, status and error shape, and
+// the end-to-end tests validate every answer against it.
+//
 // # Usage
 //
-//	srv, err := collector.New(cfg, collector.Deps{Store: st, Writer: w, Enricher: en, Log: log})
-//	go srv.Serve(ln)
+// Assemble builds the whole stack, store → enricher → writer → server, as
+// `touchtrail serve` and the test launcher (collectortest) both do:
+//
+//	stack, err := collector.Assemble(collector.Assembly{Store: badger.Config{Dir: dir}, Collector: cfg, Log: log})
+//	go stack.Serve(ln)
 //	…
-//	srv.Shutdown(ctx) // then w.Close(ctx), then st.Close()
+//	stack.Close(ctx) // HTTP, then the writer's last group, then the enricher and the store
+//
+// New builds only the server, on components made elsewhere.
 package collector
