@@ -11,14 +11,17 @@ import (
 )
 
 // newProgress returns a byte-counting progress bar on stderr when stderr is
-// a terminal, and a silent one otherwise (logs and pipes get only the
-// summary line). total < 0 draws a spinner: the size is not known.
+// a terminal, and an invisible one otherwise (logs and pipes get only the
+// summary line). total < 0 draws a spinner: the size is not known. The
+// spinner is redrawn on writes only: the library's own redraw ticker reads
+// the bar's state without its lock (a data race under -race).
 func newProgress(stderr io.Writer, total int64, desc string) *progressbar.ProgressBar {
 	f, ok := stderr.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return progressbar.DefaultBytesSilent(total, desc)
+		return progressbar.NewOptions64(total, progressbar.OptionSetVisibility(false), progressbar.OptionSetSpinnerChangeInterval(0))
 	}
 	return progressbar.NewOptions64(total,
+		progressbar.OptionSetSpinnerChangeInterval(0),
 		progressbar.OptionSetDescription(desc),
 		progressbar.OptionSetWriter(f),
 		progressbar.OptionShowBytes(true),
