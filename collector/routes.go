@@ -23,6 +23,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			s.routePreflight(ctx)
 		default:
 			writeError(ctx, fasthttp.StatusMethodNotAllowed, "use POST", 0)
+			ctx.Response.Header.Set("Allow", "POST, OPTIONS")
 		}
 		return
 	case "/v1/p.gif":
@@ -58,6 +59,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			}
 		}
 		s.promH(ctx)
+		return
+	}
+	if s.ui != nil && (string(path) == "/ui" || bytes.HasPrefix(path, []byte("/ui/"))) {
+		s.ui(ctx)
 		return
 	}
 	if bytes.HasPrefix(path, []byte("/v1/sites/")) {

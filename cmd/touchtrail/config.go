@@ -197,6 +197,9 @@ func (c serveConfig) redacted() serveConfig {
 	r.Collector.Sites = append([]collector.Site(nil), c.Collector.Sites...)
 	for i := range r.Collector.Sites {
 		r.Collector.Sites[i].WriteKeys = redact(r.Collector.Sites[i].WriteKeys)
+		if r.Collector.Sites[i].IdentifySecret != "" {
+			r.Collector.Sites[i].IdentifySecret = "<redacted>"
+		}
 	}
 	r.Collector.Tokens = append([]collector.Token(nil), c.Collector.Tokens...)
 	for i := range r.Collector.Tokens {
