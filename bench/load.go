@@ -27,6 +27,16 @@ type Load struct {
 	// SDK waits the Retry-After) before its next request.
 	Shed     func(resp *fasthttp.Response) bool
 	ShedWait time.Duration
+	// After, when set, is told after each answered request of worker w
+	// whether it was shed.
+	After func(w int, shed bool)
+	// Window counts only the requests answered within Duration, and
+	// divides by Duration: under overload the requests admitted last
+	// would otherwise stretch the run by their latency.
+	Window bool
+	// TolerateErrors counts failed requests (connection errors, timeouts)
+	// without failing the run: overload runs expect some.
+	TolerateErrors bool
 	// Rate, when set, paces the workers to this many requests per second
 	// in all; each latency is then measured from the request's scheduled
 	// time, so a stall counts against every request it delays.
@@ -85,18 +95,26 @@ func (l Load) Run() (LoadResult, error) {
 			return 0, false, err
 		}
 		if l.Shed != nil && l.Shed(resp) {
+			if l.After != nil {
+				l.After(w, true)
+			}
 			time.Sleep(wait)
 			return 0, true, nil
 		}
+		if l.After != nil {
+			l.After(w, false)
+		}
 		n, err := check(resp, n)
 		return n, false, err
-	})
+	}, l.TolerateErrors, l.Window)
 }
 
 // loop calls do from conns workers for d (paced to rate requests per
 // second in all when rate > 0) and measures each call. do returns the
 // events a call took, whether it was shed, or its error.
-func loop(conns int, d time.Duration, rate float64, do func(w int) (events int, shed bool, err error)) (LoadResult, error) {
+func loop(conns int, d time.Duration, rate float64, do func(w int) (events int, shed bool, err error), flags ...bool) (LoadResult, error) {
+	tolerate := len(flags) > 0 && flags[0]
+	window := len(flags) > 1 && flags[1]
 	var wg sync.WaitGroup
 	lats := make([]Latencies, conns)
 	reqs, evs, errs, shed := make([]int, conns), make([]int, conns), make([]int, conns), make([]int, conns)
@@ -127,6 +145,9 @@ func loop(conns int, d time.Duration, rate float64, do func(w int) (events int, 
 				}
 				n, wasShed, err := do(w)
 				took := time.Since(t)
+				if window && time.Now().After(deadline) {
+					break
+				}
 				switch {
 				case err != nil:
 					errs[w]++
@@ -144,13 +165,16 @@ func loop(conns int, d time.Duration, rate float64, do func(w int) (events int, 
 	}
 	wg.Wait()
 	r := LoadResult{Elapsed: time.Since(start), Latency: merge(lats)}
+	if window {
+		r.Elapsed = d
+	}
 	for w := range conns {
 		r.Requests += reqs[w]
 		r.Events += evs[w]
 		r.Errors += errs[w]
 		r.Shed += shed[w]
 	}
-	if r.Errors > 0 {
+	if r.Errors > 0 && !tolerate {
 		return r, fmt.Errorf("%d of %d requests failed, first: %w", r.Errors, r.Requests+r.Errors+r.Shed, firstErr)
 	}
 	if r.Requests == 0 {
