@@ -219,6 +219,9 @@ func fromLoad(id, name string, lr LoadResult) Result {
 	if lr.Shed > 0 {
 		name += fmt.Sprintf(" (%.0f %% of requests shed: 503)", 100*float64(lr.Shed)/float64(lr.Requests+lr.Shed))
 	}
+	if lr.Errors > 0 {
+		name += fmt.Sprintf(" (%d requests failed)", lr.Errors)
+	}
 	return Result{ID: id, Phase: name, Requests: lr.Requests, Events: lr.Events, Shed: lr.Shed,
 		ReqPerSec: lr.ReqPerSec(), EventsPerSec: lr.EventsPerSec(),
 		P50: lr.Latency.Percentile(50), P99: lr.Latency.Percentile(99), P999: lr.Latency.Percentile(99.9)}

@@ -28,21 +28,17 @@ import (
 // overloadBatch is the events of one overload request.
 const overloadBatch = 500
 
-// peakConns is how many connections the unsaturated peak uses.
-const peakConns = 8
+// peakConns are the connection counts the unsaturated peak tries (each
+// for half the phase's duration, on one collector): its best is the peak.
+var peakConns = []int{8, 16, 32}
 
 // overloadPhase runs one of "peak500", "over1k", "over4k".
 func overloadPhase(cfg Config, id string) (Result, error) {
-	conns, name := min(cfg.Conns, peakConns), fmt.Sprintf("collector, %d events/request, sync, unsaturated peak", overloadBatch)
-	switch id {
-	case "over1k":
-		conns = cfg.OverloadConns
-	case "over4k":
+	conns := cfg.OverloadConns
+	if id == "over4k" {
 		conns = 4 * cfg.OverloadConns
 	}
-	if id != "peak500" {
-		name = fmt.Sprintf("overload: %d connections × %d-event batches ignoring Retry-After", conns, overloadBatch)
-	}
+	name := fmt.Sprintf("overload: %d connections × %d-event batches ignoring Retry-After", conns, overloadBatch)
 	dir := filepath.Join(cfg.Dir, id)
 	if err := os.RemoveAll(dir); err != nil {
 		return Result{}, err
@@ -51,7 +47,13 @@ func overloadPhase(cfg Config, id string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	lr, err := overloadLoad(cfg, srv.addr, conns).Run()
+	var lr LoadResult
+	if id == "peak500" {
+		lr, conns, err = peak(cfg, srv.addr)
+		name = fmt.Sprintf("collector, %d events/request, sync, unsaturated peak (best of %v connections: %d)", overloadBatch, peakTries(cfg), conns)
+	} else {
+		lr, err = overloadLoad(cfg, srv.addr, conns).Run()
+	}
 	rss, stopErr := srv.stop()
 	r := fromLoad(id, name, lr)
 	if id != "peak500" {
@@ -65,6 +67,40 @@ func overloadPhase(cfg Config, id string) (Result, error) {
 		err = stopErr
 	}
 	return r, err
+}
+
+func peakTries(cfg Config) []int {
+	var out []int
+	for _, n := range peakConns {
+		if n <= cfg.Conns || len(out) == 0 {
+			out = append(out, min(n, cfg.Conns))
+		}
+	}
+	return out
+}
+
+// peak loads the collector at each of peakTries' connection counts and
+// returns the best run that shed nothing (or the best at all).
+func peak(cfg Config, addr string) (LoadResult, int, error) {
+	var best LoadResult
+	bestConns := 0
+	for _, n := range peakTries(cfg) {
+		c := cfg
+		c.Duration = max(cfg.Duration/2, 100*time.Millisecond)
+		lr, err := overloadLoad(c, addr, n).Run()
+		if err != nil {
+			return lr, n, err
+		}
+		better := lr.EventsPerSec() > best.EventsPerSec()
+		if bestConns > 0 && best.Shed == 0 && lr.Shed > 0 {
+			better = false // saturated: admission refused some
+		}
+		if better || bestConns == 0 {
+			best, bestConns = lr, n
+		}
+		cfg.Seed++ // fresh ids for the next try
+	}
+	return best, bestConns, nil
 }
 
 // overloadLoad sends 500-event batches with the write key. A shed request
