@@ -95,6 +95,8 @@ type Config struct {
 	RespectDNT bool `json:"respect_dnt"`
 	// PublicMetrics serves /metrics without a token. Default: false.
 	PublicMetrics bool `json:"public_metrics"`
+	// DisableUI turns off the journey-map pages under /ui/. Default: false.
+	DisableUI bool `json:"disable_ui"`
 	// WriteTimeout bounds how long a sync request waits for its group to be
 	// durable. Default: 10s.
 	WriteTimeout time.Duration `json:"write_timeout"`

@@ -44,7 +44,7 @@ func (s *Server) wrap(route string, h handlerFunc) fasthttp.RequestHandler {
 			return
 		}
 		status, msg, retry := s.mapError(err)
-		if status >= 500 && status != fasthttp.StatusServiceUnavailable {
+		if status >= 500 && status != fasthttp.StatusServiceUnavailable && status != fasthttp.StatusInsufficientStorage { // both logged where they arise, throttled
 			s.log.Error("request failed", "route", route, "err", err)
 		}
 		s.metrics.errors.WithLabelValues(route, strconv.Itoa(status)).Inc()
@@ -65,6 +65,8 @@ func (s *Server) mapError(err error) (status int, msg string, retryAfter int) {
 		return he.status, he.msg, he.retryAfter
 	case errors.Is(err, store.ErrOverloaded):
 		return fasthttp.StatusServiceUnavailable, "collector overloaded, retry later", 1
+	case errors.Is(err, store.ErrDiskFull):
+		return fasthttp.StatusInsufficientStorage, "collector storage full: " + err.Error() + "; retry later", 30
 	case errors.Is(err, store.ErrBadCursor):
 		return fasthttp.StatusBadRequest, "invalid cursor", 0
 	case errors.Is(err, store.ErrInvalidKey):

@@ -81,6 +81,8 @@ func (s *Server) read(qc context.Context, ctx *fasthttp.RequestCtx, site string,
 			return s.friction(qc, ctx, site)
 		case "attribution":
 			return s.attribution(qc, ctx, site)
+		case "map":
+			return s.journeyMap(qc, ctx, site)
 		}
 	}
 	return errNotFound

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/touchtrail/touchtrail/pkg/store"
 )
 
 // handle routes a request. The ingest routes come first: they are the hot
@@ -27,7 +29,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	case "/v1/p.gif":
 		s.routePixel(ctx)
 		return
-	case "/t.js", "/t-chat.js":
+	case "/t.js", "/t-chat.js", "/t-checkout.js":
 		s.routeSnippet(ctx)
 		return
 	case "/healthz":
@@ -38,6 +40,12 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		if s.draining.Load() {
 			writeError(ctx, fasthttp.StatusServiceUnavailable, "shutting down", 0)
 			return
+		}
+		if dc, ok := s.store.(store.DiskChecker); ok {
+			if err := dc.DiskFull(); err != nil {
+				writeError(ctx, fasthttp.StatusServiceUnavailable, "not ready: "+err.Error(), 30)
+				return
+			}
 		}
 		ctx.SetContentType("application/json")
 		ctx.SetBodyString(`{"status":"ready"}` + "\n")
@@ -51,6 +59,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			}
 		}
 		s.promH(ctx)
+		return
+	}
+	if s.ui != nil && (string(path) == "/ui" || bytes.HasPrefix(path, []byte("/ui/"))) {
+		s.ui(ctx)
 		return
 	}
 	if bytes.HasPrefix(path, []byte("/v1/sites/")) {

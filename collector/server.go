@@ -76,6 +76,7 @@ type Server struct {
 	conns      *connLimits
 	acceptWarn time.Time // last accept-error log line; under acceptMu
 	acceptMu   sync.Mutex
+	ui         fasthttp.RequestHandler // nil: the UI is off
 
 	routeIngest, routePixel, routePreflight, routeSnippet fasthttp.RequestHandler
 }
@@ -142,11 +143,24 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.conns = newConnLimits(cfg.MaxConns, cfg.MaxConnsPerAddr)
 	s.conns.register(reg)
+	if dc, ok := d.Store.(store.DiskChecker); ok {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "touchtrail_disk_full", Help: "1 while the store refuses writes for want of disk space (ingest answers 507).",
+		}, func() float64 {
+			if dc.DiskFull() != nil {
+				return 1
+			}
+			return 0
+		}))
+	}
 	s.promH = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.routeIngest = s.wrap("events", s.ingest)
 	s.routePixel = s.wrap("pixel", s.pixel)
 	s.routePreflight = s.wrap("preflight", s.preflight)
 	s.routeSnippet = s.wrap("snippet", s.snippet)
+	if s.ui, err = s.newUI(); err != nil {
+		return nil, err
+	}
 	s.http = &fasthttp.Server{
 		Handler:            s.serveHTTP,
 		Name:               "touchtrail",

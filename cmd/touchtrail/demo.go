@@ -76,6 +76,9 @@ func randomHex(n int) string {
 func printBanner(w io.Writer, cfg serveConfig, d *demoCreds, geo bool) {
 	u := cfg.PublicURL
 	fmt.Fprintf(w, "\ntouchtrail is collecting on %s\n", u)
+	if !cfg.Collector.DisableUI {
+		fmt.Fprintf(w, "  journey map: %s/ui/ (sign in with a read token)\n", u)
+	}
 	if !geo {
 		fmt.Fprintf(w, "  geo: off (no GeoLite2 database; run `make geo` or pass -geo-db)\n")
 	}

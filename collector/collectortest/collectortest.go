@@ -40,8 +40,10 @@ type Options struct {
 	// Config adjusts the collector config after the test sites and tokens
 	// are set (origins, limits, …).
 	Config func(*collector.Config)
-	Now    func() time.Time
-	Log    *slog.Logger // Default: errors to stderr
+	// Store adjusts the Badger config (sizes, disk reserve).
+	Store func(*badger.Config)
+	Now   func() time.Time
+	Log   *slog.Logger // Default: errors to stderr
 }
 
 // Collector is a running collector.
@@ -108,7 +110,11 @@ func Config() collector.Config {
 }
 
 func (c *Collector) start(addr string) error {
-	st, err := badger.Open(badger.Config{Dir: c.opts.Dir, SyncWrites: c.opts.Durability != store.Async}, c.opts.Log)
+	bcfg := badger.Config{Dir: c.opts.Dir, SyncWrites: c.opts.Durability != store.Async}
+	if c.opts.Store != nil {
+		c.opts.Store(&bcfg)
+	}
+	st, err := badger.Open(bcfg, c.opts.Log)
 	if err != nil {
 		return fmt.Errorf("open badger: %w", err)
 	}

@@ -19,6 +19,19 @@ var ErrNotFound = errors.New("not found")
 // ErrClosed is returned by a Store or Writer used after Close.
 var ErrClosed = errors.New("store closed")
 
+// ErrDiskFull is returned (wrapped, with the free space) by writes while
+// the store's disk is below its reserve: nothing of the write was stored,
+// reads go on, and writes resume by themselves when there is space. The
+// collector answers 507 with Retry-After.
+var ErrDiskFull = errors.New("disk full")
+
+// DiskChecker is implemented by stores that watch their disk: DiskFull
+// returns an error wrapping ErrDiskFull while they refuse writes for want
+// of space, else nil. The collector's /readyz and metrics use it.
+type DiskChecker interface {
+	DiskFull() error
+}
+
 // ErrBadCursor is returned for a cursor that this store did not make.
 var ErrBadCursor = errors.New("invalid cursor")
 

@@ -62,6 +62,7 @@ type WriterStats struct {
 	Duplicates uint64 // records skipped as already stored
 	Erased     uint64 // records dropped: their visitor was erased after them
 	Overloaded uint64 // Submits refused with ErrOverloaded
+	DiskFull   uint64 // Submits refused with ErrDiskFull
 	Errors     uint64 // group commits that failed
 	LastGroup  int    // records in the latest group, committed or failed
 	Queued     int    // records waiting for a commit now
@@ -93,8 +94,10 @@ type Writer struct {
 	closed  bool
 	stopped chan struct{}
 
-	groups, records, dups, erased, overloaded, errs atomic.Uint64
-	lastGroup                                       atomic.Int64
+	disk DiskChecker // nil unless the store watches its disk
+
+	groups, records, dups, erased, overloaded, diskFull, errs atomic.Uint64
+	lastGroup                                                 atomic.Int64
 }
 
 // NewWriter starts a writer committing to s.
@@ -106,6 +109,7 @@ func NewWriter(s Store, cfg WriterConfig, log *slog.Logger) *Writer {
 		s: s, cfg: cfg.withDefaults(), log: log.With("module", "writer"),
 		wake: make(chan struct{}, 1), stopped: make(chan struct{}),
 	}
+	w.disk, _ = s.(DiskChecker)
 	go w.loop()
 	return w
 }
@@ -130,6 +134,12 @@ func (w *Writer) Submit(ctx context.Context, recs []Record) error {
 	}
 	if err := CheckRecords(recs); err != nil {
 		return err
+	}
+	if w.disk != nil {
+		if err := w.disk.DiskFull(); err != nil {
+			w.diskFull.Add(1)
+			return err // refused before queueing: async never acknowledges what cannot be stored
+		}
 	}
 	req := request{recs: recs}
 	if w.cfg.Mode == Sync {
@@ -282,7 +292,7 @@ func (w *Writer) Stats() WriterStats {
 	q := w.queued
 	w.mu.Unlock()
 	return WriterStats{
-		Groups: w.groups.Load(), Records: w.records.Load(), Duplicates: w.dups.Load(), Erased: w.erased.Load(),
+		Groups: w.groups.Load(), Records: w.records.Load(), Duplicates: w.dups.Load(), Erased: w.erased.Load(), DiskFull: w.diskFull.Load(),
 		Overloaded: w.overloaded.Load(), Errors: w.errs.Load(), LastGroup: int(w.lastGroup.Load()), Queued: q,
 		QueueSize: w.cfg.QueueSize,
 	}

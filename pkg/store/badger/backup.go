@@ -13,6 +13,8 @@ func (s *Store) Backup(w io.Writer) error {
 	if err := s.check(); err != nil {
 		return err
 	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	if _, err := s.db.Backup(w, 0); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
@@ -30,6 +32,11 @@ func (s *Store) Restore(r io.Reader) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.pending.Wait()
+	if err := s.checkDisk(); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	if err := s.db.Load(r, 256); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}

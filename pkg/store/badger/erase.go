@@ -106,6 +106,11 @@ func (s *Store) erase(ctx context.Context, site string, vs []event.VisitorID, ex
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.pending.Wait()
+	if err := s.checkDisk(); err != nil {
+		return fmt.Errorf("erase: %w", err) // a flush could not be written
+	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	prefixes := extra
 	err := s.db.View(func(txn *bdg.Txn) error {
 		for _, v := range vs {

@@ -47,6 +47,8 @@ func (s *Store) Trail(ctx context.Context, site string, v event.VisitorID, q sto
 	if err := store.CheckSite(site); err != nil {
 		return page, err
 	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	prefix := trailPrefix(nil, site, v)
 	start := prefix
 	if !q.From.IsZero() {
@@ -105,13 +107,20 @@ func (s *Store) Trail(ctx context.Context, site string, v event.VisitorID, q sto
 
 // Visitors lists the visitors active on the days of [From, To).
 func (s *Store) Visitors(ctx context.Context, site string, q store.VisitorQuery) (store.VisitorPage, error) {
-	var page store.VisitorPage
 	if err := s.check(); err != nil {
-		return page, err
+		return store.VisitorPage{}, err
 	}
 	if err := store.CheckSite(site); err != nil {
-		return page, err
+		return store.VisitorPage{}, err
 	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	return s.visitors(ctx, site, q)
+}
+
+// visitors is Visitors under dbMu.
+func (s *Store) visitors(ctx context.Context, site string, q store.VisitorQuery) (store.VisitorPage, error) {
+	var page store.VisitorPage
 	prefix := appendSitePrefix(nil, pDay, site)
 	start := prefix
 	if !q.From.IsZero() {
@@ -184,6 +193,8 @@ func (s *Store) UserVisitors(ctx context.Context, site, user string) ([]event.Vi
 	if err := store.CheckSite(site); err != nil {
 		return nil, err
 	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	prefix := append(appendSitePrefix(nil, pUser, site), user...)
 	prefix = append(prefix, 0)
 	var out []event.VisitorID

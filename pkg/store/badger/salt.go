@@ -15,6 +15,11 @@ func (s *Store) DailySalt(day int64, fresh []byte) ([]byte, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
+	if err := s.checkDisk(); err != nil {
+		return nil, fmt.Errorf("daily salt: %w", err)
+	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	key := binary.BigEndian.AppendUint64([]byte(saltPrefx), uint64(day))
 	var salt []byte
 	err := s.db.Update(func(txn *bdg.Txn) error {

@@ -23,6 +23,8 @@ func (s *Store) ScanTrails(ctx context.Context, site string, from, to time.Time,
 	if err := store.CheckSite(site); err != nil {
 		return err
 	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	var active []event.VisitorID
 	ranged := !from.IsZero() || !to.IsZero()
 	if ranged {
@@ -104,7 +106,7 @@ func (s *Store) activeVisitors(ctx context.Context, site string, from, to time.T
 	seen := map[event.VisitorID]struct{}{}
 	q := store.VisitorQuery{From: from, To: to, Limit: store.MaxLimit}
 	for {
-		page, err := s.Visitors(ctx, site, q)
+		page, err := s.visitors(ctx, site, q)
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -37,6 +38,13 @@ type Config struct {
 	BlockCacheSize int64
 	// IndexCacheSize caches table indexes and Bloom filters. Default: 16 MB.
 	IndexCacheSize int64
+	// ValueLogFileSize is the size of each value-log file. Default: 64 MB.
+	ValueLogFileSize int64
+	// DiskReserve is the free space below which writes are refused with
+	// store.ErrDiskFull (see disk.go). Default: sized from the memtable
+	// and value-log file sizes (288 MB with the defaults). Negative: never
+	// refuse (a full disk then kills the process).
+	DiskReserve int64
 	// Uncompressed stores tables without ZSTD: larger files that tools (and
 	// the erase tests) can search byte by byte. Default: false.
 	Uncompressed bool
@@ -44,7 +52,10 @@ type Config struct {
 
 // Store is the Badger implementation of store.Store. Safe for concurrent use.
 type Store struct {
+	// db is replaced only by reopenWritable, under dbMu's write lock;
+	// every use holds dbMu's read lock (or writeMu with no group pending).
 	db   *bdg.DB
+	dbMu sync.RWMutex
 	days *lru.Cache[string, dayCached] // recent day-index entries
 	seen *seenIDs                      // ids stored: skips most dedupe reads
 	// writeMu makes groups prepare (and commit) one at a time, in order.
@@ -62,6 +73,11 @@ type Store struct {
 	dir       string // "" in memory
 	log       *slog.Logger
 	closed    atomic.Bool
+	opts      bdg.Options
+	guard     *diskGuard  // nil: no disk watch (in memory, or DiskReserve < 0)
+	readOnly  atomic.Bool // opened read-only on a full disk
+	stop      chan struct{}
+	watching  sync.WaitGroup
 }
 
 var _ store.Store = (*Store)(nil)
@@ -87,18 +103,21 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	if cfg.IndexCacheSize <= 0 {
 		cfg.IndexCacheSize = 16 << 20
 	}
+	if cfg.ValueLogFileSize <= 0 {
+		cfg.ValueLogFileSize = 64 << 20
+	}
 	opts := bdg.DefaultOptions(cfg.Dir).
 		WithInMemory(cfg.InMemory).
 		WithSyncWrites(cfg.SyncWrites).
 		WithLogger(slogAdapter{log}).
 		WithMemTableSize(cfg.MemTableSize).
-		WithNumMemtables(3).
+		WithNumMemtables(numMemtables).
 		WithNumLevelZeroTables(3).
 		WithNumLevelZeroTablesStall(8).
 		WithBlockCacheSize(cfg.BlockCacheSize).
 		WithIndexCacheSize(cfg.IndexCacheSize).
 		WithValueThreshold(min(valueThreshold, cfg.MemTableSize*15/100)). // Badger's cap: its max batch
-		WithValueLogFileSize(64 << 20).
+		WithValueLogFileSize(cfg.ValueLogFileSize).
 		WithBlockSize(16 << 10).
 		WithCompression(options.ZSTD).
 		WithZSTDCompressionLevel(1).
@@ -111,32 +130,95 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	if cfg.InMemory {
 		opts.Dir, opts.ValueDir = "", ""
 	}
-	db, err := bdg.Open(opts)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open badger at %q: %w", cfg.Dir, err)
-	}
-	if !cfg.InMemory {
-		if err := migrate(db, log); err != nil {
-			db.Close()
-			return nil, err
-		}
-	}
 	days, err := lru.New[string, dayCached](100_000)
 	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("day cache: %w", err)
+	}
+	s := &Store{days: days, inflight: map[string]struct{}{}, retention: cfg.Retention, dir: opts.Dir, log: log, opts: opts, stop: make(chan struct{})}
+	if !cfg.InMemory && cfg.DiskReserve >= 0 {
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create store directory: %w", err)
+		}
+		reserve := uint64(cfg.DiskReserve)
+		if reserve == 0 {
+			reserve = defaultReserve(cfg.MemTableSize, cfg.ValueLogFileSize)
+		}
+		s.guard = newDiskGuard(cfg.Dir, reserve, uint64(cfg.MemTableSize), log)
+		if s.guard.check() {
+			s.readOnly.Store(true)
+			log.Error("disk full at start: the store opens read-only and takes writes once there is space")
+		}
+	}
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	if s.guard != nil {
+		s.watching.Add(1)
+		go func() {
+			defer s.watching.Done()
+			s.watchDisk()
+		}()
+	}
+	return s, nil
+}
+
+// open opens Badger (read-only while s.readOnly) and loads what the store
+// keeps in memory: the format check, the dedupe filter, the tombstones.
+func (s *Store) open() error {
+	opts := s.opts.WithReadOnly(s.readOnly.Load())
+	db, err := bdg.Open(opts)
+	if err != nil {
+		return fmt.Errorf("cannot open badger at %q: %w", opts.Dir, err)
+	}
+	if !opts.InMemory {
+		if opts.ReadOnly {
+			if v, err := readFormat(db); err != nil || v != formatVersion {
+				db.Close()
+				return fmt.Errorf("store format %d needs a migration, which needs disk space: %v", v, err)
+			}
+		} else if err := migrate(db, s.log); err != nil {
+			db.Close()
+			return err
+		}
 	}
 	seen, err := loadSeen(db)
 	if err != nil {
 		db.Close()
-		return nil, err
+		return err
 	}
 	erased, err := loadTombstones(db)
 	if err != nil {
 		db.Close()
-		return nil, err
+		return err
 	}
-	return &Store{db: db, days: days, seen: seen, erased: erased, inflight: map[string]struct{}{}, retention: cfg.Retention, dir: opts.Dir, log: log}, nil
+	s.db, s.seen, s.erased = db, seen, erased
+	s.days.Purge()
+	return nil
+}
+
+// reopenWritable reopens a store opened read-only on a full disk for
+// writing, once there is space again.
+func (s *Store) reopenWritable() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if s.closed.Load() || !s.readOnly.Load() {
+		return nil
+	}
+	if err := s.db.Close(); err != nil {
+		s.log.Warn("closing the read-only store", "err", err)
+	}
+	s.readOnly.Store(false)
+	if err := s.open(); err != nil {
+		s.readOnly.Store(true)
+		if err2 := s.open(); err2 != nil {
+			return fmt.Errorf("%w; and reopening read-only: %v", err, err2)
+		}
+		return err
+	}
+	s.log.Info("store reopened for writing")
+	return nil
 }
 
 // Close flushes and closes the database.
@@ -144,6 +226,10 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	close(s.stop)
+	s.watching.Wait()
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close badger: %w", err)
 	}

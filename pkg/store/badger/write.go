@@ -68,6 +68,12 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if err := s.checkDisk(); err != nil {
+		done(store.WriteResult{}, err)
+		return
+	}
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	res, entries, units, ids, err := s.prepare(recs)
 	if err != nil {
 		s.forget(ids, true) // else a retry of these ids would count as a duplicate

@@ -1,0 +1,358 @@
+package ui_test
+
+// Real-browser tests: headless Chromium (Debian's chromium package) driven
+// by chromedp signs in and opens every page in English, Arabic and
+// Romanian at 1280 and 375 px, against a real collector on loopback with a
+// real Badger directory. Screenshots go to testout/ (not committed) for a
+// person to look at; TOUCHTRAIL_SCREENSHOTS=1 also refreshes the two in
+// screenshots/ that the README shows.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/pkg/journey"
+	"github.com/touchtrail/touchtrail/pkg/journey/journeytest"
+)
+
+var (
+	browserOnce sync.Once
+	browserCtx  context.Context
+	browserErr  error
+)
+
+// browser starts one headless Chromium for the package and returns a new
+// tab, in a browser context of its own (no cookies shared). A machine
+// without Chromium fails the test loudly.
+func browser(t *testing.T) (context.Context, context.CancelFunc) {
+	t.Helper()
+	browserOnce.Do(func() {
+		path, err := exec.LookPath("chromium")
+		if err != nil {
+			browserErr = fmt.Errorf("the browser tests need Chromium: apt-get install -y chromium (make test installs it as root): %w", err)
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-dev-shm-usage", true),
+			chromedp.Flag("hide-scrollbars", true),
+		)
+		alloc, _ := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, _ := chromedp.NewContext(alloc)
+		browserErr = chromedp.Do(ctx) // starts the browser; no timeout on this context
+		browserCtx = ctx
+	})
+	if browserErr != nil {
+		t.Fatal(browserErr)
+	}
+	tab, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("new tab: %v", err)
+	}
+	return tab, cancel
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if browserCtx != nil {
+		chromedp.Cancel(browserCtx)
+	}
+	os.Exit(code)
+}
+
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(c, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(c, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
+// console collects the tab's console messages of type error and the
+// uncaught exceptions (CSP violations and failed loads are errors).
+type console struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func watchConsole(ctx context.Context) *console {
+	c := &console{}
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				c.mu.Lock()
+				c.errs = append(c.errs, m.String()+" at "+m.URL)
+				c.mu.Unlock()
+			}
+		}
+	}()
+	return c
+}
+
+func (c *console) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.errs
+	c.errs = nil
+	return e
+}
+
+// screenshot saves the viewport (or the full page) as PNG, scaled.
+func screenshot(t *testing.T, ctx context.Context, path string, full bool, scale float64) {
+	t.Helper()
+	params := page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng, CaptureBeyondViewport: &full}
+	if scale != 1 || full {
+		w := eval[float64](t, ctx, "document.documentElement.scrollWidth")
+		h := eval[float64](t, ctx, "window.innerHeight")
+		if full {
+			h = eval[float64](t, ctx, "document.documentElement.scrollHeight")
+		}
+		params.Clip = &page.Viewport{Width: w, Height: h, Scale: scale}
+	}
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	b, err := chromedp.Run(c, func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
+		r, err := cdp.Call(ctx, tg, page.CaptureScreenshot, params)
+		if err != nil {
+			return nil, err
+		}
+		return r.Data, nil
+	})
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A reader signs in and sees every page in the three languages, wide and
+// narrow: no console error, nothing wider than the window, Arabic right to
+// left with the first stage on the right, every chart named and described,
+// with a table beside it.
+func TestBrowserPages(t *testing.T) {
+	col, visitors, truth := shop(t, 600, collectortest.Options{})
+	tab, closeTab := browser(t)
+	defer closeTab()
+	con := watchConsole(tab)
+
+	// Sign in through the form; the token never shows in an address.
+	do(t, tab, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(col.URL+"/ui/s/test/friction"), chromedp.WaitVisible("#token"),
+		chromedp.SendKeys("#token", collectortest.ReadToken), chromedp.Submit("#token"), chromedp.WaitVisible("#table-friction"))
+	if u := eval[string](t, tab, "location.href"); strings.Contains(u, collectortest.ReadToken) || !strings.HasSuffix(u, "/ui/s/test/friction") {
+		t.Fatalf("after sign-in at %s, want the page asked for and no token", u)
+	}
+	if c := eval[string](t, tab, "document.cookie"); c != "" && strings.Contains(c, "tt_session") {
+		t.Fatalf("the session cookie is readable by script: %q", c)
+	}
+
+	var rich journeytest.Visitor // a visitor with several friction signals
+	for _, v := range visitors {
+		if len(truth.VisitorSignals[v.ID]) > len(truth.VisitorSignals[rich.ID]) {
+			rich = v
+		}
+	}
+	var user string
+	for u := range truth.Users {
+		if user == "" || u < user {
+			user = u
+		}
+	}
+	pages := []struct{ name, path, ready string }{
+		{"map", "/ui/s/test/", "#table-map"},
+		{"funnel", "/ui/s/test/funnel", "#table-funnel"},
+		{"paths", "/ui/s/test/paths", "#table-paths"},
+		{"friction", "/ui/s/test/friction", "#table-friction"},
+		{"visitors", "/ui/s/test/visitors", "#table-visitors"},
+		{"timeline", "/ui/s/test/visitors/" + rich.ID.String(), ".sessions"},
+		{"user", "/ui/s/test/user?id=" + user, ".sessions"},
+	}
+	out := filepath.Join("testout", "screenshots")
+	for _, lang := range []string{"en", "ar", "ro"} {
+		for _, width := range []int64{1280, 375} {
+			for _, p := range pages {
+				name := fmt.Sprintf("%s-%s-%d", p.name, lang, width)
+				sep := "?"
+				if strings.Contains(p.path, "?") {
+					sep = "&"
+				}
+				do(t, tab, chromedp.EmulateViewport(width, 900), chromedp.Navigate(col.URL+p.path+sep+"lang="+lang), chromedp.WaitVisible(p.ready))
+				wantDir := map[string]string{"en": "ltr", "ar": "rtl", "ro": "ltr"}[lang]
+				if got := eval[string](t, tab, "document.documentElement.dir + ' ' + document.documentElement.lang"); got != wantDir+" "+lang {
+					t.Errorf("%s: dir and lang %q, want %q", name, got, wantDir+" "+lang)
+				}
+				if over := eval[int](t, tab, "document.documentElement.scrollWidth - window.innerWidth"); over > 0 {
+					t.Errorf("%s: the page is %d px wider than the window", name, over)
+				}
+				// Every chart has a title and a description, and the page a
+				// table that says the same in text.
+				bad := eval[[]string](t, tab, `[...document.querySelectorAll('svg.chart')].filter(s => {
+					const ids = (s.getAttribute('aria-labelledby') || '').split(' ');
+					return s.getAttribute('role') !== 'img' || ids.length < 2 || !ids.every(id => (document.getElementById(id)?.textContent || '').trim())
+					  || s.querySelector(':scope > title') === null
+				}).map(s => s.id)`)
+				if len(bad) > 0 {
+					t.Errorf("%s: charts without a text alternative: %v", name, bad)
+				}
+				charts := eval[int](t, tab, "document.querySelectorAll('svg.chart').length")
+				if tables := eval[int](t, tab, "document.querySelectorAll('table').length"); charts > 0 && tables == 0 {
+					t.Errorf("%s: %d charts and no data table", name, charts)
+				}
+				// Every form control has a label.
+				if n := eval[int](t, tab, `[...document.querySelectorAll('input:not([type=hidden]), select')].filter(e => !e.labels || e.labels.length === 0).length`); n > 0 {
+					t.Errorf("%s: %d form controls without a label", name, n)
+				}
+				if low := eval[[]string](t, tab, contrastJS); len(low) > 0 {
+					t.Errorf("%s: text below WCAG AA contrast: %v", name, low)
+				}
+				if p.name == "map" && width == 1280 {
+					d := eval[float64](t, tab, `document.getElementById('stage-discover').getBoundingClientRect().left - document.getElementById('stage-engage').getBoundingClientRect().left`)
+					if (lang == "ar") != (d > 0) {
+						t.Errorf("%s: discover is %.0f px right of engage; the first stage belongs on the %s", name, d, map[bool]string{true: "right", false: "left"}[lang == "ar"])
+					}
+				}
+				screenshot(t, tab, filepath.Join(out, name+".png"), true, 1)
+				if errs := con.take(); len(errs) > 0 {
+					t.Errorf("%s: console errors: %v", name, errs)
+				}
+			}
+		}
+	}
+	if os.Getenv("TOUCHTRAIL_SCREENSHOTS") == "1" {
+		for _, p := range []struct {
+			file, path, ready string
+			height            int64
+		}{
+			{"map.png", "/ui/s/test/?lang=en", "#table-map", 1180},
+			{"timeline.png", pages[5].path + "?lang=en", ".sessions", 900},
+		} {
+			do(t, tab, chromedp.EmulateViewport(1280, p.height), chromedp.Navigate(col.URL+p.path), chromedp.WaitVisible(p.ready))
+			screenshot(t, tab, filepath.Join("screenshots", p.file), false, 0.6)
+		}
+	}
+	_ = journey.StageCount
+}
+
+// contrastJS lists the visible texts whose contrast with their background
+// is below WCAG AA: 4.5:1, or 3:1 for large text; chart texts are checked
+// against the white they are drawn on.
+const contrastJS = `(() => {
+	const lum = c => {
+		const [r, g, b] = c.match(/[\d.]+/g).slice(0, 3).map(Number).map(v => {
+			v /= 255;
+			return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+		});
+		return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+	};
+	const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+	const bg = el => {
+		for (let e = el; e; e = e.parentElement) {
+			const a = getComputedStyle(e).backgroundColor.match(/[\d.]+/g);
+			if (a && (a.length < 4 || +a[3] > 0.5)) return getComputedStyle(e).backgroundColor;
+		}
+		return 'rgb(255, 255, 255)';
+	};
+	const low = [];
+	const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+	for (let n; (n = walk.nextNode());) {
+		const el = n.parentElement;
+		if (!n.textContent.trim() || el.closest('svg') || el.closest('.skip') || el.getClientRects().length === 0) continue;
+		const cs = getComputedStyle(el);
+		const size = parseFloat(cs.fontSize), large = size >= 24 || (size >= 18.66 && +cs.fontWeight >= 700);
+		const r = ratio(cs.color, bg(el));
+		if (r < (large ? 3 : 4.5)) low.push(n.textContent.trim().slice(0, 30) + ' ' + r.toFixed(2));
+	}
+	for (const t of document.querySelectorAll('svg.chart text')) {
+		const r = ratio(getComputedStyle(t).fill, 'rgb(255, 255, 255)');
+		if (r < 4.5) low.push('chart: ' + t.textContent.slice(0, 30) + ' ' + r.toFixed(2));
+	}
+	return low;
+})()`
+
+// An admin erases a visitor in the browser: the button, the confirmation,
+// the form with its CSRF token under SameSite=Strict, and the notice.
+func TestBrowserErase(t *testing.T) {
+	col, visitors, _ := shop(t, 20, collectortest.Options{})
+	v := visitors[2].ID.String()
+	tab, closeTab := browser(t)
+	defer closeTab()
+	con := watchConsole(tab)
+	do(t, tab, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(col.URL+"/ui/s/test/visitors/"+v), chromedp.WaitVisible("#token"),
+		chromedp.SendKeys("#token", collectortest.AdminToken), chromedp.Submit("#token"), chromedp.WaitVisible(".sessions"),
+		chromedp.Click("a.danger"), chromedp.WaitVisible("button.danger"), chromedp.Click("button.danger"), chromedp.WaitVisible("#table-visitors"))
+	if got := eval[string](t, tab, "document.querySelector('.notice').textContent"); got != "Visitor "+v+" was erased." {
+		t.Fatalf("after erasing: notice %q", got)
+	}
+	if n := eval[int](t, tab, "document.querySelectorAll('tr[data-visitor=\""+v+"\"]').length"); n != 0 {
+		t.Error("the erased visitor is still among the recent visitors")
+	}
+	do(t, tab, chromedp.Navigate(col.URL+"/ui/s/test/visitors/"+v), chromedp.WaitVisible("h1"))
+	if h := eval[string](t, tab, "document.querySelector('h1').textContent"); h != "Something went wrong" {
+		t.Errorf("the erased visitor's timeline: %q", h)
+	}
+	for _, e := range con.take() {
+		if !strings.Contains(e, "404") { // the erased visitor's page is a 404, which Chromium logs
+			t.Errorf("console error: %s", e)
+		}
+	}
+}
+
+// The console watcher hears what the pages test says is absent: a CSP
+// violation (an image from elsewhere) is a console error.
+func TestBrowserHearsCSPViolations(t *testing.T) {
+	col, _, _ := shop(t, 5, collectortest.Options{})
+	tab, closeTab := browser(t)
+	defer closeTab()
+	con := watchConsole(tab)
+	do(t, tab, chromedp.Navigate(col.URL+"/ui/signin"), chromedp.WaitVisible("#token"))
+	if errs := con.take(); len(errs) > 0 {
+		t.Fatalf("sign-in page: console errors %v", errs)
+	}
+	eval[bool](t, tab, `document.body.insertAdjacentHTML('beforeend', '<img src="http://127.0.0.1:9/x.png">'); true`)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, e := range con.take() {
+			if strings.Contains(e, "Content Security Policy") {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no console error for an image the CSP forbids")
+}
