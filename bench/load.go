@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"net"
 	"sync"
 	"time"
 
@@ -48,6 +49,7 @@ type LoadResult struct {
 	Requests int // answered with success
 	Events   int // taken by those requests
 	Errors   int
+	FirstErr error // the first failed request's error
 	Shed     int
 	Elapsed  time.Duration
 	Latency  Latencies // of the successful requests, sorted
@@ -61,7 +63,10 @@ func (r LoadResult) EventsPerSec() float64 { return float64(r.Events) / r.Elapse
 
 // Run sends the requests and measures each one.
 func (l Load) Run() (LoadResult, error) {
-	hc := &fasthttp.HostClient{Addr: l.Addr, MaxConns: l.Conns, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	hc := &fasthttp.HostClient{Addr: l.Addr, MaxConns: l.Conns, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+		// Thousands of connections opened at once overflow the listen
+		// backlog: a dropped SYN is resent after 1 s, then 3 s.
+		Dial: func(addr string) (net.Conn, error) { return fasthttp.DialTimeout(addr, 10*time.Second) }}
 	check := l.Check
 	if check == nil {
 		check = func(resp *fasthttp.Response, n int) (int, error) {
@@ -168,6 +173,7 @@ func loop(conns int, d time.Duration, rate float64, do func(w int) (events int, 
 	if window {
 		r.Elapsed = d
 	}
+	r.FirstErr = firstErr
 	for w := range conns {
 		r.Requests += reqs[w]
 		r.Events += evs[w]

@@ -54,6 +54,9 @@ func overloadPhase(cfg Config, id string) (Result, error) {
 	} else {
 		lr, err = overloadLoad(cfg, srv.addr, conns).Run()
 	}
+	if lr.Errors > 0 {
+		cfg.Log("  %s: %d requests failed, the first: %v", id, lr.Errors, lr.FirstErr)
+	}
 	rss, stopErr := srv.stop()
 	r := fromLoad(id, name, lr)
 	if id != "peak500" {

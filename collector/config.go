@@ -107,10 +107,10 @@ type Config struct {
 	// (IPv6: of one /64). Default: 1024. Negative: no cap (a reverse proxy
 	// that is the only client).
 	MaxConnsPerAddr int `json:"max_conns_per_addr"`
-	// HeaderTimeout bounds the reading of a request's headers, from its
-	// first byte (from the connection's start for the first request): a
-	// request whose headers never end (bare-LF line ends, a slow trickle)
-	// is closed after it. Default: 800ms.
+	// HeaderTimeout bounds the reading of a request's headers from its
+	// first byte (a new connection may first stay silent 10s): a request
+	// whose headers never end (bare-LF line ends, a slow trickle) is
+	// closed after it. Default: 800ms.
 	HeaderTimeout time.Duration `json:"header_timeout"`
 	// BodyTimeout bounds the reading of a request's body after its
 	// headers. Default: 30s.
