@@ -218,18 +218,19 @@ type hbar struct {
 	color string
 }
 
-// barsChart draws labelled horizontal bars.
+// barsChart draws horizontal bars, each with its label above it and its
+// figure after it. It is narrow, so that phones scale it little.
 func barsChart(id, title, desc string, rows []hbar, l *locale) template.HTML {
-	const w, labelW, rowH = 640.0, 200.0, 30.0
-	h := rowH*float64(len(rows)) + 8
+	const w, rowH, textW = 440.0, 44.0, 110.0
+	h := rowH*float64(len(rows)) + 4
 	c := newCanvas(id, w, h, l.RTL(), title, desc)
-	barW := w - labelW - 110
+	barW := w - textW
 	for i, r := range rows {
-		y := 4 + rowH*float64(i)
-		c.text(labelW-8, y+18, "end", colInk, clip(r.label, 30), "")
-		c.rect(labelW, y+4, barW, rowH-10, "#eef2f5", "")
-		c.rect(labelW, y+4, barW*r.value, rowH-10, cmp.Or(r.color, colGo), r.tip)
-		c.text(labelW+barW*r.value+6, y+18, "start", colInk, r.text, ` font-weight="600"`)
+		y := 2 + rowH*float64(i)
+		c.text(0, y+14, "start", colInk, clip(r.label, 44), ` font-size="14"`)
+		c.rect(0, y+20, barW, 17, "#eef2f5", "")
+		c.rect(0, y+20, barW*r.value, 17, cmp.Or(r.color, colGo), r.tip)
+		c.text(barW*r.value+6, y+34, "start", colInk, r.text, ` font-size="14" font-weight="600"`)
 	}
 	return c.html()
 }

@@ -156,11 +156,15 @@ var messages = map[string][3]string{
 	"tl.no":        {"no", "لا", "nu"},
 
 	// Erase.
-	"erase.title":   {"Erase visitor %s?", "حذف الزائر %s؟", "Ștergeți vizitatorul %s?"},
-	"erase.warn":    {"Every touchpoint, day and identity record of this visitor is deleted, and events sent again later are refused. This cannot be undone.", "تُحذف كل نقاط التفاعل وسجلات الأيام والهوية لهذا الزائر، وتُرفض الأحداث المرسلة لاحقًا. لا يمكن التراجع عن ذلك.", "Toate interacțiunile, zilele și legăturile de identitate ale acestui vizitator sunt șterse, iar evenimentele retrimise sunt refuzate. Operația este ireversibilă."},
-	"erase.confirm": {"Erase for good", "احذف نهائيًا", "Șterge definitiv"},
-	"erase.cancel":  {"Cancel", "إلغاء", "Renunță"},
-	"erase.done":    {"Visitor %s was erased.", "تم حذف الزائر %s.", "Vizitatorul %s a fost șters."},
+	"erase.title":     {"Erase visitor %s?", "حذف الزائر %s؟", "Ștergeți vizitatorul %s?"},
+	"erase.warn":      {"Every touchpoint, day and identity record of this visitor is deleted, and events sent again later are refused. This cannot be undone.", "تُحذف كل نقاط التفاعل وسجلات الأيام والهوية لهذا الزائر، وتُرفض الأحداث المرسلة لاحقًا. لا يمكن التراجع عن ذلك.", "Toate interacțiunile, zilele și legăturile de identitate ale acestui vizitator sunt șterse, iar evenimentele retrimise sunt refuzate. Operația este ireversibilă."},
+	"erase.confirm":   {"Erase for good", "احذف نهائيًا", "Șterge definitiv"},
+	"erase.cancel":    {"Cancel", "إلغاء", "Renunță"},
+	"erase.usertitle": {"Erase user %s?", "حذف المستخدم %s؟", "Ștergeți utilizatorul %s?"},
+	"erase.userwarn":  {"Every visitor stitched to this user is erased: touchpoints, days and identity records; events sent again later are refused. This cannot be undone.", "يُحذف كل زائر مرتبط بهذا المستخدم: نقاط التفاعل وسجلات الأيام والهوية، وتُرفض الأحداث المرسلة لاحقًا. لا يمكن التراجع عن ذلك.", "Toți vizitatorii legați de acest utilizator sunt șterși: interacțiuni, zile și legături de identitate; evenimentele retrimise sunt refuzate. Operația este ireversibilă."},
+	"erase.userdone":  {"User %s was erased.", "تم حذف المستخدم %s.", "Utilizatorul %s a fost șters."},
+	"tl.eraseuser":    {"Erase this user", "احذف هذا المستخدم", "Șterge acest utilizator"},
+	"erase.done":      {"Visitor %s was erased.", "تم حذف الزائر %s.", "Vizitatorul %s a fost șters."},
 
 	// Recent visitors.
 	"visitors.title": {"Recent visitors", "الزوار الأخيرون", "Vizitatori recenți"},

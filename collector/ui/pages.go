@@ -225,6 +225,9 @@ func (u *UI) visitorsPage(w http.ResponseWriter, r *http.Request, ses *session, 
 			p.Notice = p.L.T("erase.done", id.String())
 		}
 	}
+	if e := r.URL.Query().Get("erased_user"); e != "" && len(e) <= 256 {
+		p.Notice = p.L.T("erase.userdone", e)
+	}
 	p.Nav, p.Data = "visitors", vs
 	u.render(w, r, http.StatusOK, "visitors", p)
 }
@@ -305,6 +308,15 @@ func short(id string) string {
 	return id
 }
 
+// eraseView is the confirmation of an erase.
+type eraseView struct {
+	ID      string // the visitor or user
+	Action  string // where the form posts
+	Cancel  string
+	User    bool
+	Warning string
+}
+
 // eraseConfirm asks an admin to confirm erasing a visitor.
 func (u *UI) eraseConfirm(w http.ResponseWriter, r *http.Request, ses *session, p *page) {
 	if !ses.id.Admin {
@@ -316,14 +328,44 @@ func (u *UI) eraseConfirm(w http.ResponseWriter, r *http.Request, ses *session, 
 		u.fail(w, r, ses, err)
 		return
 	}
-	p.Nav, p.Data, p.Title = "visitors", v.String(), p.L.T("erase.title", short(v.String()))
+	base := "/ui/s/" + url.PathEscape(p.Site) + "/visitors/" + v.String()
+	p.Nav, p.Title = "visitors", p.L.T("erase.title", short(v.String()))
+	p.Data = &eraseView{ID: v.String(), Action: base + "/erase", Cancel: base, Warning: p.L.T("erase.warn")}
 	u.render(w, r, http.StatusOK, "erase", p)
 }
 
-// erase erases a visitor: an admin's session, its CSRF token, this origin.
-func (u *UI) erase(w http.ResponseWriter, r *http.Request, ses *session, p *page) {
+// eraseUserConfirm asks an admin to confirm erasing a user and every
+// visitor stitched to it.
+func (u *UI) eraseUserConfirm(w http.ResponseWriter, r *http.Request, ses *session, p *page) {
+	user := r.URL.Query().Get("id")
+	if !ses.id.Admin {
+		u.fail(w, r, ses, errStatus(http.StatusForbidden, ""))
+		return
+	}
+	if user == "" || len(user) > 256 {
+		u.fail(w, r, ses, errStatus(http.StatusBadRequest, "id: want a user id"))
+		return
+	}
+	site := url.PathEscape(p.Site)
+	p.Nav, p.Title = "visitors", p.L.T("erase.usertitle", user)
+	p.Data = &eraseView{ID: user, User: true, Action: "/ui/s/" + site + "/user/erase",
+		Cancel: "/ui/s/" + site + "/user?id=" + url.QueryEscape(user), Warning: p.L.T("erase.userwarn")}
+	u.render(w, r, http.StatusOK, "erase", p)
+}
+
+// allowedToErase checks an erase post: an admin's session, its CSRF
+// token, this origin.
+func (u *UI) allowedToErase(w http.ResponseWriter, r *http.Request, ses *session) bool {
 	if !ses.id.Admin || !sameOrigin(r) || !ses.checkCSRF(r) {
 		u.fail(w, r, ses, errStatus(http.StatusForbidden, ""))
+		return false
+	}
+	return true
+}
+
+// erase erases a visitor.
+func (u *UI) erase(w http.ResponseWriter, r *http.Request, ses *session, p *page) {
+	if !u.allowedToErase(w, r, ses) {
 		return
 	}
 	v, err := parseVisitor(r.PathValue("visitor"))
@@ -339,4 +381,25 @@ func (u *UI) erase(w http.ResponseWriter, r *http.Request, ses *session, p *page
 	}
 	u.d.Log.Info("visitor erased", "site", p.Site, "visitor", v.String(), "token", ses.id.Name)
 	http.Redirect(w, r, "/ui/s/"+url.PathEscape(p.Site)+"/visitors?erased="+v.String(), http.StatusSeeOther)
+}
+
+// eraseUser erases a user and every visitor stitched to it.
+func (u *UI) eraseUser(w http.ResponseWriter, r *http.Request, ses *session, p *page) {
+	if !u.allowedToErase(w, r, ses) {
+		return
+	}
+	user := r.PostFormValue("id")
+	if user == "" || len(user) > 256 {
+		u.fail(w, r, ses, errStatus(http.StatusBadRequest, "id: want a user id"))
+		return
+	}
+	ctx, cancel := u.ctx(r)
+	defer cancel()
+	vs, err := u.d.Store.EraseUser(ctx, p.Site, user)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		u.fail(w, r, ses, err)
+		return
+	}
+	u.d.Log.Info("user erased", "site", p.Site, "visitors", len(vs), "token", ses.id.Name)
+	http.Redirect(w, r, "/ui/s/"+url.PathEscape(p.Site)+"/visitors?erased_user="+url.QueryEscape(user), http.StatusSeeOther)
 }

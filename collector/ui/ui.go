@@ -137,6 +137,8 @@ func (u *UI) routes() {
 	m.HandleFunc("GET /ui/s/{site}/visitors/{visitor}/erase", u.forSite(u.eraseConfirm))
 	m.HandleFunc("POST /ui/s/{site}/visitors/{visitor}/erase", u.forSite(u.erase))
 	m.HandleFunc("GET /ui/s/{site}/user", u.forSite(u.userPage))
+	m.HandleFunc("GET /ui/s/{site}/user/erase", u.forSite(u.eraseUserConfirm))
+	m.HandleFunc("POST /ui/s/{site}/user/erase", u.forSite(u.eraseUser))
 	u.mux = m
 }
 

@@ -523,3 +523,48 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// An admin erases a user — every visitor stitched to it — from the user's
+// timeline; a read token cannot.
+func TestEraseUser(t *testing.T) {
+	col, _, truth := shop(t, 30, collectortest.Options{})
+	var user string
+	for u := range truth.Users {
+		user = u
+		break
+	}
+	ids := truth.Users[user]
+	reader := newBrowser(t, col.URL)
+	reader.signIn(collectortest.ReadToken)
+	if strings.Contains(reader.page("/ui/s/test/user?id="+user), "/user/erase") {
+		t.Error("a read token sees the erase button of a user")
+	}
+	if r := reader.get("/ui/s/test/user/erase?id=" + user); r.status != http.StatusForbidden {
+		t.Errorf("a read token opens the user's confirmation: %d", r.status)
+	}
+	admin := newBrowser(t, col.URL)
+	admin.signIn(collectortest.AdminToken)
+	if !strings.Contains(admin.page("/ui/s/test/user?id="+user), `href="/ui/s/test/user/erase?id=`+user+`"`) {
+		t.Fatal("no erase button on the user's timeline for an admin")
+	}
+	confirm := admin.page("/ui/s/test/user/erase?id=" + user)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(confirm)
+	if csrf == nil || !strings.Contains(confirm, `<input type="hidden" name="id" value="`+user+`">`) {
+		t.Fatalf("confirmation: %s", confirm)
+	}
+	if r := admin.do(http.MethodPost, "/ui/s/test/user/erase", url.Values{"id": {user}}, nil); r.status != http.StatusForbidden {
+		t.Errorf("erase without the CSRF token: %d", r.status)
+	}
+	r := admin.do(http.MethodPost, "/ui/s/test/user/erase", url.Values{"id": {user}, "csrf": {csrf[1]}}, nil)
+	if r.status != http.StatusSeeOther || !strings.Contains(admin.page(r.header.Get("Location")), "User "+user+" was erased.") {
+		t.Fatalf("erase user: %d %q", r.status, r.header.Get("Location"))
+	}
+	if admin.get("/ui/s/test/user?id="+user).status != http.StatusNotFound {
+		t.Error("the erased user's timeline still shows")
+	}
+	for _, v := range ids {
+		if admin.get("/ui/s/test/visitors/"+v.String()).status != http.StatusNotFound {
+			t.Errorf("visitor %s of the erased user still shows", v)
+		}
+	}
+}
