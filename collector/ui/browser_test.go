@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -180,6 +181,28 @@ func TestBrowserPages(t *testing.T) {
 	}
 	if c := eval[string](t, tab, "document.cookie"); c != "" && strings.Contains(c, "tt_session") {
 		t.Fatalf("the session cookie is readable by script: %q", c)
+	}
+
+	// Keyboard: the first Tab reaches the skip link, shown on focus; Enter
+	// follows it; further Tabs walk the navigation and the filters.
+	do(t, tab, chromedp.Navigate(col.URL+"/ui/s/test/"), chromedp.WaitVisible("#table-map"), chromedp.KeyEvent("\t"))
+	if got := eval[string](t, tab, `document.activeElement.className + ' ' + (document.activeElement.getBoundingClientRect().left >= 0)`); got != "skip true" {
+		t.Errorf("first Tab: focus on %q, want the visible skip link", got)
+	}
+	do(t, tab, chromedp.KeyEvent("\r"))
+	if h := eval[string](t, tab, "location.hash"); h != "#main" {
+		t.Errorf("Enter on the skip link: at %q", h)
+	}
+	do(t, tab, chromedp.Navigate(col.URL+"/ui/s/test/"), chromedp.WaitVisible("#table-map"))
+	var reached []string
+	for range 24 { // a date input takes three Tabs
+		do(t, tab, chromedp.KeyEvent("\t"))
+		reached = append(reached, eval[string](t, tab, "document.activeElement.tagName + (document.activeElement.name ? ':' + document.activeElement.name : '')"))
+	}
+	for _, want := range []string{"A", "INPUT:from", "INPUT:to", "SELECT:segment", "SELECT:channel", "BUTTON"} {
+		if !slices.Contains(reached, want) {
+			t.Errorf("Tab never reaches %s: %v", want, reached)
+		}
 	}
 
 	var rich journeytest.Visitor // a visitor with several friction signals
