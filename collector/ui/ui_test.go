@@ -388,7 +388,7 @@ func TestErase(t *testing.T) {
 // The language: Accept-Language first, then the switch (remembered); the
 // Arabic pages are right to left; numbers and dates follow the locale.
 func TestLanguages(t *testing.T) {
-	col, _, _ := shop(t, 1500, collectortest.Options{})
+	col, _, _ := shop(t, 1001, collectortest.Options{})
 	b := newBrowser(t, col.URL)
 	b.signIn(collectortest.ReadToken)
 	check := func(html, lang, dir string, wants ...string) {
@@ -402,11 +402,11 @@ func TestLanguages(t *testing.T) {
 			}
 		}
 	}
-	check(b.page("/ui/s/test/?"+uiRange), "en", "ltr", "Journey map", "1,500 visitors active", "Nov 1, 2026")
+	check(b.page("/ui/s/test/?"+uiRange), "en", "ltr", "Journey map", "1,001 visitors active", "Nov 1, 2026")
 	b.lang = "ar-EG,ar;q=0.9"
-	check(b.page("/ui/s/test/?"+uiRange), "ar", "rtl", "خريطة الرحلة", "١٬٥٠٠ زائر نشط", "١ نوفمبر ٢٠٢٦")
+	check(b.page("/ui/s/test/?"+uiRange), "ar", "rtl", "خريطة الرحلة", "١٬٠٠١ زائر نشط", "١ نوفمبر ٢٠٢٦")
 	b.lang = "ro-RO"
-	check(b.page("/ui/s/test/?"+uiRange), "ro", "ltr", "Harta călătoriei", "1.500 vizitatori activi", "1 nov. 2026")
+	check(b.page("/ui/s/test/?"+uiRange), "ro", "ltr", "Harta călătoriei", "1.001 vizitatori activi", "1 nov. 2026")
 	// The switch wins over Accept-Language, and is remembered.
 	r := b.get("/ui/s/test/friction?lang=ar&" + uiRange)
 	check(r.body, "ar", "rtl", "نقاط الاحتكاك")
