@@ -181,6 +181,7 @@ var messages = map[string][3]string{
 	"signin.token": {"Read token", "رمز القراءة", "Token de citire"},
 	"signin.help":  {"Paste a read token of the query API. It is kept in a cookie only this site can read, never in an address.", "الصق رمز قراءة من واجهة الاستعلام. يُحفظ في ملف تعريف ارتباط لا يقرؤه إلا هذا الموقع، ولا يظهر في أي عنوان.", "Lipiți un token de citire al API-ului. Este păstrat într-un cookie pe care doar acest site îl citește, niciodată într-o adresă."},
 	"signin.wrong": {"That token is not valid.", "هذا الرمز غير صالح.", "Token-ul nu este valid."},
+	"signin.slow":  {"Too many wrong tokens from your address: wait a few seconds.", "رموز خاطئة كثيرة من عنوانك: انتظر بضع ثوانٍ.", "Prea multe token-uri greșite de la adresa dvs.: așteptați câteva secunde."},
 	"signin.out":   {"You are signed out.", "تم تسجيل خروجك.", "V-ați deconectat."},
 	"err.title":    {"Something went wrong", "حدث خطأ", "Ceva n-a mers bine"},
 	"err.404":      {"There is nothing here.", "لا يوجد شيء هنا.", "Aici nu este nimic."},

@@ -66,6 +66,7 @@ type UI struct {
 	cfg      Config
 	d        Deps
 	sessions *sessions
+	limits   *signinLimits
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 }
@@ -91,7 +92,7 @@ func New(cfg Config, d Deps) (*UI, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	u := &UI{cfg: cfg, d: d, sessions: newSessions(cfg.MaxSessions, cfg.SessionTTL), pages: map[string]*template.Template{}}
+	u := &UI{cfg: cfg, d: d, sessions: newSessions(cfg.MaxSessions, cfg.SessionTTL), limits: newSigninLimits(), pages: map[string]*template.Template{}}
 	if err := u.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -371,8 +372,21 @@ func (u *UI) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	addr := clientAddr(r)
+	if !u.limits.allow(addr) {
+		if u.d.CountError != nil {
+			u.d.CountError(http.StatusTooManyRequests)
+		}
+		w.Header().Set("Retry-After", "6")
+		p := u.newPage(w, r, nil, "")
+		p.Notice = p.L.T("signin.slow")
+		p.Data = safeNext(r.PostFormValue("next"))
+		u.render(w, r, http.StatusTooManyRequests, "signin", p)
+		return
+	}
 	id, ok := u.d.Authenticate([]byte(strings.TrimSpace(r.PostFormValue("token"))))
 	if !ok {
+		u.limits.failed(addr)
 		if u.d.CountError != nil {
 			u.d.CountError(http.StatusUnauthorized)
 		}

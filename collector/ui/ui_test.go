@@ -568,3 +568,25 @@ func TestEraseUser(t *testing.T) {
 		}
 	}
 }
+
+// Guessing tokens is slowed: after 10 wrong tokens from one address, the
+// next try is refused (429, Retry-After) whatever it holds.
+func TestSignInLimit(t *testing.T) {
+	col, _, _ := shop(t, 5, collectortest.Options{})
+	b := newBrowser(t, col.URL)
+	for i := range 10 {
+		if r := b.do(http.MethodPost, "/ui/signin", url.Values{"token": {fmt.Sprint("guess-", i)}}, nil); r.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, r.status)
+		}
+	}
+	r := b.do(http.MethodPost, "/ui/signin", url.Values{"token": {collectortest.ReadToken}}, nil)
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || len(r.header.Values("Set-Cookie")) > 0 {
+		t.Fatalf("after 10 guesses: %d, Retry-After %q, cookies %v", r.status, r.header.Get("Retry-After"), r.header.Values("Set-Cookie"))
+	}
+	// A good sign-in costs nothing: another browser on the same address
+	// that signs in first is not slowed by its own success.
+	col2, _, _ := shop(t, 5, collectortest.Options{})
+	for range 12 {
+		newBrowser(t, col2.URL).signIn(collectortest.ReadToken)
+	}
+}
