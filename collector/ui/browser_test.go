@@ -175,8 +175,10 @@ func TestBrowserPages(t *testing.T) {
 	con := watchConsole(tab)
 
 	// Sign in through the form; the token never shows in an address.
-	do(t, tab, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(col.URL+"/ui/s/test/friction"), chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", collectortest.ReadToken), chromedp.Submit("#token"), chromedp.WaitVisible("#table-friction"))
+	out := filepath.Join("testout", "screenshots")
+	do(t, tab, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(col.URL+"/ui/s/test/friction"), chromedp.WaitVisible("#token"))
+	screenshot(t, tab, filepath.Join(out, "signin-en-1280.png"), false, 1)
+	do(t, tab, chromedp.SendKeys("#token", collectortest.ReadToken), chromedp.Submit("#token"), chromedp.WaitVisible("#table-friction"))
 	if u := eval[string](t, tab, "location.href"); strings.Contains(u, collectortest.ReadToken) || !strings.HasSuffix(u, "/ui/s/test/friction") {
 		t.Fatalf("after sign-in at %s, want the page asked for and no token", u)
 	}
@@ -227,7 +229,6 @@ func TestBrowserPages(t *testing.T) {
 		{"timeline", "/ui/s/test/visitors/" + rich.ID.String(), ".sessions"},
 		{"user", "/ui/s/test/user?id=" + user, ".sessions"},
 	}
-	out := filepath.Join("testout", "screenshots")
 	for _, lang := range []string{"en", "ar", "ro"} {
 		for _, width := range []int64{1280, 375} {
 			for _, p := range pages {
