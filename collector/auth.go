@@ -98,3 +98,20 @@ func (w writeKeys) check(site string, key []byte) bool {
 	}
 	return ok == 1
 }
+
+// any reports whether key is a write key of some site, comparing with every
+// key of every site in constant time. Admission uses it before the body
+// (and so the site) is known; the site's own keys are checked after.
+func (w writeKeys) any(key []byte) bool {
+	if len(key) == 0 {
+		return false
+	}
+	h := sha256.Sum256(key)
+	ok := 0
+	for _, keys := range w {
+		for _, k := range keys {
+			ok |= subtle.ConstantTimeCompare(h[:], k[:])
+		}
+	}
+	return ok == 1
+}

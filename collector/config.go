@@ -33,6 +33,13 @@ type Site struct {
 	// with one may set trusted fields: the client IP and user agent it acts
 	// for, and the user id on any event. It is not rate limited per IP.
 	WriteKeys []string `json:"write_keys,omitempty"`
+	// IdentifySecret, when set, makes a browser's identify event need
+	// user_hash = hex(HMAC-SHA256(IdentifySecret, user)), computed by the
+	// site's backend (sdk.UserHash); without a valid one the event is
+	// rejected. Write-key holders need no hash. Default: "" (any browser
+	// may identify as any user: fine only where user ids are not secret
+	// and merging journeys by mistake does no harm).
+	IdentifySecret string `json:"identify_secret,omitempty"`
 }
 
 // Token is a query API credential.
@@ -54,6 +61,12 @@ type Config struct {
 	MaxBodyBytes int `json:"max_body_bytes"`
 	// MaxEvents bounds the events of one batch. Default: 500.
 	MaxEvents int `json:"max_events"`
+	// MaxIngestBytes bounds the ingest body bytes admitted and not yet
+	// answered (read, gunzipped, being decoded or waiting for their
+	// commit), whatever the number of connections: past it a request is
+	// refused with 503 and Retry-After before its body is read. It must be
+	// at least MaxBodyBytes. Default: 32 MiB.
+	MaxIngestBytes int64 `json:"max_ingest_bytes"`
 	// RatePerIP is the sustained requests per second one client IP may send
 	// to the ingest path. Default: 20. Negative disables the limit.
 	RatePerIP float64 `json:"rate_per_ip"`
@@ -61,10 +74,17 @@ type Config struct {
 	RateBurst int `json:"rate_burst"`
 	// RateLimitedIPs bounds how many client IPs are tracked. Default: 100000.
 	RateLimitedIPs int `json:"rate_limited_ips"`
-	// ProxyHeader names a header carrying the client IP set by a trusted
-	// reverse proxy (e.g. "X-Forwarded-For"; its first address is used).
-	// Default: "" (use the connection's address).
+	// ProxyHeader names the header trusted reverse proxies append the
+	// client address to: "X-Forwarded-For" (also X-Real-IP and the like:
+	// comma-separated addresses) or "Forwarded" (RFC 7239, its for=
+	// parameters). The client is the rightmost address that is not a
+	// trusted proxy; the header of a request from any other peer is
+	// ignored. Default: "" (the connection's address is the client).
 	ProxyHeader string `json:"proxy_header"`
+	// TrustedProxies are the networks (CIDRs, or single addresses) of the
+	// reverse proxies in front of the collector. Default, when ProxyHeader
+	// is set: 127.0.0.0/8 and ::1 (a proxy on the same host).
+	TrustedProxies []string `json:"trusted_proxies,omitempty"`
 	// RespectDNT drops browser events sent with "DNT: 1" or "Sec-GPC: 1".
 	RespectDNT bool `json:"respect_dnt"`
 	// PublicMetrics serves /metrics without a token. Default: false.
@@ -81,6 +101,26 @@ type Config struct {
 	// (IPv6: of one /64). Default: 1024. Negative: no cap (a reverse proxy
 	// that is the only client).
 	MaxConnsPerAddr int `json:"max_conns_per_addr"`
+	// HeaderTimeout bounds the reading of a request's headers, from its
+	// first byte (from the connection's start for the first request): a
+	// request whose headers never end (bare-LF line ends, a slow trickle)
+	// is closed after it. Default: 800ms.
+	HeaderTimeout time.Duration `json:"header_timeout"`
+	// BodyTimeout bounds the reading of a request's body after its
+	// headers. Default: 30s.
+	BodyTimeout time.Duration `json:"body_timeout"`
+	// QueryTimeout is the deadline of one query API request: past it the
+	// query stops and answers 503. Default: 30s.
+	QueryTimeout time.Duration `json:"query_timeout"`
+	// MaxScans bounds the site-wide scans (funnel, paths, friction,
+	// attribution) and whole journeys running at once; one more is
+	// refused with 503 and Retry-After. Default: 4.
+	MaxScans int `json:"max_scans"`
+	// DefaultRange is the range a scan reads without from and to: the last
+	// 30 days. Default: 720h.
+	DefaultRange time.Duration `json:"default_range"`
+	// MaxRange is the longest range a scan may read. Default: 8784h (366 days).
+	MaxRange time.Duration `json:"max_range"`
 	// Limits bound each event.
 	Limits event.Limits `json:"-"`
 }
@@ -92,6 +132,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxEvents <= 0 {
 		c.MaxEvents = 500
+	}
+	if c.MaxIngestBytes <= 0 {
+		c.MaxIngestBytes = 32 << 20
 	}
 	if c.RatePerIP == 0 {
 		c.RatePerIP = 20
@@ -110,6 +153,24 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxConnsPerAddr == 0 {
 		c.MaxConnsPerAddr = 1024
+	}
+	if c.HeaderTimeout <= 0 {
+		c.HeaderTimeout = 800 * time.Millisecond
+	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = 30 * time.Second
+	}
+	if c.QueryTimeout <= 0 {
+		c.QueryTimeout = 30 * time.Second
+	}
+	if c.MaxScans <= 0 {
+		c.MaxScans = 4
+	}
+	if c.DefaultRange <= 0 {
+		c.DefaultRange = 30 * 24 * time.Hour
+	}
+	if c.MaxRange <= 0 {
+		c.MaxRange = 366 * 24 * time.Hour
 	}
 	c.Limits = c.Limits.WithDefaults()
 	return c
@@ -131,9 +192,21 @@ func (c Config) Validate() error {
 				return fmt.Errorf("site %q: write keys must be at least 16 characters", s.ID)
 			}
 		}
+		if s.IdentifySecret != "" && len(s.IdentifySecret) < 16 {
+			return fmt.Errorf("site %q: the identify secret must be at least 16 characters", s.ID)
+		}
 	}
 	if len(c.Sites) == 0 {
 		return errors.New("no sites configured")
+	}
+	if _, err := newProxies(c.ProxyHeader, c.TrustedProxies); err != nil {
+		return err
+	}
+	if c.MaxRange > 0 && c.DefaultRange > c.MaxRange {
+		return fmt.Errorf("default_range (%s) is longer than max_range (%s)", c.DefaultRange, c.MaxRange)
+	}
+	if c.MaxIngestBytes > 0 && c.MaxIngestBytes < int64(c.MaxBodyBytes) {
+		return fmt.Errorf("max_ingest_bytes (%d) is below max_body_bytes (%d): no body could ever be admitted", c.MaxIngestBytes, c.MaxBodyBytes)
 	}
 	for _, t := range c.Tokens {
 		if len(t.Secret) < 16 {

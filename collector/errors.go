@@ -16,7 +16,8 @@ import (
 type httpError struct {
 	status     int
 	msg        string
-	retryAfter int // seconds; 0: no Retry-After header
+	retryAfter int    // seconds; 0: no Retry-After header
+	allow      string // the Allow header of a 405
 }
 
 func (e *httpError) Error() string { return e.msg }
@@ -28,7 +29,7 @@ func errStatus(status int, format string, args ...any) error {
 var (
 	errUnauthorized = &httpError{status: fasthttp.StatusUnauthorized, msg: "missing or invalid token"}
 	errNotFound     = &httpError{status: fasthttp.StatusNotFound, msg: "not found"}
-	errMethod       = &httpError{status: fasthttp.StatusMethodNotAllowed, msg: "method not allowed"}
+	errMethod       = &httpError{status: fasthttp.StatusMethodNotAllowed, msg: "method not allowed", allow: "GET, HEAD"}
 )
 
 // handlerFunc is a handler that returns its error for wrap to answer.
@@ -47,7 +48,13 @@ func (s *Server) wrap(route string, h handlerFunc) fasthttp.RequestHandler {
 			s.log.Error("request failed", "route", route, "err", err)
 		}
 		s.metrics.errors.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		if route == "events" || route == "pixel" {
+			s.metrics.refused.WithLabelValues(refusalReason(status)).Inc()
+		}
 		writeError(ctx, status, msg, retry)
+		if he := (*httpError)(nil); errors.As(err, &he) && he.allow != "" {
+			ctx.Response.Header.Set("Allow", he.allow)
+		}
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -31,7 +30,8 @@ type ingestState struct {
 	batch    event.Batch
 	recs     []store.Record
 	slab     []byte
-	body     bytes.Buffer
+	raw      bytes.Buffer // the body as read
+	body     bytes.Buffer // the body gunzipped
 	gz       *gzip.Reader
 	rejected []rejection
 	out      []byte
@@ -52,6 +52,10 @@ func putIngestState(st *ingestState) {
 	st.recs = st.recs[:0]
 	st.slab = st.slab[:0]
 	st.body.Reset()
+	if st.raw.Cap() > 1<<20 { // do not pool what one big body grew
+		st.raw = bytes.Buffer{}
+	}
+	st.raw.Reset()
 	st.rejected = st.rejected[:0]
 	st.out = st.out[:0]
 	ingestPool.Put(st)
@@ -60,15 +64,41 @@ func putIngestState(st *ingestState) {
 // TrustedIPHeader carries the client IP a write-key holder acts for.
 const TrustedIPHeader = "X-Touchtrail-Client-IP"
 
-// ingest answers POST /v1/events.
+// ingest answers POST /v1/events: admission on the headers, then the body.
 func (s *Server) ingest(ctx *fasthttp.RequestCtx) error {
-	st := getIngestState()
-	defer putIngestState(st)
-	body, err := s.readBody(ctx, st)
+	ip := s.clientIP(ctx)
+	trusted := s.writeKeys.any(bearer(ctx))
+	n, err := s.admit(ctx, ip, trusted)
 	if err != nil {
 		return err
 	}
-	return s.accept(ctx, st, body)
+	s.metrics.inflight.Add(float64(n))
+	defer func() {
+		s.admitted.release(n)
+		s.metrics.inflight.Sub(float64(n))
+	}()
+	st := getIngestState()
+	defer putIngestState(st)
+	raw, err := s.readStream(ctx, st)
+	if err != nil {
+		return err
+	}
+	body, err := s.inflate(ctx, st, raw)
+	if err != nil {
+		return err
+	}
+	if len(body) > len(raw) { // gunzipped: its bytes count too
+		extra := int64(len(body))
+		if !s.admitted.acquire(extra) {
+			return errOverloaded
+		}
+		s.metrics.inflight.Add(float64(extra))
+		defer func() {
+			s.admitted.release(extra)
+			s.metrics.inflight.Sub(float64(extra))
+		}()
+	}
+	return s.accept(ctx, st, body, ip)
 }
 
 // pixel answers GET /v1/p.gif?site=…&type=…&visitor=…: the query becomes a
@@ -81,6 +111,7 @@ func (s *Server) pixel(ctx *fasthttp.RequestCtx) error {
 	if !ctx.IsGet() {
 		return errMethod
 	}
+	ip := s.clientIP(ctx)
 	st := getIngestState()
 	defer putIngestState(st)
 	args := ctx.QueryArgs()
@@ -108,7 +139,15 @@ func (s *Server) pixel(ctx *fasthttp.RequestCtx) error {
 	b = append(b, '}')
 	st.out = b[:0]
 	reason := ""
-	if err := s.accept(ctx, st, b); err != nil {
+	var err error
+	if ok, _ := s.limiter.allow(ip, s.now()); !ok {
+		err = &httpError{status: fasthttp.StatusTooManyRequests, msg: "rate limit exceeded"}
+	} else if s.draining.Load() {
+		err = errOverloaded
+	} else {
+		err = s.accept(ctx, st, b, ip)
+	}
+	if err != nil {
 		status, _, _ := s.mapError(err)
 		reason = refusalReason(status)
 	} else if len(st.rejected) > 0 {
@@ -171,12 +210,9 @@ func refusalReason(status int) string {
 
 var transparentGIF = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 
-// readBody returns the request body, gunzipped within bounds.
-func (s *Server) readBody(ctx *fasthttp.RequestCtx, st *ingestState) ([]byte, error) {
-	body := ctx.PostBody()
-	if len(body) > s.cfg.MaxBodyBytes {
-		return nil, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", s.cfg.MaxBodyBytes)
-	}
+// inflate returns the request body, gunzipped within bounds (4 ×
+// MaxBodyBytes).
+func (s *Server) inflate(ctx *fasthttp.RequestCtx, st *ingestState, body []byte) ([]byte, error) {
 	enc := ctx.Request.Header.ContentEncoding()
 	switch {
 	case len(enc) == 0 || string(enc) == "identity":
@@ -207,8 +243,8 @@ func (s *Server) readBody(ctx *fasthttp.RequestCtx, st *ingestState) ([]byte, er
 }
 
 // accept decodes, checks, enriches and stores one batch and answers 202.
-func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte) error {
-	ip := s.clientIP(ctx)
+// The caller has admitted it (rate limit, capacity).
+func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, ip netip.Addr) error {
 	st.dec.MaxEvents = s.cfg.MaxEvents
 	if err := st.dec.Decode(body, &st.batch); err != nil {
 		if errors.Is(err, event.ErrTooManyEvents) {
@@ -238,10 +274,6 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte) 
 	}
 	origin := ctx.Request.Header.Peek(fasthttp.HeaderOrigin)
 	if !trusted {
-		if ok, wait := s.limiter.allow(ip, s.now()); !ok {
-			s.metrics.rateLimit.Inc()
-			return &httpError{status: fasthttp.StatusTooManyRequests, msg: "rate limit exceeded", retryAfter: wait}
-		}
 		if !s.originAllowed(site, origin) {
 			return errStatus(fasthttp.StatusForbidden, "origin %q may not send events for site %q", origin, site.ID)
 		}
@@ -249,7 +281,8 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte) 
 	setCORS(ctx, origin)
 	s.metrics.batchSize.Observe(float64(len(b.Events)))
 	if !trusted && s.cfg.RespectDNT && (string(ctx.Request.Header.Peek("DNT")) == "1" || string(ctx.Request.Header.Peek("Sec-GPC")) == "1") {
-		s.metrics.events.WithLabelValues("dnt").Add(float64(len(b.Events)))
+		s.metrics.events.WithLabelValues(reasonDNT).Add(float64(len(b.Events)))
+		s.metrics.refused.WithLabelValues(reasonDNT).Inc()
 		return s.answer(ctx, st, 0, len(b.Events))
 	}
 
@@ -286,7 +319,7 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte) 
 		st.recs = append(st.recs, store.NewRecord(tp, &st.slab))
 		accepted++
 	}
-	s.countOutcomes(st, accepted, dropped)
+	s.countOutcomes(st, dropped)
 	if len(st.recs) > 0 {
 		wctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
 		err := s.writer.Submit(wctx, st.recs)
@@ -295,8 +328,18 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte) 
 		// claim on their memory instead of reusing it.
 		st.recs, st.slab = nil, nil
 		if err != nil {
+			status, _, _ := s.mapError(err)
+			reason := refusalReason(status)
+			if errors.Is(err, context.DeadlineExceeded) {
+				// Queued, not yet durable: the group commit goes on, and a
+				// retry is stored once. Not accepted: the client was not
+				// told so.
+				reason = reasonOverload
+			}
+			s.metrics.events.WithLabelValues(reason).Add(float64(accepted))
 			return fmt.Errorf("submit %d events: %w", accepted, err)
 		}
+		s.metrics.events.WithLabelValues("accepted").Add(float64(accepted))
 	}
 	return s.answer(ctx, st, accepted, dropped)
 }
@@ -307,6 +350,9 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte) 
 func (s *Server) prepare(tp *event.Touchpoint, b *event.Batch, site *Site, trusted bool, ip netip.Addr, ua string, now time.Time) error {
 	if tp.Site != site.ID {
 		return errors.New("site: differs from the batch's site")
+	}
+	if err := checkIdentity(tp, site, trusted); err != nil {
+		return err
 	}
 	if !trusted {
 		// Only write-key holders may speak for another client or set a
@@ -336,10 +382,9 @@ func (s *Server) prepare(tp *event.Touchpoint, b *event.Batch, site *Site, trust
 	return nil
 }
 
-func (s *Server) countOutcomes(st *ingestState, accepted, dropped int) {
-	if accepted > 0 {
-		s.metrics.events.WithLabelValues("accepted").Add(float64(accepted))
-	}
+// countOutcomes counts the events refused one by one; accepted ones are
+// counted once the writer has taken them.
+func (s *Server) countOutcomes(st *ingestState, dropped int) {
 	if dropped > 0 {
 		s.metrics.events.WithLabelValues("bot").Add(float64(dropped))
 	}
@@ -382,23 +427,4 @@ func (s *Server) answer(ctx *fasthttp.RequestCtx, st *ingestState, accepted, dro
 	ctx.SetContentType("application/json")
 	ctx.SetBody(b)
 	return nil
-}
-
-// clientIP is the connection's address, or the first address of the
-// configured proxy header.
-func (s *Server) clientIP(ctx *fasthttp.RequestCtx) netip.Addr {
-	if s.cfg.ProxyHeader != "" {
-		if h := ctx.Request.Header.Peek(s.cfg.ProxyHeader); len(h) > 0 {
-			first, _, _ := bytes.Cut(h, []byte(","))
-			if a, err := netip.ParseAddr(string(bytes.TrimSpace(first))); err == nil {
-				return a.Unmap()
-			}
-		}
-	}
-	if tcp, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
-		if a, ok := netip.AddrFromSlice(tcp.IP); ok {
-			return a.Unmap()
-		}
-	}
-	return netip.Addr{}
 }

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 // trails of the visitors active in [from, to).
 
 // visitorTrailAll reads a visitor's whole trail.
-func (s *Server) visitorTrailAll(ctx *fasthttp.RequestCtx, site string, v event.VisitorID) ([]event.Touchpoint, error) {
+func (s *Server) visitorTrailAll(ctx context.Context, site string, v event.VisitorID) ([]event.Touchpoint, error) {
 	var trail []event.Touchpoint
 	q := store.TrailQuery{Limit: store.MaxLimit}
 	for {
@@ -32,12 +33,17 @@ func (s *Server) visitorTrailAll(ctx *fasthttp.RequestCtx, site string, v event.
 	}
 }
 
-func (s *Server) visitorJourney(ctx *fasthttp.RequestCtx, site, visitor string) error {
+func (s *Server) visitorJourney(qc context.Context, ctx *fasthttp.RequestCtx, site, visitor string) error {
 	v, err := parseVisitorArg(visitor)
 	if err != nil {
 		return err
 	}
-	trail, err := s.visitorTrailAll(ctx, site, v)
+	release, err := s.scanSlot()
+	if err != nil {
+		return err
+	}
+	defer release()
+	trail, err := s.visitorTrailAll(qc, site, v)
 	if err != nil {
 		return err
 	}
@@ -51,8 +57,13 @@ func (s *Server) visitorJourney(ctx *fasthttp.RequestCtx, site, visitor string) 
 	}{site, v.String(), journey.Build(trail, s.journeyCfg)})
 }
 
-func (s *Server) userJourney(ctx *fasthttp.RequestCtx, site, user string) error {
-	visitors, trail, truncated, err := s.UserTrail(ctx, site, user)
+func (s *Server) userJourney(qc context.Context, ctx *fasthttp.RequestCtx, site, user string) error {
+	release, err := s.scanSlot()
+	if err != nil {
+		return err
+	}
+	defer release()
+	visitors, trail, truncated, err := s.UserTrail(qc, site, user)
 	if err != nil {
 		return err
 	}
@@ -78,7 +89,7 @@ type scanArgs struct {
 	segment  journey.Segment
 }
 
-func readScanArgs(ctx *fasthttp.RequestCtx) (scanArgs, error) {
+func (s *Server) readScanArgs(ctx *fasthttp.RequestCtx) (scanArgs, error) {
 	var a scanArgs
 	var err error
 	args := ctx.QueryArgs()
@@ -91,14 +102,23 @@ func readScanArgs(ctx *fasthttp.RequestCtx) (scanArgs, error) {
 	if a.segment, err = journey.ParseSegment(string(args.Peek("segment"))); err != nil {
 		return a, errStatus(fasthttp.StatusBadRequest, "%v", err)
 	}
+	if a.from, a.to, err = s.scanRange(a.from, a.to); err != nil {
+		return a, err
+	}
 	return a, nil
 }
 
 // scan streams the window [from, to) of every active visitor's trail of the
 // segment to fn; the whole trail comes along for what needs history.
-func (s *Server) scan(ctx *fasthttp.RequestCtx, site string, a scanArgs, fn func(v event.VisitorID, window, whole []event.Touchpoint)) (int, error) {
+// It takes a scan slot, and stops when qc ends.
+func (s *Server) scan(qc context.Context, site string, a scanArgs, fn func(v event.VisitorID, window, whole []event.Touchpoint)) (int, error) {
+	release, err := s.scanSlot()
+	if err != nil {
+		return 0, err
+	}
+	defer release()
 	n := 0
-	err := s.store.ScanTrails(ctx, site, a.from, a.to, func(v event.VisitorID, trail []event.Touchpoint) error {
+	err = s.store.ScanTrails(qc, site, a.from, a.to, func(v event.VisitorID, trail []event.Touchpoint) error {
 		seg, active := journey.Classify(trail, a.from, a.to, s.journeyCfg)
 		if !active || (a.segment != journey.SegmentAll && seg != a.segment) {
 			return nil
@@ -110,8 +130,8 @@ func (s *Server) scan(ctx *fasthttp.RequestCtx, site string, a scanArgs, fn func
 	return n, err
 }
 
-func (s *Server) funnel(ctx *fasthttp.RequestCtx, site string) error {
-	a, err := readScanArgs(ctx)
+func (s *Server) funnel(qc context.Context, ctx *fasthttp.RequestCtx, site string) error {
+	a, err := s.readScanArgs(ctx)
 	if err != nil {
 		return err
 	}
@@ -126,7 +146,7 @@ func (s *Server) funnel(ctx *fasthttp.RequestCtx, site string) error {
 		}
 	}
 	f := journey.NewFunnel(steps, within)
-	n, err := s.scan(ctx, site, a, func(_ event.VisitorID, window, _ []event.Touchpoint) { f.Add(window) })
+	n, err := s.scan(qc, site, a, func(_ event.VisitorID, window, _ []event.Touchpoint) { f.Add(window) })
 	if err != nil {
 		return err
 	}
@@ -138,8 +158,8 @@ func (s *Server) funnel(ctx *fasthttp.RequestCtx, site string) error {
 	}{site, a.segment.String(), n, f.Result()})
 }
 
-func (s *Server) paths(ctx *fasthttp.RequestCtx, site string) error {
-	a, err := readScanArgs(ctx)
+func (s *Server) paths(qc context.Context, ctx *fasthttp.RequestCtx, site string) error {
+	a, err := s.readScanArgs(ctx)
 	if err != nil {
 		return err
 	}
@@ -164,7 +184,7 @@ func (s *Server) paths(ctx *fasthttp.RequestCtx, site string) error {
 		}
 	}
 	p := journey.NewPaths(start, depth, s.journeyCfg)
-	if _, err := s.scan(ctx, site, a, func(_ event.VisitorID, window, _ []event.Touchpoint) { p.Add(window) }); err != nil {
+	if _, err := s.scan(qc, site, a, func(_ event.VisitorID, window, _ []event.Touchpoint) { p.Add(window) }); err != nil {
 		return err
 	}
 	return writeJSON(ctx, fasthttp.StatusOK, struct {
@@ -174,8 +194,8 @@ func (s *Server) paths(ctx *fasthttp.RequestCtx, site string) error {
 	}{site, a.segment.String(), p.Result(top)})
 }
 
-func (s *Server) friction(ctx *fasthttp.RequestCtx, site string) error {
-	a, err := readScanArgs(ctx)
+func (s *Server) friction(qc context.Context, ctx *fasthttp.RequestCtx, site string) error {
+	a, err := s.readScanArgs(ctx)
 	if err != nil {
 		return err
 	}
@@ -186,7 +206,7 @@ func (s *Server) friction(ctx *fasthttp.RequestCtx, site string) error {
 		}
 	}
 	f := journey.NewFriction(s.journeyCfg)
-	if _, err := s.scan(ctx, site, a, func(v event.VisitorID, window, _ []event.Touchpoint) { f.Add(v, window) }); err != nil {
+	if _, err := s.scan(qc, site, a, func(v event.VisitorID, window, _ []event.Touchpoint) { f.Add(v, window) }); err != nil {
 		return err
 	}
 	return writeJSON(ctx, fasthttp.StatusOK, struct {
@@ -196,13 +216,13 @@ func (s *Server) friction(ctx *fasthttp.RequestCtx, site string) error {
 	}{site, a.segment.String(), f.Result(examples)})
 }
 
-func (s *Server) attribution(ctx *fasthttp.RequestCtx, site string) error {
-	a, err := readScanArgs(ctx)
+func (s *Server) attribution(qc context.Context, ctx *fasthttp.RequestCtx, site string) error {
+	a, err := s.readScanArgs(ctx)
 	if err != nil {
 		return err
 	}
 	at := journey.NewAttribution(s.journeyCfg)
-	if _, err := s.scan(ctx, site, a, func(_ event.VisitorID, _, whole []event.Touchpoint) {
+	if _, err := s.scan(qc, site, a, func(_ event.VisitorID, _, whole []event.Touchpoint) {
 		at.Add(journey.Window(whole, time.Time{}, a.to), a.from)
 	}); err != nil {
 		return err

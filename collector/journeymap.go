@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
@@ -12,8 +13,8 @@ import (
 
 // journeyMap answers GET /v1/sites/{site}/map?from=&to=&segment=&channel=&top=:
 // the journey map (journey.Map) over the visitors active in [from, to).
-func (s *Server) journeyMap(ctx *fasthttp.RequestCtx, site string) error {
-	a, err := readScanArgs(ctx)
+func (s *Server) journeyMap(qc context.Context, ctx *fasthttp.RequestCtx, site string) error {
+	a, err := s.readScanArgs(ctx)
 	if err != nil {
 		return err
 	}
@@ -31,7 +32,12 @@ func (s *Server) journeyMap(ctx *fasthttp.RequestCtx, site string) error {
 	m := journey.NewMap(s.journeyCfg)
 	m.Scope = journey.Scope{From: a.from, To: a.to, Segment: a.segment, LapsedAfter: s.journeyCfg.LapsedAfter}
 	m.Channel = ch
-	err = s.store.ScanTrails(ctx, site, a.from, a.to, func(_ event.VisitorID, trail []event.Touchpoint) error {
+	release, err := s.scanSlot()
+	if err != nil {
+		return err
+	}
+	defer release()
+	err = s.store.ScanTrails(qc, site, a.from, a.to, func(_ event.VisitorID, trail []event.Touchpoint) error {
 		m.Add(trail)
 		return nil
 	})

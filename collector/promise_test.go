@@ -188,7 +188,8 @@ func TestEraseOverHTTPIsFinal(t *testing.T) {
 // server-made id (a reload in the same second dedupes); an invalid hit
 // still gets the GIF and is counted.
 func TestPixelNeverLosesAHit(t *testing.T) {
-	col := collectortest.Start(t, collectortest.Options{Config: noRateLimit})
+	second := time.Now().Truncate(time.Second) // both reloads within one second
+	col := collectortest.Start(t, collectortest.Options{Config: noRateLimit, Now: func() time.Time { return second }})
 	c := client{t, col.URL}
 	hit := func(q string) answer {
 		return c.do(http.MethodGet, "/v1/p.gif?"+q, nil, nil)

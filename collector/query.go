@@ -36,34 +36,53 @@ func (s *Server) query(ctx *fasthttp.RequestCtx) error {
 	if s.sites[site] == nil {
 		return errStatus(fasthttp.StatusNotFound, "unknown site %q", site)
 	}
+	if !ctx.IsGet() && !ctx.IsHead() && !ctx.IsDelete() {
+		allow := "GET, HEAD"
+		if len(seg) == 3 && (seg[1] == "visitors" || seg[1] == "users") {
+			allow = "GET, HEAD, DELETE"
+		}
+		return &httpError{status: fasthttp.StatusMethodNotAllowed, msg: "method not allowed", allow: allow}
+	}
+	if ctx.IsDelete() { // erasing must not stop half-way at a query deadline
+		switch {
+		case len(seg) == 3 && seg[1] == "visitors":
+			return s.eraseVisitor(ctx, site, seg[2])
+		case len(seg) == 3 && seg[1] == "users":
+			return s.eraseUser(ctx, site, seg[2])
+		}
+		return errNotFound
+	}
+	qc, done := s.queryContext(ctx)
+	defer done()
+	return s.queryError(qc, s.read(qc, ctx, site, seg))
+}
+
+// read answers the query API's GET requests under qc.
+func (s *Server) read(qc context.Context, ctx *fasthttp.RequestCtx, site string, seg []string) error {
 	get := ctx.IsGet() || ctx.IsHead()
 	switch {
 	case len(seg) == 2 && seg[1] == "visitors" && get:
-		return s.visitors(ctx, site)
+		return s.visitors(qc, ctx, site)
 	case len(seg) == 4 && seg[1] == "visitors" && seg[3] == "trail" && get:
-		return s.visitorTrail(ctx, site, seg[2])
+		return s.visitorTrail(qc, ctx, site, seg[2])
 	case len(seg) == 4 && seg[1] == "users" && seg[3] == "trail" && get:
-		return s.userTrail(ctx, site, seg[2])
-	case len(seg) == 3 && seg[1] == "visitors" && ctx.IsDelete():
-		return s.eraseVisitor(ctx, site, seg[2])
-	case len(seg) == 3 && seg[1] == "users" && ctx.IsDelete():
-		return s.eraseUser(ctx, site, seg[2])
+		return s.userTrail(qc, ctx, site, seg[2])
 	case len(seg) == 4 && seg[1] == "visitors" && seg[3] == "journey" && get:
-		return s.visitorJourney(ctx, site, seg[2])
+		return s.visitorJourney(qc, ctx, site, seg[2])
 	case len(seg) == 4 && seg[1] == "users" && seg[3] == "journey" && get:
-		return s.userJourney(ctx, site, seg[2])
+		return s.userJourney(qc, ctx, site, seg[2])
 	case len(seg) == 2 && get:
 		switch seg[1] {
 		case "funnel":
-			return s.funnel(ctx, site)
+			return s.funnel(qc, ctx, site)
 		case "paths":
-			return s.paths(ctx, site)
+			return s.paths(qc, ctx, site)
 		case "friction":
-			return s.friction(ctx, site)
+			return s.friction(qc, ctx, site)
 		case "attribution":
-			return s.attribution(ctx, site)
+			return s.attribution(qc, ctx, site)
 		case "map":
-			return s.journeyMap(ctx, site)
+			return s.journeyMap(qc, ctx, site)
 		}
 	}
 	return errNotFound
@@ -117,7 +136,7 @@ func parseVisitorArg(v string) (event.VisitorID, error) {
 	return id, nil
 }
 
-func (s *Server) visitorTrail(ctx *fasthttp.RequestCtx, site, visitor string) error {
+func (s *Server) visitorTrail(qc context.Context, ctx *fasthttp.RequestCtx, site, visitor string) error {
 	v, err := parseVisitorArg(visitor)
 	if err != nil {
 		return err
@@ -126,7 +145,7 @@ func (s *Server) visitorTrail(ctx *fasthttp.RequestCtx, site, visitor string) er
 	if err != nil {
 		return err
 	}
-	page, err := s.store.Trail(ctx, site, v, store.TrailQuery{From: from, To: to, Limit: limit, Cursor: cursor})
+	page, err := s.store.Trail(qc, site, v, store.TrailQuery{From: from, To: to, Limit: limit, Cursor: cursor})
 	if err != nil {
 		return err
 	}
@@ -205,8 +224,13 @@ func (s *Server) UserTrail(ctx context.Context, site, user string) (visitors []e
 	return visitors, trail, truncated, nil
 }
 
-func (s *Server) userTrail(ctx *fasthttp.RequestCtx, site, user string) error {
-	visitors, trail, truncated, err := s.UserTrail(ctx, site, user)
+func (s *Server) userTrail(qc context.Context, ctx *fasthttp.RequestCtx, site, user string) error {
+	release, err := s.scanSlot()
+	if err != nil {
+		return err
+	}
+	defer release()
+	visitors, trail, truncated, err := s.UserTrail(qc, site, user)
 	if err != nil {
 		return err
 	}
@@ -242,12 +266,12 @@ type visitorJSON struct {
 	Count    uint32    `json:"count"`
 }
 
-func (s *Server) visitors(ctx *fasthttp.RequestCtx, site string) error {
+func (s *Server) visitors(qc context.Context, ctx *fasthttp.RequestCtx, site string) error {
 	from, to, limit, cursor, err := rangeArgs(ctx)
 	if err != nil {
 		return err
 	}
-	page, err := s.store.Visitors(ctx, site, store.VisitorQuery{From: from, To: to, Limit: limit, Cursor: cursor})
+	page, err := s.store.Visitors(qc, site, store.VisitorQuery{From: from, To: to, Limit: limit, Cursor: cursor})
 	if err != nil {
 		return err
 	}

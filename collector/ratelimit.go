@@ -10,7 +10,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// ipLimiter is a token bucket per client IP (golang.org/x/time/rate), kept
+// ipLimiter is a token bucket per client IP (per /64 for IPv6) (golang.org/x/time/rate), kept
 // for the most recently seen IPs only.
 type ipLimiter struct {
 	mu      sync.Mutex // makes get-or-create atomic
@@ -30,11 +30,24 @@ func newIPLimiter(perSec float64, burst, size int) *ipLimiter {
 	return &ipLimiter{perSec: rate.Limit(perSec), burst: burst, buckets: c}
 }
 
-// allow takes a token for ip; when none is left it says how long to wait.
+// bucketKey is the rate-limit bucket of ip: the address for IPv4, its /64
+// for IPv6 (one subscriber, one LAN, gets a /64 and may use any address
+// in it).
+func bucketKey(ip netip.Addr) netip.Addr {
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.Addr()
+	}
+	return ip
+}
+
+// allow takes a token for ip's bucket; when none is left it says how long
+// to wait.
 func (l *ipLimiter) allow(ip netip.Addr, now time.Time) (ok bool, retryAfter int) {
 	if l == nil {
 		return true, 0
 	}
+	ip = bucketKey(ip)
 	l.mu.Lock()
 	lim, found := l.buckets.Get(ip)
 	if !found {

@@ -23,12 +23,13 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			s.routePreflight(ctx)
 		default:
 			writeError(ctx, fasthttp.StatusMethodNotAllowed, "use POST", 0)
+			ctx.Response.Header.Set("Allow", "POST, OPTIONS")
 		}
 		return
 	case "/v1/p.gif":
 		s.routePixel(ctx)
 		return
-	case "/t.js", "/t-chat.js":
+	case "/t.js", "/t-chat.js", "/t-checkout.js":
 		s.routeSnippet(ctx)
 		return
 	case "/healthz":

@@ -62,6 +62,12 @@ type Server struct {
 	log        *slog.Logger
 	now        func() time.Time
 	limiter    *ipLimiter
+	proxies    *proxies
+	admitted   inflight
+	base       context.Context // of every query; cancelled at shutdown
+	stopBase   context.CancelCauseFunc
+	scans      chan struct{} // MaxScans slots
+	wstats     writerStats   // nil when the writer tells nothing
 	metrics    *metrics
 	promH      fasthttp.RequestHandler
 	journeyCfg journey.Config
@@ -115,12 +121,26 @@ func New(cfg Config, d Deps) (*Server, error) {
 			s.writeKeys[site.ID] = append(s.writeKeys[site.ID], secret(sha256.Sum256([]byte(k))))
 		}
 	}
+	var err error
 	reg := d.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s.metrics = newMetrics(reg)
+	s.admitted.max = cfg.MaxIngestBytes
+	s.base, s.stopBase = context.WithCancelCause(context.Background())
+	s.scans = make(chan struct{}, cfg.MaxScans)
+	if ws, ok := d.Writer.(writerStats); ok {
+		s.wstats = ws
+		registerWriter(reg, ws)
+	}
+	if s.proxies, err = newProxies(cfg.ProxyHeader, cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("invalid collector config: %w", err)
+	}
+	if s.proxies != nil {
+		s.proxies.malformed = s.metrics.proxyMalformed
+	}
 	s.conns = newConnLimits(cfg.MaxConns, cfg.MaxConnsPerAddr)
 	s.conns.register(reg)
 	if dc, ok := d.Store.(store.DiskChecker); ok {
@@ -138,15 +158,31 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.routePixel = s.wrap("pixel", s.pixel)
 	s.routePreflight = s.wrap("preflight", s.preflight)
 	s.routeSnippet = s.wrap("snippet", s.snippet)
-	var err error
 	if s.ui, err = s.newUI(); err != nil {
 		return nil, err
 	}
 	s.http = &fasthttp.Server{
-		Handler:               s.handle,
-		Name:                  "touchtrail",
-		MaxRequestBodySize:    cfg.MaxBodyBytes,
-		ReadTimeout:           30 * time.Second,
+		Handler:            s.serveHTTP,
+		Name:               "touchtrail",
+		MaxRequestBodySize: cfg.MaxBodyBytes,
+		// Bodies are streamed: the ingest handler decides on the headers
+		// (admission) before it reads a body; an unread one is discarded
+		// or the connection closed.
+		StreamRequestBody: true,
+		// fasthttp reads up to 8 KiB of a streamed body before calling the
+		// handler, capped by the request's body size limit: a limit of one
+		// byte here lets the handler decide as soon as the body starts
+		// (the handler enforces MaxBodyBytes itself).
+		// The body then gets BodyTimeout from the end of its headers.
+		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+			return fasthttp.RequestConfig{MaxRequestBodySize: 1, ReadTimeout: cfg.BodyTimeout}
+		},
+		DisablePreParseMultipartForm: true,
+		// ReadTimeout bounds the headers (from the first byte, or from the
+		// connection's start): a request fasthttp cannot finish parsing,
+		// such as one with bare-LF line ends, is closed after it, and so is
+		// a client trickling headers in (slowloris).
+		ReadTimeout:           cfg.HeaderTimeout,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           2 * time.Minute,
 		NoDefaultServerHeader: false,
@@ -178,13 +214,22 @@ func (s *Server) warnAccept(err error, backoff time.Duration) {
 }
 
 // Handler returns the request handler, for tests and embedding.
-func (s *Server) Handler() fasthttp.RequestHandler { return s.handle }
+func (s *Server) Handler() fasthttp.RequestHandler { return s.serveHTTP }
+
+// serveHTTP routes a request and counts it by route: requests by status
+// class and a latency histogram.
+func (s *Server) serveHTTP(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	s.handle(ctx)
+	s.metrics.observe(routeLabel(ctx.Path()), ctx.Response.StatusCode(), start)
+}
 
 // Shutdown stops accepting requests and waits for the ones in flight (which
 // may wait for their group commit) until ctx ends. Afterwards close the
 // writer, then the store.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
+	s.stopBase(errShuttingDown) // running queries answer 503
 	if err := s.http.ShutdownWithContext(ctx); err != nil {
 		return fmt.Errorf("collector shutdown: %w", err)
 	}
@@ -202,6 +247,7 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 		status, msg = fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", s.cfg.MaxBodyBytes)
 	}
 	s.metrics.errors.WithLabelValues("transport", fmt.Sprint(status)).Inc()
+	s.metrics.observe("transport", status, time.Now())
 	writeError(ctx, status, msg, 0)
 }
 

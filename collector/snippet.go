@@ -28,19 +28,23 @@ func newAsset(b []byte) *asset {
 }
 
 var (
-	trackerJS = newAsset(js.Tracker)
-	chatJS    = newAsset(js.Chat)
+	trackerJS  = newAsset(js.Tracker)
+	chatJS     = newAsset(js.Chat)
+	checkoutJS = newAsset(js.Checkout)
 )
 
-// snippet serves GET /t.js and /t-chat.js: cacheable for an hour (then
+// snippet serves GET /t.js, /t-chat.js and the add-on /t-checkout.js: cacheable for an hour (then
 // revalidated by ETag), gzipped for clients that take it.
 func (s *Server) snippet(ctx *fasthttp.RequestCtx) error {
 	if !ctx.IsGet() && !ctx.IsHead() {
 		return errMethod
 	}
 	a := trackerJS
-	if string(ctx.Path()) == "/t-chat.js" {
+	switch string(ctx.Path()) {
+	case "/t-chat.js":
 		a = chatJS
+	case "/t-checkout.js":
+		a = checkoutJS
 	}
 	h := &ctx.Response.Header
 	h.Set(fasthttp.HeaderCacheControl, "public, max-age=3600, stale-while-revalidate=86400")

@@ -54,6 +54,11 @@ func TestSnippetServing(t *testing.T) {
 	if chat.StatusCode != 200 || !bytes.Equal(cb, js.Chat) || chat.Header.Get("ETag") == etag {
 		t.Errorf("/t-chat.js: %d, %d bytes", chat.StatusCode, len(cb))
 	}
+	checkout := get("/t-checkout.js", nil)
+	kb, _ := io.ReadAll(checkout.Body)
+	if checkout.StatusCode != 200 || !bytes.Equal(kb, js.Checkout) || checkout.Header.Get("ETag") == etag {
+		t.Errorf("/t-checkout.js: %d, %d bytes", checkout.StatusCode, len(kb))
+	}
 	if p := get("/v1/p.gif?site=test&type=pageview&visitor=0123456789abcdef0123456789abcdef&id=px1&url=https%3A%2F%2Fshop.example%2F", nil); p.StatusCode != 200 || p.Header.Get("Content-Type") != "image/gif" {
 		t.Errorf("pixel: %d %q", p.StatusCode, p.Header.Get("Content-Type"))
 	}

@@ -80,13 +80,14 @@ func TestMain(m *testing.M) {
 }
 
 // site serves a shop that pastes the snippet (attrs are extra data-
-// attributes); /t.js is served by the site itself, so the page loads while
-// the collector is down.
-func site(t *testing.T, api, attrs string) *httptest.Server {
+// attributes) from script: "/t.js", or "/t-chat.js" to count clicks on its
+// chat button. The site serves both itself, so the page loads while the
+// collector is down.
+func site(t *testing.T, api, script, attrs string) *httptest.Server {
 	t.Helper()
 	html := `<!doctype html><html><head><title>Shop</title>
 <script>window.touchtrail=window.touchtrail||function(){(touchtrail.q=touchtrail.q||[]).push(arguments)}</script>
-<script defer data-site="test" data-api="` + api + `" ` + attrs + ` src="/t.js"></script>
+<script defer data-site="test" data-api="` + api + `" ` + attrs + ` src="` + script + `"></script>
 </head><body>
 <a id="pricing" href="/pricing" onclick="event.preventDefault(); history.pushState({}, '', '/pricing'); document.title = 'Pricing'">Pricing</a>
 <form id="search" role="search" onsubmit="event.preventDefault()"><input id="q" name="term"><button id="go">Search</button></form>
@@ -96,10 +97,12 @@ func site(t *testing.T, api, attrs string) *httptest.Server {
 <button id="step3" onclick="touchtrail('checkout_step', {step: 3, name: 'payment', value: 49.5, currency: 'EUR'})">Pay</button>
 </body></html>`
 	mux := http.NewServeMux()
-	mux.HandleFunc("/t.js", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/javascript")
-		w.Write(js.Tracker)
-	})
+	for path, body := range map[string][]byte{"/t.js": js.Tracker, "/t-chat.js": js.Chat} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/javascript")
+			w.Write(body)
+		})
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, html)
@@ -174,7 +177,7 @@ func summary(tps []map[string]any) string {
 // exactly those touchpoints, in that order, from a desktop Chrome.
 func TestBrowserJourney(t *testing.T) {
 	col := collectortest.Start(t, collectortest.Options{})
-	shop := site(t, col.URL, "")
+	shop := site(t, col.URL, "/t-chat.js", "")
 	tab, closeTab := browser(t)
 	pause := chromedp.Sleep(60 * time.Millisecond) // real people are slower than this
 	do(t, tab, chromedp.Navigate(shop.URL+"/shop?utm_source=news"), chromedp.WaitVisible("#pricing"), pause,
@@ -232,7 +235,7 @@ func TestBrowserJourney(t *testing.T) {
 // back and the page reloads they arrive, each exactly once.
 func TestBrowserOfflineQueue(t *testing.T) {
 	col := collectortest.Start(t, collectortest.Options{})
-	shop := site(t, col.URL, "")
+	shop := site(t, col.URL, "/t-chat.js", "")
 	tab, closeTab := browser(t)
 	defer closeTab()
 	do(t, tab, chromedp.Navigate(shop.URL+"/shop"), chromedp.WaitVisible("#chat"))
@@ -280,7 +283,7 @@ func TestBrowserDoNotTrack(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer sink.Close()
-	shop := site(t, sink.URL, "data-respect-dnt")
+	shop := site(t, sink.URL, "/t.js", "data-respect-dnt")
 	for _, signal := range []string{"doNotTrack", "globalPrivacyControl"} {
 		tab, closeTab := browser(t)
 		value := `'1'`
@@ -313,7 +316,7 @@ func TestBrowserDoNotTrack(t *testing.T) {
 // the same browser on the same day land in one trail.
 func TestBrowserCookieless(t *testing.T) {
 	col := collectortest.Start(t, collectortest.Options{})
-	shop := site(t, col.URL, `data-mode="cookieless"`)
+	shop := site(t, col.URL, "/t.js", `data-mode="cookieless"`)
 	tab, closeTab := browser(t)
 	defer closeTab()
 	do(t, tab, chromedp.Navigate(shop.URL+"/first"), chromedp.WaitVisible("#chat"), chromedp.Sleep(200*time.Millisecond),

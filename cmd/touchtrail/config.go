@@ -37,12 +37,13 @@ type serveConfig struct {
 // journeyConfig is journey.Config as the config file writes it; zero
 // fields keep journey.DefaultConfig's values.
 type journeyConfig struct {
-	SessionGap       duration            `json:"session_gap"`        // Default: 30m
-	StageRules       []journey.StageRule `json:"stage_rules"`        // e.g. {"pattern": "/docs*", "stage": "use"}; replaces the defaults
-	CheckoutLastStep uint32              `json:"checkout_last_step"` // Default: 3
-	LowFeedback      float64             `json:"low_feedback"`       // score/scale below this is friction. Default: 0.6
-	RepeatedSearches int                 `json:"repeated_searches"`  // Default: 3
-	LapsedAfter      duration            `json:"lapsed_after"`       // Default: 720h
+	SessionGap       duration            `json:"session_gap"`         // Default: 30m
+	StageRules       []journey.StageRule `json:"stage_rules"`         // e.g. {"pattern": "/docs*", "stage": "use"}; before the defaults
+	ReplaceRules     bool                `json:"replace_stage_rules"` // stage_rules alone, without the defaults
+	CheckoutLastStep uint32              `json:"checkout_last_step"`  // Default: 3
+	LowFeedback      float64             `json:"low_feedback"`        // score/scale below this is friction. Default: 0.6
+	RepeatedSearches int                 `json:"repeated_searches"`   // Default: 3
+	LapsedAfter      duration            `json:"lapsed_after"`        // Default: 720h
 }
 
 func (j journeyConfig) config() journey.Config {
@@ -50,8 +51,8 @@ func (j journeyConfig) config() journey.Config {
 	if j.SessionGap > 0 {
 		c.SessionGap = time.Duration(j.SessionGap)
 	}
-	if j.StageRules != nil {
-		c.StageRules = j.StageRules
+	if j.StageRules != nil || j.ReplaceRules {
+		c.StageRules = journey.StageRulesFor(j.StageRules, j.ReplaceRules)
 	}
 	if j.CheckoutLastStep > 0 {
 		c.CheckoutLastStep = j.CheckoutLastStep
@@ -176,6 +177,9 @@ func (c serveConfig) validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
 	}
+	if err := c.Journey.config().Validate(); err != nil {
+		return fmt.Errorf("journey.stage_rules: %w", err)
+	}
 	return nil
 }
 
@@ -193,6 +197,9 @@ func (c serveConfig) redacted() serveConfig {
 	r.Collector.Sites = append([]collector.Site(nil), c.Collector.Sites...)
 	for i := range r.Collector.Sites {
 		r.Collector.Sites[i].WriteKeys = redact(r.Collector.Sites[i].WriteKeys)
+		if r.Collector.Sites[i].IdentifySecret != "" {
+			r.Collector.Sites[i].IdentifySecret = "<redacted>"
+		}
 	}
 	r.Collector.Tokens = append([]collector.Token(nil), c.Collector.Tokens...)
 	for i := range r.Collector.Tokens {

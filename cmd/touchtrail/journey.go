@@ -7,7 +7,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/touchtrail/touchtrail/pkg/journey"
@@ -58,14 +57,14 @@ func journeyCmd(args []string) error {
 	for i, s := range j.Stages {
 		stages[i] = s.String()
 	}
-	fmt.Printf("%d touchpoints in %d sessions; stages: %s\n", j.Touchpoints, len(j.Sessions), strings.Join(stages, " → "))
+	fmt.Printf("%s in %s; stages: %s\n", count(j.Touchpoints, "touchpoint"), count(len(j.Sessions), "session"), strings.Join(stages, " → "))
 	if len(j.Friction) > 0 {
 		fmt.Printf("friction: %s\n", strings.Join(j.Friction, ", "))
 	}
 	if j.Converted {
 		fmt.Printf("converted; first touch %s %s, last touch %s %s\n", j.FirstTouch.Channel, j.FirstTouch.Campaign, j.LastTouch.Channel, j.LastTouch.Campaign)
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(os.Stdout, false)
 	fmt.Fprintln(tw, "\nSTART (UTC)\tMINUTES\tCHANNEL\tENTRY → EXIT\tTOUCHPOINTS\tSTAGES")
 	for _, s := range j.Sessions {
 		var counts []string
@@ -82,7 +81,7 @@ func journeyCmd(args []string) error {
 			st[i] = x.String()
 		}
 		fmt.Fprintf(tw, "%s\t%.1f\t%s\t%s → %s\t%s\t%s\n", s.Start.UTC().Format("2006-01-02 15:04"), s.Duration/60,
-			s.Channel, s.EntryPage, s.ExitPage, strings.Join(counts, " "), strings.Join(st, " "))
+			s.Channel, urlCell(s.EntryPage), urlCell(s.ExitPage), strings.Join(counts, " "), strings.Join(st, " "))
 	}
 	return tw.Flush()
 }
@@ -111,11 +110,11 @@ func funnelCmd(args []string) error {
 	if err := c.get(fmt.Sprintf("/v1/sites/%s/funnel?%s", url.PathEscape(*site), q.Encode()), &f); err != nil {
 		return err
 	}
-	fmt.Printf("%d visitors active from %s to %s\n\n", f.Visitors, *from, *to)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Printf("%s active from %s to %s\n\n", count(f.Visitors, "visitor"), *from, *to)
+	tw := newTable(os.Stdout, true)
 	fmt.Fprintln(tw, "STEP\tVISITORS\tFROM PREVIOUS\tFROM FIRST\tDROP-OFF\tMEDIAN TIME\t")
 	for _, s := range f.Steps {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%.1f%%\t%d\t%s\t\n", s.Step, s.Visitors, 100*s.FromPrevious, 100*s.FromFirst, s.DropOff,
+		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%.1f%%\t%d\t%s\t\n", urlCell(s.Step), s.Visitors, 100*s.FromPrevious, 100*s.FromFirst, s.DropOff,
 			(time.Duration(s.MedianSeconds) * time.Second).String())
 	}
 	return tw.Flush()
@@ -139,8 +138,8 @@ func frictionCmd(args []string) error {
 	if err := c.get(fmt.Sprintf("/v1/sites/%s/friction?%s", url.PathEscape(*site), q.Encode()), &fr); err != nil {
 		return err
 	}
-	fmt.Printf("%d visitors active from %s to %s\n\n", fr.Visitors, *from, *to)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Printf("%s active from %s to %s\n\n", count(fr.Visitors, "visitor"), *from, *to)
+	tw := newTable(os.Stdout, false)
 	fmt.Fprintln(tw, "SIGNAL\tVISITORS\tSHARE\tEXAMPLES")
 	for _, s := range fr.Signals {
 		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%s\n", s.Signal, s.Visitors, 100*float64(s.Visitors)/float64(max(fr.Visitors, 1)), strings.Join(s.Examples, " "))
@@ -165,7 +164,7 @@ func frictionCmd(args []string) error {
 		if i == 5 {
 			break
 		}
-		fmt.Printf("  %s (%d)", p.Page, p.Visitors)
+		fmt.Printf("  %s (%d)", urlCell(p.Page), p.Visitors)
 	}
 	fmt.Println()
 	return nil

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/touchtrail/touchtrail/pkg/journey"
 )
 
 func TestConfigPrecedence(t *testing.T) {
@@ -44,8 +46,18 @@ func TestConfigPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if jc := cfg.Journey.config(); jc.SessionGap != 45*time.Minute || jc.CheckoutLastStep != 4 || len(jc.StageRules) != 1 || jc.StageRules[0].Stage.String() != "use" || jc.LowFeedback != 0.6 {
+	// Configured stage rules come before the defaults…
+	if jc := cfg.Journey.config(); jc.SessionGap != 45*time.Minute || jc.CheckoutLastStep != 4 || len(jc.StageRules) != 1+len(journey.DefaultStageRules()) || jc.StageRules[0].Stage.String() != "use" || jc.LowFeedback != 0.6 {
 		t.Errorf("journey config %+v", jc)
+	}
+	// …or replace them when the config says so; a bad pattern stops start-up.
+	os.WriteFile(file, []byte(`{"journey":{"stage_rules":[{"pattern":"/docs*","stage":"use"}],"replace_stage_rules":true}}`), 0o600)
+	if cfg, err = loadServeConfig([]string{"-config", file, "-data", dir}); err != nil || len(cfg.Journey.config().StageRules) != 1 {
+		t.Errorf("replace_stage_rules: %v %+v", err, cfg.Journey)
+	}
+	os.WriteFile(file, []byte(`{"journey":{"stage_rules":[{"pattern":"/faq[","stage":"ask"}]}}`), 0o600)
+	if _, err := loadServeConfig([]string{"-config", file, "-data", dir}); err == nil || !strings.Contains(err.Error(), `journey.stage_rules: bad stage rule 1 {pattern "/faq[", stage ask}: malformed glob`) {
+		t.Errorf("bad stage rule pattern: %v", err)
 	}
 	os.WriteFile(file, []byte(`{"adr":"typo"}`), 0o600)
 	if _, err := loadServeConfig([]string{"-config", file}); err == nil {

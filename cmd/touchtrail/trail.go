@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -62,11 +61,11 @@ func trail(args []string) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(os.Stdout, false)
 	fmt.Fprintln(tw, "TIME (UTC)\tTYPE\tWHAT\tDEVICE\tWHERE\tCHANNEL")
 	for _, tp := range out.Touchpoints {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", tp.Time.UTC().Format("2006-01-02 15:04:05"), tp.Type, tp.what(),
-			join(" ", tp.Device, tp.Browser, tp.OS), join(", ", tp.City, tp.Country), tp.Channel)
+			cell(join(" ", tp.Device, tp.Browser, tp.OS)), cell(join(", ", tp.City, tp.Country)), tp.Channel)
 	}
 	return tw.Flush()
 }
@@ -76,25 +75,25 @@ func (tp trailTouchpoint) what() string {
 	switch tp.Type {
 	case "search":
 		if tp.Results != nil {
-			return fmt.Sprintf("%q → %d results", tp.Query, *tp.Results)
+			return cell(fmt.Sprintf("%q", tp.Query)) + " → " + count(*tp.Results, "result")
 		}
-		return fmt.Sprintf("%q", tp.Query)
+		return cell(fmt.Sprintf("%q", tp.Query))
 	case "chat_open":
-		return "chat " + tp.Widget
+		return "chat " + cell(tp.Widget)
 	case "checkout_step":
-		s := fmt.Sprintf("step %d %s", tp.Step, tp.Name)
+		s := fmt.Sprintf("step %d %s", tp.Step, cell(tp.Name))
 		if tp.Value > 0 {
-			s += fmt.Sprintf(" %.2f %s", tp.Value, tp.Currency)
+			s += fmt.Sprintf(" %.2f %s", tp.Value, cell(tp.Currency))
 		}
 		return s
 	case "feedback":
 		return fmt.Sprintf("score %d/%d", tp.Score, tp.Scale)
 	case "identify":
-		return "user " + tp.User
+		return "user " + cell(tp.User)
 	case "custom":
-		return tp.Name
+		return cell(tp.Name)
 	}
-	return tp.URL
+	return urlCell(tp.URL)
 }
 
 func join(sep string, parts ...string) string {

@@ -60,62 +60,71 @@
 
   // Typed touchpoints carry their own fields; anything else they are given
   // goes into props as strings (32 at most, 256 characters each). Any other
-  // name is a custom event with that name. (Parameters after p are locals:
-  // they minify smaller than a var statement; page() and the listeners below
-  // do the same.)
+  // name is a custom event with that name, and so is 'custom' with a name
+  // prop. (Parameters after p are locals: they minify smaller than a var
+  // statement; page() and the listeners below do the same.)
   var typed = /^(pageview|search|chat_open|checkout_step|feedback|identify)$/;
-  var fields = /^(url|title|referrer|query|results|widget|step|name|value|currency|score|scale|comment|user)$/;
+  var fields = /^(url|title|referrer|query|results|widget|step|name|value|currency|score|scale|comment|user(_hash)?)$/;
   var track = (type, p, t = typed.test(type), k = 0, key, e = {
     id: rnd(), type: t ? type : 'custom', visitor: visitor, seq: (ls.tt_s | 0) + 1,
     ts: Date.now(), url: loc.href, props: {},
   }) => {
     set('tt_s', e.seq); // read back each time: other tabs count too
     t || (e.name = type);
-    for (key in p) t && fields.test(key) ? e[key] = p[key] : k++ < 32 && (e.props[key] = (p[key] + '').slice(0, 256));
+    for (key in p) (t ? fields.test(key) : type == 'custom' && key == 'name') ? e[key] = p[key] : k++ < 32 && (e.props[key] = (p[key] + '').slice(0, 256));
     box.push(e);
     save();
     // A full batch goes at once, unless the collector is being waited for.
     box[19] && delay < 2e3 ? flush() : timer = timer || setTimeout(flush, 1e3);
   };
 
-  // Page views (SPA routes too; the same URL twice in a row counts once),
-  // searches in the URL, and checkout steps marked on the page.
-  var last, searched;
-  var page = (u = loc.href, q) => {
+  // Page views (SPA routes too; the same URL twice in a row counts once)
+  // and searches in the URL. mark is what a search form that navigated left
+  // for the next page: "<its page's path>\n<the query>" (a text input holds
+  // no line feed). Landing on a URL holding that query, the search is not
+  // counted again (the submit was), and the form's own page reloaded so is
+  // no new page view either.
+  var mark = ls.tt_f || '', last, searched;
+  mark && set('tt_f', '');
+  var page = (u = loc.href, x = new URL(u), m = mark,
+    q = params.map((k) => x.searchParams.get(k)).find((v) => v)) => {
     if (u == last) return;
-    q = params.map((k) => new URL(u).searchParams.get(k)).find((v) => v);
-    track('pageview', { title: d.title, referrer: last || d.referrer });
+    mark = '';
+    q && m.endsWith('\n' + q) && (searched = q, m == x.pathname + '\n' + q) ||
+      track('pageview', { title: d.title, referrer: last || d.referrer });
     last = u;
     q && q != searched && track('search', { query: q });
     searched = 0;
-    d.querySelectorAll('[data-touchtrail-checkout-step]').forEach(({ dataset: a }) => track('checkout_step', {
-      step: +a.touchtrailCheckoutStep, name: a.touchtrailCheckoutName,
-      value: +a.touchtrailValue || void 0, currency: a.touchtrailCurrency,
-    }));
   };
   // Run after the router has changed the URL (and, mostly, the title).
+  // popstate also comes with every fragment navigation (before hashchange).
   var routed = () => setTimeout(page);
   ['pushState', 'replaceState'].map((f) => {
     var orig = h[f];
     h[f] = (...a) => (routed(), orig.apply(h, a));
   });
   on('popstate', routed);
-  on('hashchange', routed);
 
-  // Site and FAQ searches from search forms, once the page's own handlers
-  // have run. A form that navigates to a URL holding the query is counted
-  // there; an SPA that then puts the query in the URL is not counted twice.
-  on('submit', (ev, i = ev.target.querySelector('[type=search],[role=search] input:not([type=hidden])')) =>
-    i && i.value && (ev.defaultPrevented || !params.includes(i.name)) && track('search', { query: searched = i.value }));
+  // Site and FAQ searches from search forms, at the submit, once the page's
+  // own handlers have run. A form that navigates leaves the mark for the page
+  // it goes to (the pagehide beacon carries the search); without storage to
+  // hold the mark (cookieless), a form that navigates to a URL holding the
+  // query is counted there instead. An SPA that prevents the submit and puts
+  // the query in the URL is not counted twice.
+  on('submit', (ev, i = ev.target.querySelector('[type=search],[role=search] input:not([type=hidden])')) => {
+    if (i && i.value && (ev.defaultPrevented || ls.setItem || !params.includes(i.name))) {
+      track('search', { query: searched = i.value });
+      ev.defaultPrevented || set('tt_f', loc.pathname + '\n' + i.value);
+    }
+  });
 
-  // Chat opens: clicks on [data-touchtrail-chat], caught on the way down so
-  // that a widget which stops them does not hide them.
-  on('click', (ev, el = ev.target.closest('[data-touchtrail-chat]')) =>
-    el && track('chat_open', { widget: el.dataset.touchtrailChat || 'custom' }), true);
-
-  // The chat widgets' own open events (t-chat.js only). Each hook is tried:
-  // a widget that is not on the page costs nothing.
+  // Chats (t-chat.js only). Clicks on [data-touchtrail-chat], caught on the
+  // way down so that a widget which stops them does not hide them, and the
+  // widgets' own open events: each hook is tried, and a widget that is not
+  // on the page costs nothing.
   if (CHAT) {
+    on('click', (ev, el = ev.target.closest('[data-touchtrail-chat]')) =>
+      el && track('chat_open', { widget: el.dataset.touchtrailChat || 'custom' }), true);
     let hooks = () => {
       var chat = (widget) => () => track('chat_open', { widget: widget }), tawk = w.Tawk_API, was;
       [
@@ -133,11 +142,16 @@
   }
 
   // A beacon when the page is hidden or left; back in view, a fetch confirms.
+  // Back (or forward) to a page kept in the back/forward cache: a page view,
+  // from the page itself (its scripts do not run again).
   on('visibilitychange', () => flush(d.hidden));
   on('pagehide', () => flush(1));
+  on('pageshow', (ev) => ev.persisted && track('pageview', { title: d.title, referrer: last }));
   on('online', flush);
 
-  w.touchtrail = (type, props) => type == 'pageview' && !props ? page() : track(type, props);
+  // touchtrail('identify', 'u-42', {user_hash}): a string is the user id.
+  w.touchtrail = (type, props, more) => type == 'pageview' && !props ? page()
+    : track(type, props + '' === props ? Object.assign({ user: props }, more) : props);
   page();
   prior.map((a) => w.touchtrail(...a));
   flush(); // at once: the first page view, and what earlier pages left

@@ -16,7 +16,9 @@ const SOURCE = fs.readFileSync(path.join(JS, 'src', 'tracker.js'), 'utf8');
 function storage(initial, writes) {
   const m = new Map(Object.entries(initial || {}));
   const s = new Proxy({}, {
-    get: (_, k) => (k === 'length' ? m.size : m.get(k)),
+    // setItem is there as in a real Storage (the snippet tells real storage
+    // from its in-memory stand-in by it).
+    get: (_, k) => (k === 'length' ? m.size : k === 'setItem' ? (a, v) => { m.set(a, String(v)); writes.push(a); } : m.get(k)),
     set: (_, k, v) => { m.set(k, String(v)); writes.push(k); return true; },
     has: (_, k) => m.has(k),
   });
@@ -98,7 +100,11 @@ function browser(opts = {}) {
   const win = {
     document,
     navigator,
-    location: { get href() { return loc.href; } },
+    location: {
+      get href() { return loc.href; },
+      set href(u) { loc.href = new URL(u, loc.href).href; }, // the URL only: no page load
+      get pathname() { return new URL(loc.href).pathname; },
+    },
     history: {
       pushState(state, title, url) { loc.href = new URL(url, loc.href).href; },
       replaceState(state, title, url) { loc.href = new URL(url, loc.href).href; },

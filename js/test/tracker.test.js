@@ -75,9 +75,10 @@ test('SPA route changes are page views; the same URL twice in a row counts once'
   h.pushState({}, '', '/faq'); // the browser changes the URL; popstate tells
   b.fire('window', 'popstate');
   await b.tick();
-  h.replaceState({}, '', '/faq#returns');
+  b.win.location.href = 'https://shop.example/faq#returns'; // a fragment link: popstate, then hashchange
+  b.fire('window', 'popstate');
   b.fire('window', 'hashchange');
-  b.fire('window', 'hashchange'); // twice: still one page view
+  b.fire('window', 'popstate'); // twice: still one page view
   await b.tick(1000);
   const pvs = pageviews(b);
   assert.deepEqual(pvs.map((e) => path(e.url)), ['/', '/pricing', '/pricing?plan=pro', '/faq', '/faq#returns']);
@@ -112,15 +113,99 @@ test('searches from search forms', async () => {
   submit(form({ role: 'search', inputs: [{ type: 'hidden', name: 'lang', value: 'en' }, { name: 'term', value: 'refund' }] }));
   // Any form holding an input[type=search].
   submit(form({ inputs: [{ type: 'text', name: 'x', value: 'no' }, { type: 'search', name: 'kw', value: 'returns' }] }));
-  // A form that navigates to a URL holding the query is counted on the next page.
-  submit(form({ inputs: [{ type: 'search', name: 'q', value: 'twice?' }] }), false);
-  // A navigating form whose field is not a search parameter counts now.
+  // Forms that navigate count at the submit too, whatever their field's name.
+  submit(form({ inputs: [{ type: 'search', name: 'q', value: 'navigates' }] }), false);
   submit(form({ inputs: [{ type: 'search', name: 'kw', value: 'posted' }] }), false);
   // Not search forms, or empty.
   submit(form({ inputs: [{ type: 'email', name: 'email', value: 'a@b.example' }] }));
   submit(form({ role: 'search', inputs: [{ type: 'search', name: 'q', value: '' }] }));
   await b.tick(1000);
-  assert.deepEqual(searches(b), ['refund', 'returns', 'posted']);
+  assert.deepEqual(searches(b), ['refund', 'returns', 'navigates', 'posted']);
+});
+
+// next makes the browser a page load after b: same storage (the outbox, the
+// visitor, the search form's mark), another URL.
+const next = (b, url, o = {}) => browser({ url, storage: Object.fromEntries(b.local), referrer: b.win.location.href, ...o }).load();
+
+test('a search form that navigates: the search at the submit, the results page does not count it again', async () => {
+  const b = browser({ url: 'https://shop.example/ar/' }).load();
+  await b.tick();
+  b.fire('document', 'submit', { target: form({ role: 'search', inputs: [{ type: 'search', name: 'q', value: 'شحن مجاني' }] }), defaultPrevented: false });
+  assert.deepEqual(b.types(), ['pageview'], 'waits for the batch window…');
+  b.fire('window', 'pagehide'); // …but the navigation hides the page: a beacon
+  assert.equal(b.requests.at(-1).via, 'beacon');
+  assert.deepEqual(b.requests.at(-1).body.events.map((e) => [e.type, e.query, path(e.url)]), [['search', 'شحن مجاني', '/ar/']]);
+  assert.equal(b.local.get('tt_f'), '/ar/\nشحن مجاني');
+
+  // The results page: a page view; the search is not counted again, and the
+  // unconfirmed beaconed search goes again by fetch (the collector dedupes).
+  const r = next(b, 'https://shop.example/ar/search?q=%D8%B4%D8%AD%D9%86+%D9%85%D8%AC%D8%A7%D9%86%D9%8A');
+  await r.tick();
+  assert.deepEqual(r.types(), ['search', 'pageview']);
+  assert.equal(r.events()[0].id, b.requests.at(-1).body.events[0].id);
+  assert.equal(r.local.get('tt_f'), '', 'the mark is spent');
+  // Later, the same query by a link (another page load) is a search again.
+  const again = next(r, 'https://shop.example/ar/search?q=%D8%B4%D8%AD%D9%86+%D9%85%D8%AC%D8%A7%D9%86%D9%8A&page=2');
+  await again.tick();
+  assert.deepEqual(again.types(), ['pageview', 'search']);
+});
+
+test('a search form without action reloads its page: one search, no second page view', async () => {
+  const b = browser({ url: 'https://shop.example/ro-RO/faq.html' }).load();
+  await b.tick();
+  b.fire('document', 'submit', { target: form({ inputs: [{ type: 'search', name: 's', value: 'livrare în București' }] }), defaultPrevented: false });
+  b.fire('window', 'pagehide');
+  const r = next(b, 'https://shop.example/ro-RO/faq.html?s=livrare+%C3%AEn+Bucure%C8%99ti');
+  await r.tick();
+  // The reloaded page sends what was queued, and adds nothing of its own.
+  assert.deepEqual(r.types(), ['search']);
+  assert.equal(r.events()[0].query, 'livrare în București');
+  // Its later events carry its URL, and an SPA route's referrer is it.
+  r.win.history.pushState({}, '', '/ro-RO/checkout');
+  await r.tick(1000);
+  const pv = r.events().at(-1);
+  assert.deepEqual([pv.type, path(pv.url), path(pv.referrer)], ['pageview', '/ro-RO/checkout', '/ro-RO/faq.html?s=livrare+%C3%AEn+Bucure%C8%99ti']);
+});
+
+test('the mark is for the next page only, and only for its query', async () => {
+  const b = browser({ url: 'https://shop.example/faq' }).load();
+  b.fire('document', 'submit', { target: form({ inputs: [{ type: 'search', name: 's', value: 'big returns' }] }), defaultPrevented: false });
+  // The results were elsewhere (no snippet there); back on the site, another
+  // search's URL: counted, and a page view.
+  let r = next(b, 'https://shop.example/faq?s=returns');
+  await r.tick();
+  assert.deepEqual(r.types().slice(-2), ['pageview', 'search']);
+  // Back to the form's page without a query: a page view.
+  r = next(b, 'https://shop.example/faq');
+  await r.tick();
+  assert.deepEqual(r.types().slice(-1), ['pageview']);
+});
+
+test('cookieless: no mark can be kept, so a form that navigates to its query is counted on the results page', async () => {
+  const b = browser({ url: 'https://shop.example/', dataset: { mode: 'cookieless' } }).load();
+  const submit = (name, value) => b.fire('document', 'submit', { target: form({ inputs: [{ type: 'search', name, value }] }), defaultPrevented: false });
+  submit('q', 'on the next page');
+  submit('kw', 'now');
+  await b.tick(1000);
+  assert.deepEqual(searches(b), ['now']);
+  const r = browser({ url: 'https://shop.example/search?q=on+the+next+page', dataset: { mode: 'cookieless' } }).load();
+  await r.tick();
+  assert.deepEqual(r.types(), ['pageview', 'search']);
+  assert.deepEqual(r.writes.local, []);
+});
+
+test('back or forward to a page from the back/forward cache is a page view', async () => {
+  const b = browser({ url: 'https://shop.example/ar/faq', title: 'الأسئلة الشائعة' }).load();
+  await b.tick();
+  b.fire('window', 'pagehide', { persisted: true });
+  b.fire('window', 'pageshow', { persisted: false }); // a first load: page() did it
+  b.fire('window', 'pageshow', { persisted: true });
+  await b.tick(1000);
+  const pvs = pageviews(b);
+  assert.equal(pvs.length, 2);
+  assert.deepEqual([path(pvs[1].url), pvs[1].title, path(pvs[1].referrer)], ['/ar/faq', 'الأسئلة الشائعة', '/ar/faq'],
+    'the referrer is the page itself: a return within the site');
+  assert.notEqual(pvs[1].id, pvs[0].id);
 });
 
 test('an SPA search form that puts the query in the URL counts once', async () => {
@@ -135,8 +220,8 @@ test('an SPA search form that puts the query in the URL counts once', async () =
   assert.deepEqual(searches(b), ['red shoes', 'blue shoes']);
 });
 
-test('chat opens from clicks on [data-touchtrail-chat], caught before the page can stop them', async () => {
-  const b = browser().load();
+test('t-chat.js: chat opens from clicks on [data-touchtrail-chat], caught before the page can stop them', async () => {
+  const b = browser({ chat: true }).load();
   const button = element({ dataset: { touchtrailChat: 'support' } });
   const icon = element({ parent: button });
   b.fire('document', 'click', { target: icon });
@@ -146,23 +231,34 @@ test('chat opens from clicks on [data-touchtrail-chat], caught before the page c
   assert.deepEqual(b.events().filter((e) => e.type == 'chat_open').map((e) => e.widget), ['support', 'custom']);
   const click = b.listeners.find((l) => l.type == 'click');
   assert.equal(click.capture, true);
+  assert.equal(browser().load().listeners.find((l) => l.type == 'click'), undefined, 't.js has no click listener');
 });
 
-test('checkout steps marked on the page, once per page view', async () => {
+test('t-checkout.js: checkout steps marked on the page, once per page view, after it', async () => {
   const step = (s, extra = {}) => element({ dataset: { touchtrailCheckoutStep: s, ...extra } });
-  const b = browser({ url: 'https://shop.example/checkout/shipping' });
-  b.checkout = [step('2', { touchtrailCheckoutName: 'shipping', touchtrailValue: '49.50', touchtrailCurrency: 'EUR' })];
+  for (const order of ['after', 'before']) {
+    // Loaded after the tracker, or before it behind the stub (or with none).
+    const b = browser({ url: 'https://shop.example/checkout/shipping', stub: order == 'before' ? [] : undefined });
+    b.checkout = [step('2', { touchtrailCheckoutName: 'shipping', touchtrailValue: '49.50', touchtrailCurrency: 'RON' })];
+    if (order == 'after') b.load().load('src/checkout.js');
+    else b.load('src/checkout.js').load();
+    b.win.history.replaceState({}, '', '/checkout/shipping'); // same page: not again
+    await b.tick();
+    b.checkout = [step('3')];
+    b.win.history.pushState({}, '', '/checkout/payment');
+    await b.tick(1000);
+    assert.deepEqual(b.types(), ['pageview', 'checkout_step', 'pageview', 'checkout_step'], order);
+    const steps = b.events().filter((e) => e.type == 'checkout_step');
+    assert.deepEqual([steps[0].step, steps[0].name, steps[0].value, steps[0].currency], [2, 'shipping', 49.5, 'RON']);
+    assert.deepEqual([steps[1].step, 'value' in steps[1], 'currency' in steps[1]], [3, false, false]);
+    assert.equal(steps[1].url, 'https://shop.example/checkout/payment');
+  }
+  // The tracker alone reads no markup.
+  const b = browser();
+  b.checkout = [step('1')];
   b.load();
-  b.win.history.replaceState({}, '', '/checkout/shipping'); // same page: not again
-  await b.tick();
-  b.checkout = [step('3')];
-  b.win.history.pushState({}, '', '/checkout/payment');
   await b.tick(1000);
-  const steps = b.events().filter((e) => e.type == 'checkout_step');
-  assert.equal(steps.length, 2);
-  assert.deepEqual([steps[0].step, steps[0].name, steps[0].value, steps[0].currency], [2, 'shipping', 49.5, 'EUR']);
-  assert.deepEqual([steps[1].step, 'value' in steps[1], 'currency' in steps[1]], [3, false, false]);
-  assert.equal(steps[1].url, 'https://shop.example/checkout/payment');
+  assert.deepEqual(b.types(), ['pageview']);
 });
 
 test('typed events carry their fields; unknown props go into props as strings', async () => {
@@ -182,6 +278,21 @@ test('typed events carry their fields; unknown props go into props as strings', 
   assert.match(s.id, hex32, 'props cannot overwrite the envelope');
   assert.deepEqual(s.props, { id: 'x', type: 'y', seq: '99', ts: '1' });
   assert.equal(s.seq, 6);
+});
+
+test("custom with a name prop is a custom event of that name; identify takes a user id and user_hash", async () => {
+  const b = browser({ stub: [['identify', 'u-7', { user_hash: 'ab12' }]] }).load();
+  b.win.touchtrail('custom', { name: 'banner_seen', slot: 'top', n: 2 });
+  b.win.touchtrail('custom', { slot: 'nameless' });
+  b.win.touchtrail('identify', 'u-42', { user_hash: 'cd34', plan: 'pro' });
+  b.win.touchtrail('identify', { user: 'u-43', user_hash: 'ef56' });
+  await b.tick(1000);
+  const [, id7, named, nameless, id42, id43] = b.events();
+  assert.deepEqual([named.type, named.name, named.props], ['custom', 'banner_seen', { slot: 'top', n: '2' }]);
+  assert.deepEqual([nameless.type, nameless.name, nameless.props], ['custom', 'custom', { slot: 'nameless' }]);
+  assert.deepEqual([id7.type, id7.user, id7.user_hash, id7.props], ['identify', 'u-7', 'ab12', {}], 'through the stub too');
+  assert.deepEqual([id42.user, id42.user_hash, id42.props], ['u-42', 'cd34', { plan: 'pro' }]);
+  assert.deepEqual([id43.user, id43.user_hash], ['u-43', 'ef56']);
 });
 
 test('any other name is a custom event: string props, at most 32, 256 characters each', async () => {
@@ -454,10 +565,13 @@ for (const [file, chat] of [['dist/t.js', false], ['dist/t-chat.js', true]]) {
     await b.tick();
     b.fire('document', 'click', { target: element({ dataset: { touchtrailChat: 'help' } }) });
     if (chat) w.hooks.intercom();
+    b.fire('document', 'submit', { target: form({ role: 'search', inputs: [{ name: 's', value: 'boots' }] }), defaultPrevented: false });
     await b.tick(1000);
     b.win.touchtrail('feedback', { score: 5, scale: 5 });
+    b.fire('window', 'pageshow', { persisted: true });
     b.fire('window', 'pagehide');
-    assert.deepEqual(b.types(), ['pageview', 'search', 'identify', 'pageview', 'chat_open', ...(chat ? ['chat_open'] : []), 'feedback']);
+    assert.deepEqual(b.types(), ['pageview', 'search', 'identify', 'pageview', ...(chat ? ['chat_open', 'chat_open'] : []), 'search', 'feedback', 'pageview']);
+    assert.equal(b.local.get('tt_f'), '/cart\nboots');
     assert.equal(b.requests.at(-1).via, 'beacon');
     assert.equal('intercom' in w.hooks, chat);
   });

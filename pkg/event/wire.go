@@ -1,12 +1,15 @@
 package event
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
 	"net/netip"
 	"strconv"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 )
@@ -52,6 +55,78 @@ type Decoder struct {
 
 	p     fastjson.Parser
 	spans []span
+	fixed []byte // the body with lone surrogate escapes replaced
+}
+
+// fixSurrogates returns body with every \u escape of a lone UTF-16
+// surrogate replaced by \ufffd (same length), in a copy; body itself when
+// it has none (the usual case: one scan, no copy). fastjson would keep a
+// lone surrogate escape as its six characters of text.
+func (d *Decoder) fixSurrogates(body []byte) []byte {
+	if !hasSurrogateEscape(body) {
+		return body
+	}
+	d.fixed = append(d.fixed[:0], body...)
+	b := d.fixed
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		if b[i+1] != 'u' {
+			i++ // skip the escaped character, a backslash included
+			continue
+		}
+		r, ok := hex4(b, i+2)
+		switch {
+		case !ok || !utf16.IsSurrogate(r):
+		case r < 0xdc00: // high: must be followed by a low one
+			if i+12 <= len(b) && b[i+6] == '\\' && b[i+7] == 'u' {
+				if lo, ok := hex4(b, i+8); ok && lo >= 0xdc00 && lo <= 0xdfff {
+					i += 11
+					continue
+				}
+			}
+			copy(b[i:], `\ufffd`)
+		default: // a low one on its own
+			copy(b[i:], `\ufffd`)
+		}
+		i += 5
+	}
+	return b
+}
+
+func hasSurrogateEscape(body []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(body[i:], []byte(`\u`))
+		if j < 0 {
+			return false
+		}
+		i += j + 2
+		if i < len(body) && (body[i] == 'd' || body[i] == 'D') {
+			return true
+		}
+	}
+}
+
+// hex4 reads the 4 hex digits at b[i:].
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // span records where a string field's bytes sit in Batch.scratch.
@@ -122,9 +197,16 @@ func (tp *Touchpoint) strField(f strField) *string {
 func (d *Decoder) Decode(body []byte, b *Batch) error {
 	b.Reset()
 	d.spans = d.spans[:0]
+	body = d.fixSurrogates(body)
 	v, err := d.p.ParseBytes(body)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	// fastjson's parser is lenient (NaN, Infinity, raw control characters,
+	// numbers like 01 or 1-2); its validator is strict JSON (RFC 8259). It
+	// runs after the parser, whose depth limit bounds its recursion.
+	if err := fastjson.ValidateBytes(body); err != nil {
+		return fmt.Errorf("%w: not strict JSON: %v", ErrMalformed, err)
 	}
 	root, err := v.Object()
 	if err != nil {
@@ -220,8 +302,41 @@ func growTouchpoints(s []Touchpoint, n int) []Touchpoint {
 }
 
 func (d *Decoder) addString(b *Batch, event int32, field int16, isKey bool, s []byte) {
-	d.spans = append(d.spans, span{event: event, field: field, isKey: isKey, off: int32(len(b.scratch)), n: int32(len(s))})
-	b.scratch = append(b.scratch, s...)
+	off := len(b.scratch)
+	b.scratch = appendClean(b.scratch, s)
+	d.spans = append(d.spans, span{event: event, field: field, isKey: isKey, off: int32(off), n: int32(len(b.scratch) - off)})
+}
+
+// appendClean appends s to dst under the wire's one rule for strings: what
+// is stored is valid UTF-8 without control characters. Each invalid UTF-8
+// sequence (a lone surrogate escape such as \ud800 decodes to one) and each
+// control character other than tab, LF and CR (the rest of C0, DEL and C1)
+// becomes U+FFFD. The JSON text itself must be strict: a raw control
+// character inside a string makes the whole body malformed.
+func appendClean(dst, s []byte) []byte {
+	clean := true
+	for _, c := range s {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return append(dst, s...)
+	}
+	for len(s) > 0 {
+		r, size := utf8.DecodeRune(s)
+		switch {
+		case r == utf8.RuneError && size <= 1,
+			r < 0x20 && r != '\t' && r != '\n' && r != '\r',
+			r >= 0x7f && r <= 0x9f:
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		default:
+			dst = append(dst, s[:size]...)
+		}
+		s = s[size:]
+	}
+	return dst
 }
 
 func (d *Decoder) decodeEvent(i int32, v *fastjson.Value, b *Batch) error {

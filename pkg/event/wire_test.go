@@ -94,11 +94,11 @@ func TestDecodeStrings(t *testing.T) {
 	f(`"plain"`, "plain")
 	f(`""`, "")
 	f(`"quote \" backslash \\ slash \/"`, `quote " backslash \ slash /`)
-	f(`"ctl \b\f\n\r\t"`, "ctl \b\f\n\r\t")
+	f(`"ctl \b\f\n\r\t"`, "ctl \uFFFD\uFFFD\n\r\t") // the string rule: see TestDecodeStringRule
 	f(`"\u00e9t\u00C9 \u20ac"`, "étÉ €")
 	f(`"\ud83d\ude00 pair"`, "😀 pair")
 	f(`"raw é € 😀"`, "raw é € 😀")
-	f(`"\u2028\u2029\u0000"`, "\u2028\u2029\x00")
+	f(`"\u2028\u2029\u0000"`, "\u2028\u2029\uFFFD")
 	f(`"`+strings.Repeat(`\n`, 300)+`"`, strings.Repeat("\n", 300))
 }
 

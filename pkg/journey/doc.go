@@ -11,7 +11,10 @@
 //     gap splits), a new UTM campaign, or a page view through a new
 //     external channel.
 //   - Stage (stage.go): discover → explore → buy → use → ask → engage, from
-//     the touchpoint type and Config.StageRules (URL globs).
+//     the touchpoint type and Config.StageRules (URL globs, tried again
+//     without a locale prefix such as "/ar/" or "/ro-RO/"; a site's own
+//     rules before the defaults with StageRulesFor; Config.Validate at
+//     start-up).
 //   - Step (step.go): "type", "pageview:/glob*", "checkout_step:N",
 //     "custom:name", "search:text", "chat_open:widget"; funnels are
 //     comma-separated steps.

@@ -66,6 +66,7 @@ type WriterStats struct {
 	Errors     uint64 // group commits that failed
 	LastGroup  int    // records in the latest group, committed or failed
 	Queued     int    // records waiting for a commit now
+	QueueSize  int    // the most records that may wait (WriterConfig.QueueSize)
 }
 
 // request is one Submit: its records and, in Sync mode, where to answer.
@@ -293,5 +294,6 @@ func (w *Writer) Stats() WriterStats {
 	return WriterStats{
 		Groups: w.groups.Load(), Records: w.records.Load(), Duplicates: w.dups.Load(), Erased: w.erased.Load(), DiskFull: w.diskFull.Load(),
 		Overloaded: w.overloaded.Load(), Errors: w.errs.Load(), LastGroup: int(w.lastGroup.Load()), Queued: q,
+		QueueSize: w.cfg.QueueSize,
 	}
 }

@@ -1,7 +1,8 @@
 // Package minify builds the snippet with esbuild's Go API (no npm needed):
 // js/src/tracker.js, minified for ES2017 browsers, into js/dist/t.js and, with
-// the chat widgets' hooks, js/dist/t-chat.js. Only the build command and the
-// tests import it, so esbuild never reaches the collector's binary.
+// the chat hooks, js/dist/t-chat.js; the add-on js/src/checkout.js into
+// js/dist/t-checkout.js. Only the build command and the tests import it, so
+// esbuild never reaches the collector's binary.
 package minify
 
 import (
@@ -20,19 +21,22 @@ import (
 // Source is the readable snippet, relative to js/.
 const Source = "src/tracker.js"
 
-// A Build is one file made from Source: Chat is the value of the source's
-// build-time constant CHAT (the chat-widget hooks are in the build or not).
+// A Build is one file made from a source: Chat is the value of the source's
+// build-time constant CHAT (the chat hooks are in the build or not).
 type Build struct {
+	Src    string // relative to js/
 	Dist   string // relative to js/
 	Chat   bool
 	Budget int // most bytes gzipped (gzip.BestCompression) the file may take
 }
 
-// Builds lists the files made from Source: the tracker, and the same tracker
-// with the chat widgets' hooks for sites that run one of them.
+// Builds lists the files made: the tracker; the same tracker with the chat
+// hooks ([data-touchtrail-chat] clicks and the widgets' open events) for
+// sites that run a chat; the add-on that reads checkout steps from markup.
 var Builds = []Build{
-	{Dist: "dist/t.js", Chat: false, Budget: 1536},
-	{Dist: "dist/t-chat.js", Chat: true, Budget: 1792},
+	{Src: Source, Dist: "dist/t.js", Chat: false, Budget: 1536},
+	{Src: Source, Dist: "dist/t-chat.js", Chat: true, Budget: 1856},
+	{Src: "src/checkout.js", Dist: "dist/t-checkout.js", Budget: 512},
 }
 
 // Minify returns src minified for ES2017 browsers, with the identifier CHAT
@@ -62,18 +66,18 @@ func Minify(src []byte, chat bool) ([]byte, error) {
 	return res.Code, nil
 }
 
-// BuildAll minifies Source under jsDir into every file of Builds and returns
-// the built bytes by dist path.
+// BuildAll minifies the sources under jsDir into every file of Builds and
+// returns the built bytes by dist path.
 func BuildAll(jsDir string) (map[string][]byte, error) {
-	src, err := os.ReadFile(filepath.Join(jsDir, Source))
-	if err != nil {
-		return nil, fmt.Errorf("read snippet source: %w", err)
-	}
 	built := map[string][]byte{}
 	for _, b := range Builds {
+		src, err := os.ReadFile(filepath.Join(jsDir, b.Src))
+		if err != nil {
+			return nil, fmt.Errorf("read snippet source: %w", err)
+		}
 		out, err := Minify(src, b.Chat)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", Source, err)
+			return nil, fmt.Errorf("%s: %w", b.Src, err)
 		}
 		if err := os.WriteFile(filepath.Join(jsDir, b.Dist), out, 0o644); err != nil {
 			return nil, fmt.Errorf("write snippet: %w", err)

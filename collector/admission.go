@@ -1,0 +1,124 @@
+package collector
+
+import (
+	"bytes"
+	"io"
+	"net/netip"
+	"sync/atomic"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Admission: an ingest request is judged on its headers before its body is
+// read (the server streams request bodies, so nothing past the first few
+// KiB has been read when the handler starts). A refusal costs a short
+// answer; fasthttp then discards a small unread body or closes the
+// connection. What is admitted is bounded by configuration: the bytes of
+// bodies being read or worked on (MaxIngestBytes), whatever the number of
+// connections.
+
+// inflight counts the ingest body bytes admitted and not yet answered.
+type inflight struct {
+	max int64
+	n   atomic.Int64
+}
+
+// acquire reserves n bytes; it fails when that would pass the bound, unless
+// nothing is in flight (one request of any admitted size always goes).
+func (f *inflight) acquire(n int64) bool {
+	for {
+		cur := f.n.Load()
+		if cur > 0 && cur+n > f.max {
+			return false
+		}
+		if f.n.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
+}
+
+func (f *inflight) release(n int64) { f.n.Add(-n) }
+
+var errOverloaded = &httpError{status: fasthttp.StatusServiceUnavailable, msg: "collector overloaded, retry later", retryAfter: 1}
+
+// admit decides from the headers alone whether the body of an ingest
+// request may be read, and reserves its bytes (release them with
+// s.admitted.release). trusted says the request carries some site's write
+// key (checked against the batch's site once it is decoded): such senders
+// are not rate limited per IP.
+func (s *Server) admit(ctx *fasthttp.RequestCtx, ip netip.Addr, trusted bool) (int64, error) {
+	if s.draining.Load() {
+		return 0, &httpError{status: fasthttp.StatusServiceUnavailable, msg: "collector shutting down", retryAfter: 1}
+	}
+	if ct := ctx.Request.Header.ContentType(); !ingestContentType(ct) {
+		return 0, errStatus(fasthttp.StatusUnsupportedMediaType, "content type %q not supported (use application/json or text/plain)", truncateBytes(ct, 64))
+	}
+	cl := ctx.Request.Header.ContentLength()
+	if cl > s.cfg.MaxBodyBytes {
+		return 0, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", s.cfg.MaxBodyBytes)
+	}
+	if !trusted {
+		if ok, wait := s.limiter.allow(ip, s.now()); !ok {
+			return 0, &httpError{status: fasthttp.StatusTooManyRequests, msg: "rate limit exceeded", retryAfter: wait}
+		}
+	}
+	if s.wstats != nil {
+		if st := s.wstats.Stats(); st.QueueSize > 0 && st.Queued > 0 && st.Queued+s.cfg.MaxEvents > st.QueueSize {
+			return 0, errOverloaded
+		}
+	}
+	n := int64(cl)
+	if n < 0 { // chunked: as much as it may be
+		n = int64(s.cfg.MaxBodyBytes)
+	}
+	if !s.admitted.acquire(n) {
+		return 0, errOverloaded
+	}
+	return n, nil
+}
+
+// ingestContentType accepts what the snippet (text/plain: a beacon needs
+// no preflight), the SDK (application/json) and curl send; none at all is
+// taken as JSON.
+func ingestContentType(ct []byte) bool {
+	if len(ct) == 0 {
+		return true
+	}
+	if i := bytes.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = bytes.TrimSpace(ct)
+	return bytes.EqualFold(ct, []byte("text/plain")) || bytes.EqualFold(ct, []byte("application/json"))
+}
+
+func truncateBytes(b []byte, n int) string {
+	if len(b) > n {
+		b = b[:n]
+	}
+	return string(b)
+}
+
+// readStream reads the admitted request body into st.raw, within
+// MaxBodyBytes.
+func (s *Server) readStream(ctx *fasthttp.RequestCtx, st *ingestState) ([]byte, error) {
+	r := ctx.RequestBodyStream()
+	if r == nil { // a server that does not stream (Handler used directly)
+		b := ctx.PostBody()
+		if len(b) > s.cfg.MaxBodyBytes {
+			return nil, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", s.cfg.MaxBodyBytes)
+		}
+		return b, nil
+	}
+	limit := int64(s.cfg.MaxBodyBytes)
+	if cl := ctx.Request.Header.ContentLength(); cl > 0 {
+		st.raw.Grow(cl)
+	}
+	n, err := st.raw.ReadFrom(io.LimitReader(r, limit+1))
+	if n > limit {
+		return nil, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", s.cfg.MaxBodyBytes)
+	}
+	if err != nil {
+		return nil, errStatus(fasthttp.StatusBadRequest, "cannot read the body: %v", err)
+	}
+	return st.raw.Bytes(), nil
+}
