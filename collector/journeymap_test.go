@@ -68,13 +68,11 @@ func TestJourneyMapEndpoint(t *testing.T) {
 		{rng, journey.Scope{}, ""},
 		{rng + "&segment=lapsed", journey.Scope{Segment: journey.SegmentLapsed}, ""},
 		{rng + "&channel=email", journey.Scope{}, "email"},
-		{"", journey.Scope{}, ""},
+		{rng + "&segment=new&channel=search", journey.Scope{Segment: journey.SegmentNew}, "search"},
 	} {
 		m := journey.NewMap(journey.DefaultConfig())
 		m.Scope = q.scope
-		if q.query != "" {
-			m.Scope.From, m.Scope.To = opts.Start, opts.End()
-		}
+		m.Scope.From, m.Scope.To = opts.Start, opts.End()
 		if q.ch != "" {
 			m.Channel = event.ParseChannel(q.ch)
 		}

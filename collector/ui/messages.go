@@ -188,6 +188,7 @@ var messages = map[string][3]string{
 	"err.403":      {"Your token may not do this.", "رمزك لا يسمح بذلك.", "Token-ul dvs. nu permite acest lucru."},
 	"err.400":      {"The request was not understood: %s", "تعذر فهم الطلب: %s", "Cererea nu a fost înțeleasă: %s"},
 	"err.500":      {"The collector could not answer. Try again.", "تعذر على الخادم الإجابة. حاول مجددًا.", "Colectorul nu a putut răspunde. Încercați din nou."},
+	"err.503":      {"The collector is busy: try again in a moment.", "الخادم مشغول: حاول بعد لحظة.", "Colectorul este ocupat: încercați din nou peste puțin timp."},
 	"err.back":     {"Back to the journey map", "العودة إلى خريطة الرحلة", "Înapoi la harta călătoriei"},
 }
 

@@ -249,6 +249,12 @@ func (u *UI) visitorPage(w http.ResponseWriter, r *http.Request, ses *session, p
 		u.fail(w, r, ses, err)
 		return
 	}
+	release, err := u.slot()
+	if err != nil {
+		u.fail(w, r, ses, err)
+		return
+	}
+	defer release()
 	ctx, cancel := u.ctx(r)
 	defer cancel()
 	trail, cut, err := u.trail(ctx, p.Site, v)
@@ -272,6 +278,12 @@ func (u *UI) userPage(w http.ResponseWriter, r *http.Request, ses *session, p *p
 		u.fail(w, r, ses, errStatus(http.StatusBadRequest, "id: want a user id"))
 		return
 	}
+	release, err := u.slot()
+	if err != nil {
+		u.fail(w, r, ses, err)
+		return
+	}
+	defer release()
 	ctx, cancel := u.ctx(r)
 	defer cancel()
 	visitors, trail, cut, err := u.userTrail(ctx, p.Site, user)

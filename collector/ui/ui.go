@@ -41,8 +41,10 @@ type Config struct {
 	// MaxSessions bounds the signed-in browsers kept (the oldest go
 	// first). Default: 10000.
 	MaxSessions int
-	// Timeout bounds the work of one page. Default: 20s.
+	// Timeout bounds the work of one page. Default: 30s.
 	Timeout time.Duration
+	// MaxRange is the longest range a page may read. Default: 366 days.
+	MaxRange time.Duration
 }
 
 // Deps are what the pages read: the collector wires them.
@@ -55,6 +57,10 @@ type Deps struct {
 	Authenticate func(token []byte) (Identity, bool)
 	Log          *slog.Logger
 	Now          func() time.Time // Default: time.Now
+	// ScanSlot takes one of the collector's slots for a site-wide scan, or
+	// refuses when all are taken (the page then answers 503); nil: no
+	// limit.
+	ScanSlot func() (release func(), err error)
 	// CountError counts an error answer by status (the collector's
 	// touchtrail_http_errors_total{route="ui"}); nil counts nothing.
 	CountError func(status int)
@@ -83,7 +89,10 @@ func New(cfg Config, d Deps) (*UI, error) {
 		cfg.MaxSessions = 10_000
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 20 * time.Second
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxRange <= 0 {
+		cfg.MaxRange = 366 * 24 * time.Hour
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()
@@ -287,7 +296,8 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, ses *session, err erro
 	switch {
 	case errors.As(err, &se):
 		status, detail = se.status, se.detail
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, store.ErrOverloaded), errors.Is(err, store.ErrClosed):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, store.ErrOverloaded), errors.Is(err, store.ErrClosed),
+		errors.Is(err, errBusy):
 		status = http.StatusServiceUnavailable
 	case errors.Is(err, store.ErrInvalidKey):
 		status, detail = http.StatusBadRequest, err.Error()
@@ -306,6 +316,9 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, ses *session, err erro
 		p.Notice = p.L.T("err.403")
 	case http.StatusNotFound:
 		p.Notice = p.L.T("err.404")
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
+		p.Notice = p.L.T("err.503")
 	default:
 		p.Notice = p.L.T("err.500")
 	}

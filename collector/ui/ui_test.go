@@ -1,8 +1,11 @@
 package ui_test
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -16,6 +19,7 @@ import (
 	"github.com/touchtrail/touchtrail/pkg/event"
 	"github.com/touchtrail/touchtrail/pkg/journey"
 	"github.com/touchtrail/touchtrail/pkg/journey/journeytest"
+	"github.com/touchtrail/touchtrail/pkg/store/badger"
 )
 
 // The pages' range, and the API's for the same days (its to is exclusive).
@@ -493,6 +497,7 @@ func TestBadInput(t *testing.T) {
 		"/ui/s/test/?segment=old":                              400,
 		"/ui/s/test/?channel=tv":                               400,
 		"/ui/s/test/?channel=internal":                         400,
+		"/ui/s/test/friction?from=2020-01-01&to=2026-11-07":    400,
 		"/ui/s/test/funnel?steps=teleport":                     400,
 		"/ui/s/test/funnel?within=-1h":                         400,
 		"/ui/s/test/funnel?steps=checkout_step:0":              400,
@@ -517,9 +522,9 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("the 400 page does not say what was wrong: %s", r.body)
 	}
 	m := (&browserish{tb: t, base: col.URL, c: http.DefaultClient}).do(http.MethodGet, "/metrics", nil, map[string]string{"Authorization": "Bearer " + collectortest.ReadToken})
-	for status, n := range map[int]int{400: 12, 404: 4} { // the 400 twice
+	for status, n := range map[int]int{400: 13, 404: 4} { // the 400 twice
 		if !strings.Contains(m.body, fmt.Sprintf(`touchtrail_http_errors_total{route="ui",status="%d"} %d`, status, n)) {
-			t.Errorf("metrics do not count %d ui answers of status %d", n, status)
+			t.Errorf("metrics do not count %d ui answers of status %d: %s", n, status, regexp.MustCompile(`touchtrail_http_errors_total\{route="ui".*`).FindAllString(m.body, -1))
 		}
 	}
 }
@@ -588,5 +593,37 @@ func TestSignInLimit(t *testing.T) {
 	col2, _, _ := shop(t, 5, collectortest.Options{})
 	for range 12 {
 		newBrowser(t, col2.URL).signIn(collectortest.ReadToken)
+	}
+}
+
+// When the collector's scan slots are all taken, the pages that scan say
+// so (503, Retry-After) and the others still answer.
+func TestBusy(t *testing.T) {
+	st, err := badger.Open(badger.Config{Dir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	u, err := ui.New(ui.Config{}, ui.Deps{Store: st, Sites: []string{"test"}, Log: slog.New(slog.DiscardHandler),
+		Authenticate: func(tok []byte) (ui.Identity, bool) {
+			return ui.Identity{Name: "t"}, string(tok) == "a-token-of-16-chars"
+		},
+		ScanSlot: func() (func(), error) { return nil, errors.New("all 4 taken") },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(u.Handler())
+	t.Cleanup(srv.Close)
+	b := newBrowser(t, srv.URL)
+	b.signIn("a-token-of-16-chars")
+	for _, p := range []string{"/ui/s/test/", "/ui/s/test/funnel", "/ui/s/test/paths", "/ui/s/test/friction",
+		"/ui/s/test/visitors/00000000000000000000000000000001", "/ui/s/test/user?id=u"} {
+		if r := b.get(p); r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" || !strings.Contains(r.body, "busy") {
+			t.Errorf("%s with every slot taken: %d %q", p, r.status, r.header.Get("Retry-After"))
+		}
+	}
+	if r := b.get("/ui/s/test/visitors"); r.status != http.StatusOK {
+		t.Errorf("recent visitors (no scan): %d", r.status)
 	}
 }
