@@ -194,7 +194,7 @@ func flowChart(r *journey.MapResult, l *locale) template.HTML {
 			col = colBack
 		}
 		sw := 1.5 + 8*float64(f.Visitors)/float64(peak)
-		tip := fmt.Sprintf("%s → %s: %s", l.Stage(f.From), l.Stage(f.To), l.T("map.visitors", f.Visitors))
+		tip := fmt.Sprintf("%s%s%s: %s", l.Stage(f.From), l.Arrow(), l.Stage(f.To), l.T("map.visitors", f.Visitors))
 		c.n++
 		fmt.Fprintf(&c.b, `<path d="M%s %s A%s %s 0 0 %d %s %s" fill="none" stroke="%s" stroke-opacity="0.5" stroke-width="%s"><title>%s</title></path>`,
 			f1(x1), f1(mid), f1(rad), f1(min(rad, mid-14)), sweep, f1(x2), f1(mid), col, f1(sw), esc(tip))
@@ -344,7 +344,7 @@ func sankeyChart(p *journey.PathsResult, start string, l *locale) template.HTML 
 		b.to.in += bh
 		xm := (x0 + x1) / 2
 		X := func(x float64) string { return f1(c.x(x, 0)) }
-		tip := fmt.Sprintf("%s → %s: %s", l.Label(b.from.label), l.Label(b.to.label), l.T("map.visitors", b.n))
+		tip := fmt.Sprintf("%s%s%s: %s", l.Label(b.from.label), l.Arrow(), l.Label(b.to.label), l.T("map.visitors", b.n))
 		c.n++
 		fmt.Fprintf(&c.b, `<path d="M%s %s C%s %s %s %s %s %s L%s %s C%s %s %s %s %s %s Z" fill="%s" fill-opacity="0.45"><title>%s</title></path>`,
 			X(x0), f1(y0), X(xm), f1(y0), X(xm), f1(y1), X(x1), f1(y1),

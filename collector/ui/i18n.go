@@ -199,3 +199,12 @@ func (l *locale) Label(label string) string {
 	}
 	return l.Type(typ) + " " + rest
 }
+
+// Arrow joins the steps of a sequence: " → ", or " ← " right to left, so
+// that it points the way the sequence reads.
+func (l *locale) Arrow() string {
+	if l.RTL() {
+		return " ← "
+	}
+	return " → "
+}

@@ -418,6 +418,10 @@ func TestLanguages(t *testing.T) {
 		t.Errorf("the switch sets no cookie: %q", r.header.Get("Set-Cookie"))
 	}
 	check(b.page("/ui/s/test/paths?"+uiRange), "ar", "rtl", "المسارات")
+	// Sequences read right to left, and their arrows point that way.
+	if html := b.page("/ui/s/test/paths?" + uiRange); !strings.Contains(html, " ← ") || strings.Contains(html, " → ") {
+		t.Error("Arabic paths are not joined by ←")
+	}
 	if !strings.Contains(b.page("/ui/s/test/paths?"+uiRange), `href="/ui/s/test/paths?from=2026-11-01&amp;lang=ro&amp;to=2026-11-07" lang="ro"`) {
 		t.Error("the switch does not keep the page's query")
 	}
