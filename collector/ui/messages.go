@@ -21,6 +21,11 @@ var messages = map[string][3]string{
 	"utc":          {"Times are in UTC.", "الأوقات بالتوقيت العالمي المنسق.", "Orele sunt în UTC."},
 	"range":        {"%s to %s", "من %s إلى %s", "%s – %s"},
 
+	// Durations.
+	"dur.s": {"%ds", "%d ث", "%ds"},
+	"dur.m": {"%dm %ds", "%d د %d ث", "%dm %ds"},
+	"dur.h": {"%dh %dm", "%d س %d د", "%dh %dm"},
+
 	// Filters.
 	"filters":        {"Filters", "عوامل التصفية", "Filtre"},
 	"from":           {"From", "من", "De la"},
