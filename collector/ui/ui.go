@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"embed"
 	"errors"
 	"fmt"
@@ -182,8 +184,19 @@ func withMethod(r *http.Request, m string) *http.Request {
 	return &r2
 }
 
-// static serves the style sheet: cached for a day (its URL carries no
-// version; a deploy changes it at most a day late).
+// styleVersion names the style sheet's content: pages link it with
+// ?v=styleVersion, so it may be cached for a year.
+var styleVersion = func() string {
+	b, err := staticFS.ReadFile("static/style.css")
+	if err != nil {
+		panic("BUG: no embedded style sheet: " + err.Error())
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6])
+}()
+
+// static serves the style sheet, cached for a year when asked for by its
+// version (as the pages do), else for five minutes.
 func (u *UI) static(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
 	b, err := staticFS.ReadFile("static/" + name)
@@ -192,9 +205,16 @@ func (u *UI) static(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=86400")
+	if r.URL.Query().Get("v") == styleVersion {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+	}
 	u.write(w, r, b)
 }
+
+// Style is the style sheet's URL, with its version.
+func (p *page) Style() string { return "/ui/static/style.css?v=" + styleVersion }
 
 // statusError is an error that answers with a status.
 type statusError struct {

@@ -266,6 +266,20 @@ func TestSignInAndHeaders(t *testing.T) {
 			t.Errorf("%s: %q, want %q", h, r.header.Get(h), want)
 		}
 	}
+	css := regexp.MustCompile(`<link rel="stylesheet" href="(/ui/static/style.css\?v=[0-9a-f]{12})">`).FindStringSubmatch(r.body)
+	if css == nil {
+		t.Fatalf("no versioned style sheet in %s", r.body)
+	}
+	if c := b.get(unescape(css[1])); c.status != http.StatusOK || !strings.Contains(c.header.Get("Cache-Control"), "immutable") ||
+		!strings.HasPrefix(c.header.Get("Content-Type"), "text/css") || c.header.Get("Content-Security-Policy") == "" {
+		t.Errorf("style sheet: %d %q %q", c.status, c.header.Get("Cache-Control"), c.header.Get("Content-Type"))
+	}
+	if c := b.get("/ui/static/style.css?v=old"); !strings.Contains(c.header.Get("Cache-Control"), "max-age=300") {
+		t.Errorf("an old version of the style sheet is cached for %q", c.header.Get("Cache-Control"))
+	}
+	if c := b.get("/ui/static/../ui.go"); c.status != http.StatusNotFound {
+		t.Errorf("outside the static files: %d", c.status)
+	}
 	if !strings.Contains(r.body, `method="post" action="/ui/signin"`) || !strings.Contains(r.body, `type="password" name="token"`) ||
 		strings.Contains(r.body, "<script") {
 		t.Fatalf("sign-in page: %s", r.body)
