@@ -213,6 +213,8 @@ func flowChart(r *journey.MapResult, l *locale) template.HTML {
 type hbar struct {
 	label string
 	value float64 // 0..1 of the bar's full width
+	drop  float64 // 0..1: a drop-off drawn after the value, in colLeft
+	dropT string  // the drop-off's tooltip
 	text  string  // the figure written after the bar
 	tip   string
 	color string
@@ -230,7 +232,8 @@ func barsChart(id, title, desc string, rows []hbar, l *locale) template.HTML {
 		c.text(0, y+14, "start", colInk, clip(r.label, 44), ` font-size="14"`)
 		c.rect(0, y+20, barW, 17, "#eef2f5", "")
 		c.rect(0, y+20, barW*r.value, 17, cmp.Or(r.color, colGo), r.tip)
-		c.text(barW*r.value+6, y+34, "start", colInk, r.text, ` font-size="14" font-weight="600"`)
+		c.rect(barW*r.value, y+20, barW*r.drop, 17, colLeft, r.dropT)
+		c.text(barW*(r.value+r.drop)+6, y+34, "start", colInk, r.text, ` font-size="14" font-weight="600"`)
 	}
 	return c.html()
 }

@@ -87,11 +87,20 @@ func (u *UI) funnelPage(w http.ResponseWriter, r *http.Request, ses *session, p 
 		return
 	}
 	rows := make([]hbar, len(v.FunnelResult.Steps))
-	for i, st := range v.FunnelResult.Steps {
-		rows[i] = hbar{label: stepLabel(st.Step, p.L), value: st.FromFirst, text: p.L.N(st.Visitors) + " · " + p.L.Pct(st.FromFirst),
-			tip: stepLabel(st.Step, p.L) + ": " + p.L.T("map.visitors", st.Visitors)}
+	first := 0
+	if len(v.FunnelResult.Steps) > 0 {
+		first = v.FunnelResult.Steps[0].Visitors
 	}
-	v.Chart = barsChart("chart-funnel", p.L.T("funnel.chart"), v.Steps, rows, p.L)
+	for i, st := range v.FunnelResult.Steps {
+		name := stepLabel(st.Step, p.L)
+		rows[i] = hbar{label: name, value: st.FromFirst, text: p.L.N(st.Visitors) + " · " + p.L.Pct(st.FromFirst),
+			tip: name + ": " + p.L.T("map.visitors", st.Visitors)}
+		if i > 0 {
+			rows[i].drop = ratio(st.DropOff, first)
+			rows[i].dropT = name + ": " + p.L.T("funnel.dropped", st.DropOff, p.L.Dur(st.MedianSeconds))
+		}
+	}
+	v.Chart = barsChart("chart-funnel", p.L.T("funnel.chart"), p.L.T("funnel.chartdesc"), rows, p.L)
 	p.Nav, p.Filter, p.Data = "funnel", f, v
 	u.render(w, r, http.StatusOK, "funnel", p)
 }
