@@ -276,6 +276,7 @@ type tlTouch struct {
 type tlSession struct {
 	journey.Session
 	N       int
+	Cut     bool // Touches holds only the first maxShown
 	Touches []tlTouch
 	Device  string
 	Country string

@@ -243,13 +243,65 @@ func (u *UI) visitorsPage(w http.ResponseWriter, r *http.Request, ses *session, 
 
 // timelineView is a visitor's or a user's timeline.
 type timelineView struct {
+	Site      string
 	Visitor   string // a visitor's page
 	User      string // a user's page
 	Visitors  []string
 	Journey   journey.Journey
-	Sessions  []tlSession
+	Sessions  []tlSession // the ones this page shows
 	Truncated bool
 	Admin     bool
+	// The page of sessions shown: First to Last (1-based) of Total;
+	// Earlier and Later are the upto= of the pages before and after (0:
+	// none).
+	First, Last, Total, Earlier, Later int
+}
+
+// maxShown bounds the touchpoints one timeline page shows.
+const maxShown = 200
+
+// window keeps the sessions of one page: whole sessions of at most
+// maxShown touchpoints in all (a longer session is cut), ending with
+// session upto (1-based; out of range: the last).
+func (tv *timelineView) window(upto int) {
+	n := len(tv.Sessions)
+	if upto < 1 || upto > n {
+		upto = n
+	}
+	// back from upto, then the page after it, forward
+	first, count := upto, 0
+	for first > 0 && (count == 0 || count+len(tv.Sessions[first-1].Touches) <= maxShown) {
+		count += len(tv.Sessions[first-1].Touches)
+		first--
+	}
+	later, count := upto, 0
+	for later < n && (count == 0 || count+len(tv.Sessions[later].Touches) <= maxShown) {
+		count += len(tv.Sessions[later].Touches)
+		later++
+	}
+	tv.First, tv.Last, tv.Total = first+1, upto, n
+	if first > 0 {
+		tv.Earlier = first
+	}
+	if later > upto {
+		tv.Later = later
+	}
+	tv.Sessions = tv.Sessions[first:upto]
+	for i := range tv.Sessions {
+		if len(tv.Sessions[i].Touches) > maxShown {
+			tv.Sessions[i].Touches, tv.Sessions[i].Cut = tv.Sessions[i].Touches[:maxShown], true
+		}
+	}
+}
+
+// PageURL is the address of the timeline page ending with session upto.
+func (tv *timelineView) PageURL(upto int) string {
+	q := url.Values{"upto": {strconv.Itoa(upto)}}
+	if tv.User != "" {
+		q.Set("id", tv.User)
+		return "/ui/s/" + url.PathEscape(tv.Site) + "/user?" + q.Encode()
+	}
+	return "/ui/s/" + url.PathEscape(tv.Site) + "/visitors/" + tv.Visitor + "?" + q.Encode()
 }
 
 func (u *UI) visitorPage(w http.ResponseWriter, r *http.Request, ses *session, p *page) {
@@ -275,8 +327,10 @@ func (u *UI) visitorPage(w http.ResponseWriter, r *http.Request, ses *session, p
 		u.fail(w, r, ses, errStatus(http.StatusNotFound, ""))
 		return
 	}
-	tv := &timelineView{Visitor: v.String(), Journey: journey.Build(trail, u.d.Journey), Truncated: cut, Admin: ses.id.Admin}
+	tv := &timelineView{Site: p.Site, Visitor: v.String(), Journey: journey.Build(trail, u.d.Journey), Truncated: cut, Admin: ses.id.Admin}
 	tv.Sessions = timeline(trail, &tv.Journey, u.d.Journey)
+	upto, _ := strconv.Atoi(r.URL.Query().Get("upto"))
+	tv.window(upto)
 	p.Nav, p.Data, p.Title = "visitors", tv, p.L.T("tl.visitor", short(tv.Visitor))
 	u.render(w, r, http.StatusOK, "timeline", p)
 }
@@ -304,11 +358,13 @@ func (u *UI) userPage(w http.ResponseWriter, r *http.Request, ses *session, p *p
 		u.fail(w, r, ses, errStatus(http.StatusNotFound, ""))
 		return
 	}
-	tv := &timelineView{User: user, Journey: journey.Build(trail, u.d.Journey), Truncated: cut, Admin: ses.id.Admin}
+	tv := &timelineView{Site: p.Site, User: user, Journey: journey.Build(trail, u.d.Journey), Truncated: cut, Admin: ses.id.Admin}
 	for _, v := range visitors {
 		tv.Visitors = append(tv.Visitors, v.String())
 	}
 	tv.Sessions = timeline(trail, &tv.Journey, u.d.Journey)
+	upto, _ := strconv.Atoi(r.URL.Query().Get("upto"))
+	tv.window(upto)
 	p.Nav, p.Data, p.Title = "visitors", tv, p.L.T("tl.user", user)
 	u.render(w, r, http.StatusOK, "timeline", p)
 }

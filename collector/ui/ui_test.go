@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"github.com/touchtrail/touchtrail/pkg/event"
 	"github.com/touchtrail/touchtrail/pkg/journey"
 	"github.com/touchtrail/touchtrail/pkg/journey/journeytest"
+	"github.com/touchtrail/touchtrail/pkg/store"
 	"github.com/touchtrail/touchtrail/pkg/store/badger"
 )
 
@@ -643,5 +645,76 @@ func TestBusy(t *testing.T) {
 	}
 	if r := b.get("/ui/s/test/visitors"); r.status != http.StatusOK {
 		t.Errorf("recent visitors (no scan): %d", r.status)
+	}
+}
+
+// A visitor with thousands of touchpoints gets a timeline in pages of at
+// most 200 touchpoints, each within the size budget; following "Earlier
+// sessions" from the newest page shows every session once.
+func TestLongTimeline(t *testing.T) {
+	col, _, _ := shop(t, 5, collectortest.Options{})
+	var v event.VisitorID
+	v[0] = 0xab
+	var recs []store.Record
+	var slab []byte
+	add := func(i int, at time.Time, path string) {
+		us := at.UnixMicro()
+		tp := event.Touchpoint{ID: fmt.Sprint("long-", i), Type: event.TypePageview, Site: collectortest.Site, Visitor: v,
+			Seq: uint32(i + 1), TS: us, Sent: us, Received: us, Derived: us, URL: "https://shop.example" + path, Results: -1,
+			Channel: event.ChannelDirect}
+		recs = append(recs, store.NewRecord(&tp, &slab))
+	}
+	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	n := 0
+	for s := range 600 { // 600 sessions of 2 page views, an hour apart
+		add(n, start.Add(time.Duration(s)*time.Hour), "/a")
+		add(n+1, start.Add(time.Duration(s)*time.Hour+time.Minute), "/b")
+		n += 2
+	}
+	for i := range 400 { // then one session of 400
+		add(n, start.Add(700*time.Hour+time.Duration(i)*time.Second), fmt.Sprint("/p/", i))
+		n++
+	}
+	if _, err := col.Store.Write(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, col.URL)
+	b.signIn(collectortest.ReadToken)
+	seen := map[string]int{}
+	next := "/ui/s/test/visitors/" + v.String()
+	pages := 0
+	for next != "" {
+		r := b.do(http.MethodGet, next, nil, map[string]string{"Accept-Encoding": "gzip"})
+		if r.status != http.StatusOK || r.wire > 60<<10 {
+			t.Fatalf("%s: %d, %d bytes", next, r.status, r.wire)
+		}
+		html := b.page(next)
+		if c := strings.Count(html, `<li class="touch"`); c > 200 {
+			t.Fatalf("%s: %d touchpoints on one page", next, c)
+		}
+		for _, m := range regexp.MustCompile(`data-session="(\d+)"`).FindAllStringSubmatch(html, -1) {
+			seen[m[1]]++
+		}
+		pages++
+		next = ""
+		if m := regexp.MustCompile(`<a href="([^"]+)" rel="prev">`).FindStringSubmatch(html); m != nil {
+			next = unescape(m[1])
+		}
+		if pages == 1 && !strings.Contains(html, "Only the first 200 touchpoints of this session are shown.") {
+			t.Error("the long session is cut without saying so")
+		}
+	}
+	if len(seen) != 601 || pages < 7 {
+		t.Fatalf("%d sessions seen in %d pages, want 601", len(seen), pages)
+	}
+	for s, c := range seen {
+		if c != 1 {
+			t.Errorf("session %s shown %d times", s, c)
+		}
+	}
+	// Later goes back the other way.
+	html := b.page("/ui/s/test/visitors/" + v.String() + "?upto=100")
+	if !strings.Contains(html, `rel="next"`) || !strings.Contains(html, "Sessions 1 to 100 of 601") {
+		t.Errorf("page ending at session 100: %s", regexp.MustCompile(`Sessions [^<]*`).FindString(html))
 	}
 }
