@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -47,6 +48,9 @@ func (u *UI) mapPage(w http.ResponseWriter, r *http.Request, ses *session, p *pa
 	u.render(w, r, http.StatusOK, "map", p)
 }
 
+// maxSteps bounds a funnel's steps (and so its page).
+const maxSteps = 20
+
 // defaultSteps is the funnel shown before any is chosen.
 const defaultSteps = "pageview:/pricing,checkout_step:1,checkout_step:2,checkout_step:3"
 
@@ -71,6 +75,9 @@ func (u *UI) funnelPage(w http.ResponseWriter, r *http.Request, ses *session, p 
 		v.Within = "24h"
 	}
 	steps, err := journey.ParseSteps(v.Steps)
+	if err == nil && len(steps) > maxSteps {
+		err = fmt.Errorf("at most %d", maxSteps)
+	}
 	if err != nil {
 		u.fail(w, r, ses, errStatus(http.StatusBadRequest, "steps: "+err.Error()))
 		return

@@ -512,22 +512,23 @@ func TestBadInput(t *testing.T) {
 	b := newBrowser(t, col.URL)
 	b.signIn(collectortest.ReadToken)
 	cases := map[string]int{
-		"/ui/s/test/?from=yesterday":                           400,
-		"/ui/s/test/?from=2026-11-05&to=2026-11-01":            400,
-		"/ui/s/test/?segment=old":                              400,
-		"/ui/s/test/?channel=tv":                               400,
-		"/ui/s/test/?channel=internal":                         400,
-		"/ui/s/test/friction?from=2020-01-01&to=2026-11-07":    400,
-		"/ui/s/test/funnel?steps=teleport":                     400,
-		"/ui/s/test/funnel?within=-1h":                         400,
-		"/ui/s/test/funnel?steps=checkout_step:0":              400,
-		"/ui/s/test/paths?depth=99":                            400,
-		"/ui/s/test/paths?start=nothing:here":                  400,
-		"/ui/s/test/user":                                      400,
-		"/ui/s/test/user?id=nobody":                            404,
-		"/ui/s/test/visitors/00000000000000000000000000000000": 404,
-		"/ui/s/test/nosuchpage":                                404,
-		"/ui/nosuch":                                           404,
+		"/ui/s/test/?from=yesterday":                               400,
+		"/ui/s/test/?from=2026-11-05&to=2026-11-01":                400,
+		"/ui/s/test/?segment=old":                                  400,
+		"/ui/s/test/?channel=tv":                                   400,
+		"/ui/s/test/?channel=internal":                             400,
+		"/ui/s/test/friction?from=2020-01-01&to=2026-11-07":        400,
+		"/ui/s/test/funnel?steps=teleport":                         400,
+		"/ui/s/test/funnel?within=-1h":                             400,
+		"/ui/s/test/funnel?steps=checkout_step:0":                  400,
+		"/ui/s/test/funnel?steps=" + strings.Repeat("search,", 21): 400,
+		"/ui/s/test/paths?depth=99":                                400,
+		"/ui/s/test/paths?start=nothing:here":                      400,
+		"/ui/s/test/user":                                          400,
+		"/ui/s/test/user?id=nobody":                                404,
+		"/ui/s/test/visitors/00000000000000000000000000000000":     404,
+		"/ui/s/test/nosuchpage":                                    404,
+		"/ui/nosuch":                                               404,
 	}
 	for path, want := range cases {
 		r := b.get(path)
@@ -542,7 +543,7 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("the 400 page does not say what was wrong: %s", r.body)
 	}
 	m := (&browserish{tb: t, base: col.URL, c: http.DefaultClient}).do(http.MethodGet, "/metrics", nil, map[string]string{"Authorization": "Bearer " + collectortest.ReadToken})
-	for status, n := range map[int]int{400: 13, 404: 4} { // the 400 twice
+	for status, n := range map[int]int{400: 14, 404: 4} { // the 400 twice
 		if !strings.Contains(m.body, fmt.Sprintf(`touchtrail_http_errors_total{route="ui",status="%d"} %d`, status, n)) {
 			t.Errorf("metrics do not count %d ui answers of status %d: %s", n, status, regexp.MustCompile(`touchtrail_http_errors_total\{route="ui".*`).FindAllString(m.body, -1))
 		}
