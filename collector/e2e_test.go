@@ -59,7 +59,7 @@ func (c client) do(method, path string, body []byte, header map[string]string) a
 		c.t.Fatal(err)
 	}
 	a := answer{status: resp.StatusCode, header: resp.Header, body: b}
-	checkAnswer(c.t, req, a) // every answer against the OpenAPI document
+	checkAgainstSpec(c.t, req, a) // every answer against the OpenAPI document
 	return a
 }
 

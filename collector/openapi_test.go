@@ -55,11 +55,11 @@ func loadSpec(t *testing.T) (*openapi3.T, routers.Router) {
 	return spec.doc, spec.router
 }
 
-// checkAnswer validates one answer against the OpenAPI document: its route
+// checkAgainstSpec validates one answer against the OpenAPI document: its route
 // and method exist (or it is the 404 or 405 the document's error shape
 // describes), its status is documented, its headers and JSON body match
 // the schema. Every end-to-end request goes through it (client.do).
-func checkAnswer(t *testing.T, req *http.Request, a answer) {
+func checkAgainstSpec(t *testing.T, req *http.Request, a answer) {
 	t.Helper()
 	doc, router := loadSpec(t)
 	if strings.HasPrefix(req.URL.Path, "/ui/") || req.URL.Path == "/ui" {

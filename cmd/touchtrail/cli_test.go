@@ -176,6 +176,7 @@ func TestEverySettingFromFlagEnvAndFile(t *testing.T) {
 		{"public-metrics", "collector.public_metrics", "true", `true`},
 		{"write-timeout", "collector.write_timeout", "3s", `"3s"`},
 		{"max-conns", "collector.max_conns", "300", `300`},
+		{"refusal-delay", "collector.refusal_delay", "250ms", `"250ms"`},
 		{"max-ingest-bytes", "collector.max_ingest_bytes", "1000000", `1000000`},
 		{"trusted-proxies", "collector.trusted_proxies", `["10.0.0.0/8"]`, `["10.0.0.0/8"]`},
 		{"disable-ui", "collector.disable_ui", "true", `true`},

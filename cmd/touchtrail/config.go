@@ -122,6 +122,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig, file *string) {
 	fs.BoolVar(&cc.PublicMetrics, "public-metrics", cc.PublicMetrics, "serve /metrics without a token")
 	fs.Var(&cc.WriteTimeout, "write-timeout", "how long a sync ingest request waits for its commit")
 	fs.Int64Var(&cc.MaxIngestBytes, "max-ingest-bytes", cc.MaxIngestBytes, "most ingest body `bytes` being read at once, over all requests (503 above)")
+	fs.Var(&cc.RefusalDelay, "refusal-delay", "how long an overload refusal (503) is held before it is answered; negative: at once")
 	fs.Var(jsonFlag{&cc.TrustedProxies}, "trusted-proxies", "networks of the reverse proxies whose -proxy-header is believed, e.g. '[\"10.0.0.0/8\"]'")
 	fs.BoolVar(&cc.DisableUI, "disable-ui", cc.DisableUI, "turn off the journey-map pages under /ui/")
 	fs.Var(&cc.HeaderTimeout, "header-timeout", "how long a request's headers may take to arrive")
