@@ -62,6 +62,9 @@ func Assemble(a Assembly) (*Stack, error) {
 	if err := a.Collector.WithDefaults().Validate(); err != nil {
 		return nil, fmt.Errorf("invalid collector config: %w", err)
 	}
+	if err := errors.Join(a.Store.Validate(), a.Enrich.Validate(), a.Writer.Validate()); err != nil {
+		return nil, err
+	}
 	st, err := badger.Open(a.Store, a.Log)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open store: %w", err)

@@ -6,7 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/pkg/enrich"
+	"github.com/touchtrail/touchtrail/pkg/store"
+	"github.com/touchtrail/touchtrail/pkg/store/badger"
 )
 
 // The store's retention bounds what ingest accepts: with 720h, an event 300
@@ -30,4 +34,24 @@ func TestRetentionBoundsIngest(t *testing.T) {
 	if a.status != 202 || out.Accepted != 1 || len(out.Rejected) != 1 || out.Rejected[0].Index != 0 || !strings.Contains(out.Rejected[0].Error, "ts") {
 		t.Fatalf("%d %s", a.status, a.body)
 	}
+}
+
+// Assemble refuses a config that cannot work before it opens anything, and
+// the error names the field.
+func TestAssembleValidatesEveryComponent(t *testing.T) {
+	site := []collector.Site{{ID: "shop"}}
+	f := func(a collector.Assembly, want string) {
+		t.Helper()
+		if _, err := collector.Assemble(a); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v, want an error naming %s", err, want)
+		}
+	}
+	dir := t.TempDir()
+	f(collector.Assembly{Store: badger.Config{Dir: dir}, Collector: collector.Config{Sites: []collector.Site{{ID: "a/b"}}}}, "sites[0].id")
+	f(collector.Assembly{Store: badger.Config{Dir: dir}, Collector: collector.Config{}}, "no sites configured")
+	f(collector.Assembly{Collector: collector.Config{Sites: site}}, "badger: Dir")
+	f(collector.Assembly{Store: badger.Config{Dir: dir}, Collector: collector.Config{Sites: site}, Writer: store.WriterConfig{QueueSize: -1}}, "QueueSize")
+	f(collector.Assembly{Store: badger.Config{Dir: dir}, Collector: collector.Config{Sites: site}, Enrich: enrich.Config{GeoCacheSize: -1}}, "GeoCacheSize")
+	f(collector.Assembly{Store: badger.Config{Dir: dir}, Collector: collector.Config{Sites: site,
+		Tokens: []collector.Token{{Name: "ops", Secret: "short", Scopes: []collector.Scope{collector.ScopeAdmin}}}}}, "tokens[0].secret")
 }

@@ -49,6 +49,21 @@ type WriterConfig struct {
 	OnCommit func(records int, took time.Duration, err error)
 }
 
+// Validate reports a config that cannot work, naming the field.
+func (c WriterConfig) Validate() error {
+	switch {
+	case c.MaxBatch < 0:
+		return fmt.Errorf("writer: MaxBatch %d: must not be negative", c.MaxBatch)
+	case c.MaxDelay < 0:
+		return fmt.Errorf("writer: MaxDelay %s: must not be negative", c.MaxDelay)
+	case c.QueueSize < 0:
+		return fmt.Errorf("writer: QueueSize %d: must not be negative", c.QueueSize)
+	case c.Mode != Sync && c.Mode != Async:
+		return fmt.Errorf("writer: Mode %d: want Sync or Async", c.Mode)
+	}
+	return nil
+}
+
 func (c WriterConfig) withDefaults() WriterConfig {
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 1024

@@ -50,6 +50,19 @@ type Config struct {
 	Uncompressed bool
 }
 
+// Validate reports a config that cannot work, naming the field.
+func (c Config) Validate() error {
+	switch {
+	case c.Dir == "" && !c.InMemory:
+		return errors.New("badger: Dir: required (or InMemory)")
+	case c.Retention < 0:
+		return fmt.Errorf("badger: Retention %s: must not be negative", c.Retention)
+	case c.MemTableSize < 0 || c.BlockCacheSize < 0 || c.IndexCacheSize < 0:
+		return fmt.Errorf("badger: MemTableSize, BlockCacheSize and IndexCacheSize must not be negative")
+	}
+	return nil
+}
+
 // Store is the Badger implementation of store.Store. Safe for concurrent use.
 type Store struct {
 	// db is replaced only by reopenWritable, under dbMu's write lock;
