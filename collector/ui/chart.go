@@ -311,7 +311,8 @@ func sankeyChart(p *journey.PathsResult, start string, l *locale) template.HTML 
 		}
 	}
 	scale := avail / float64(p.Visitors)
-	colX := func(d int) float64 { return 8 + float64(d)*(w-16-nodeW)/float64(max(depth, 1)) }
+	const labelRoom = 160 // right of the last column, for its labels
+	colX := func(d int) float64 { return 8 + float64(d)*(w-16-nodeW-labelRoom)/float64(max(depth, 1)) }
 	for _, col := range cols {
 		y := padTop
 		for _, nd := range col {
@@ -358,11 +359,7 @@ func sankeyChart(p *journey.PathsResult, start string, l *locale) template.HTML 
 			nh := max(float64(nd.n)*scale, 1)
 			name := l.Label(nd.label)
 			c.rect(colX(d), nd.y, nodeW, nh, colInk, fmt.Sprintf("%s: %s", name, l.T("map.visitors", nd.n)))
-			anchor, tx := "start", colX(d)+nodeW+4
-			if d == depth && depth > 0 {
-				anchor, tx = "end", colX(d)-4
-			}
-			c.text(tx, nd.y+min(nh/2, 12)+4, anchor, colInk, clip(name, 22)+" · "+l.N(nd.n), ` font-size="11"`)
+			c.text(colX(d)+nodeW+4, nd.y+min(nh/2, 12)+4, "start", colInk, clip(name, 24)+" · "+l.N(nd.n), ` font-size="11"`)
 		}
 	}
 	return c.html()
