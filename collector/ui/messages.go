@@ -26,6 +26,12 @@ var messages = map[string][3]string{
 	"dur.m": {"%dm %ds", "%d د %d ث", "%dm %ds"},
 	"dur.h": {"%dh %dm", "%d س %d د", "%dh %dm"},
 
+	// Device classes.
+	"dev.desktop": {"desktop", "حاسوب مكتبي", "desktop"},
+	"dev.mobile":  {"mobile", "هاتف محمول", "mobil"},
+	"dev.tablet":  {"tablet", "جهاز لوحي", "tabletă"},
+	"dev.bot":     {"bot", "روبوت", "bot"},
+
 	// Filters.
 	"filters":        {"Filters", "عوامل التصفية", "Filtre"},
 	"from":           {"From", "من", "De la"},
