@@ -29,8 +29,9 @@ var csvColumns = []string{"id", "type", "site", "visitor", "session", "seq", "ti
 // when the client accepts it). NDJSON lines are the query API's touchpoint
 // objects, which `touchtrail import` stores back as they were; CSV has a
 // header row and the columns of csvColumns. The answer has begun by the
-// time the store is read: a failure halfway ends the stream early and
-// sets no trailer, so the export command counts what it received.
+// time the store is read: a failure halfway ends the stream without its
+// last chunk, which the client sees as a broken body (the export command
+// then keeps no file).
 func (s *Server) export(ctx *fasthttp.RequestCtx, site string) error {
 	args := ctx.QueryArgs()
 	from, err := parseTimeArg("from", args.Peek("from"))
@@ -67,7 +68,7 @@ func (s *Server) export(ctx *fasthttp.RequestCtx, site string) error {
 		return nil
 	}
 	fromUS, toUS := from.UnixMicro(), to.UnixMicro()
-	ctx.SetBodyStreamWriter(func(bw *bufio.Writer) {
+	streamBody(ctx, func(bw *bufio.Writer) error {
 		sctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
 		defer cancel()
 		var w interface {
@@ -121,9 +122,10 @@ func (s *Server) export(ctx *fasthttp.RequestCtx, site string) error {
 		}
 		if err != nil {
 			s.log.Warn("export ended early", "site", site, "touchpoints", n, "err", err)
-			return
+			return err
 		}
 		s.log.Info("export", "site", site, "format", format, "touchpoints", n)
+		return nil
 	})
 	return nil
 }

@@ -137,7 +137,7 @@ func matchQuery(seg []string, method string) (r *queryRoute, allow []string) {
 // document and the router in step reads it.
 func RouteList() []string {
 	out := []string{"POST /v1/events", "OPTIONS /v1/events", "GET /v1/p.gif", "GET /t.js", "GET /t-chat.js", "GET /t-checkout.js",
-		"GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.json"}
+		"GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.json", "GET /v1/backup"}
 	for _, r := range queryRoutes {
 		p := "/v1/sites/{site}"
 		for i, s := range r.segs {

@@ -45,7 +45,7 @@ func loadSpec(t *testing.T) (*openapi3.T, routers.Router) {
 			b, err := io.ReadAll(body)
 			return string(b), err
 		}
-		for _, ct := range []string{"application/x-ndjson", "text/csv", "image/gif", "application/javascript"} {
+		for _, ct := range []string{"application/x-ndjson", "text/csv", "image/gif", "application/javascript", "application/octet-stream"} {
 			openapi3filter.RegisterBodyDecoder(ct, raw)
 		}
 	})
@@ -186,6 +186,13 @@ func TestUnknownIDsAndWrongMethods(t *testing.T) {
 	f(http.MethodPost, "/t.js", "GET, HEAD")
 	f(http.MethodPost, "/healthz", "GET, HEAD")
 	f(http.MethodDelete, "/v1/openapi.json", "GET, HEAD")
+	f(http.MethodPost, "/v1/backup", "GET")
+	if a := c.get("/v1/backup", read); a.status != http.StatusForbidden {
+		t.Errorf("backup with a read token: %d", a.status)
+	}
+	if a := c.get("/v1/backup", collectortest.AdminToken); a.status != http.StatusOK || len(a.body) == 0 {
+		t.Errorf("backup with the admin token: %d, %d bytes", a.status, len(a.body))
+	}
 	if a := c.get("/v1/sites/test/nothing-here", read); a.status != http.StatusNotFound {
 		t.Errorf("unknown path: %d", a.status)
 	}

@@ -34,6 +34,9 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	case "/v1/openapi.json":
 		serveOpenAPI(ctx)
 		return
+	case "/v1/backup":
+		s.wrap("backup", s.backup)(ctx)
+		return
 	case "/healthz":
 		if !allowMethods(ctx, "GET", "HEAD") {
 			return

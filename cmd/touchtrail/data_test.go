@@ -196,6 +196,26 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if len(want) != 25 {
 		t.Fatalf("%d visitors backed up", len(want))
 	}
+
+	// Online: from the running collector, with an admin token.
+	col.Restart(t)
+	sendJourneys(t, col.URL, 3) // the same ids: nothing new
+	online := filepath.Join(t.TempDir(), "online.bak")
+	if code, _, errOut := runCLI(t, "backup", "-url", col.URL, "-token", collectortest.ReadToken, "-o", online); code != exitRuntime || !strings.Contains(errOut, "403") {
+		t.Errorf("online backup with a read token: exit %d %s", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "backup", "-url", col.URL, "-token", collectortest.AdminToken, "-o", online)
+	if code != exitOK || !strings.Contains(errOut, "backed up the store of") {
+		t.Fatalf("online backup: exit %d %s", code, errOut)
+	}
+	restored2 := filepath.Join(t.TempDir(), "restored")
+	if code, _, errOut := runCLI(t, "restore", "-data", restored2, "-i", online); code != exitOK {
+		t.Fatalf("restore of the online backup: exit %d %s", code, errOut)
+	}
+	st = openStore(t, badgerDir(restored2))
+	got = allTrails(t, st, collectortest.Site)
+	st.Close()
+	sameTrails(t, got, want)
 	if code, _, errOut := runCLI(t, "restore", "-data", restored, "-i", file); code != exitRuntime || !strings.Contains(errOut, "not empty") {
 		t.Errorf("restore into a store: exit %d %s", code, errOut)
 	}
