@@ -79,6 +79,7 @@ type Server struct {
 	ui         fasthttp.RequestHandler // nil: the UI is off
 
 	routeIngest, routePixel, routePreflight, routeSnippet fasthttp.RequestHandler
+	assets                                                map[string]*asset // the scripts served, by path
 }
 
 // New returns a server for cfg. It does not listen: call Serve.
@@ -102,6 +103,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		log:       d.Log,
 		now:       d.Now,
 		limiter:   newIPLimiter(cfg.RatePerIP, cfg.RateBurst, cfg.RateLimitedIPs),
+		assets:    newAssets(cfg.SnippetPath, cfg.IngestPath),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
