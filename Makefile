@@ -39,13 +39,17 @@ test-go:
 test-js:
 	node --test js/test/*.test.js
 
-## browser-deps: the real-browser tests need Chromium; install it (as root) or fail loudly
+## browser-deps: the real-browser tests need Chromium, the reverse-proxy test nginx and Caddy;
+## install them (as root) or fail loudly
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@need=""; command -v chromium >/dev/null 2>&1 || need="chromium"; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need="$$need nginx"; \
+	command -v caddy >/dev/null 2>&1 || need="$$need caddy"; \
+	[ -z "$$need" ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing chromium for the browser tests"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
-	  else echo "FAIL: the browser tests need chromium: apt-get install -y chromium" >&2; exit 1; fi; }
+	    echo "installing$$need for the browser and proxy tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need) >/dev/null; \
+	  else echo "FAIL: the browser and proxy tests need:$$need (apt-get install -y$$need)" >&2; exit 1; fi; }
 	@command -v node >/dev/null 2>&1 || { echo "FAIL: the snippet tests need node" >&2; exit 1; }
 
 ## bench: the benchmark harness (see bench/README.md); BENCH_FLAGS=-short for a quick run

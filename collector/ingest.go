@@ -344,7 +344,7 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 		}
 		s.metrics.events.WithLabelValues("accepted").Add(float64(accepted))
 	}
-	return s.answer(ctx, st, accepted, dropped)
+	return s.answer(ctx, st, accepted, dropped+spam)
 }
 
 // prepare applies the request's context to one decoded event: its site,

@@ -46,7 +46,8 @@
   // On the document, and on window in the capture phase: before the
   // tracker's own listeners, which send the beacon.
   d.addEventListener('visibilitychange', () => d.hidden ? report() : active());
-  w.addEventListener('pagehide', () => report(), true);
+  // Left: counting stops (the visibilitychange that follows adds nothing).
+  w.addEventListener('pagehide', () => (report(), since = 0), true);
   w.addEventListener('pageshow', (ev) => ev.persisted && start(), true);
   start();
 })();
