@@ -18,15 +18,15 @@
   var w = window, d = document, h = history, ms, since, last, deep, url, sent;
   var now = () => performance.now();
   // Count up to now (at most 30 s after the last activity), then count on
-  // from now while the page is visible.
+  // from now while the page is visible (since < 0: not counting).
   var tick = (t = now()) => {
-    since && (ms += Math.max(0, Math.min(t, last + 3e4) - since));
-    since = d.hidden ? 0 : t;
+    since < 0 || (ms += Math.max(0, Math.min(t, last + 3e4) - since));
+    since = d.hidden ? -1 : t;
   };
   var active = () => (tick(), last = now());
   var depth = (e = d.documentElement) =>
     deep = Math.max(deep, Math.min(100, Math.round((w.scrollY + w.innerHeight) * 100 / e.scrollHeight)));
-  var start = () => (ms = since = 0, deep = 0, sent = '', url = location.href, active(), depth());
+  var start = () => (ms = deep = 0, since = -1, sent = '', url = location.href, active(), depth());
   var report = (r) => {
     tick();
     depth();
@@ -47,7 +47,7 @@
   // tracker's own listeners, which send the beacon.
   d.addEventListener('visibilitychange', () => d.hidden ? report() : active());
   // Left: counting stops (the visibilitychange that follows adds nothing).
-  w.addEventListener('pagehide', () => (report(), since = 0), true);
+  w.addEventListener('pagehide', () => (report(), since = -1), true);
   w.addEventListener('pageshow', (ev) => ev.persisted && start(), true);
   start();
 })();
