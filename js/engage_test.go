@@ -17,17 +17,26 @@ import (
 )
 
 // engageSite serves pages that load the tracker and t-engage.js from the
-// collector: "/" (tall: 4,000 px) and "/next".
+// collector: "/" (tall: 4,000 px) and "/next". The first notes in
+// localStorage, by its own clock, when "/" was ready (the deferred scripts
+// have run), first hidden, first visible again and left: the times the
+// test measures.
 func engageSite(t *testing.T, col string) *httptest.Server {
 	t.Helper()
 	head := `<!doctype html><html><head><title>Article</title>
 <script defer src="` + col + `/t-engage.js"></script>
 <script defer data-site="test" src="` + col + `/t.js"></script></head>`
+	marks := `<script>
+var mark = (k) => localStorage['t_' + k] || (localStorage['t_' + k] = performance.timeOrigin + performance.now());
+document.addEventListener('DOMContentLoaded', () => mark('ready'));
+document.addEventListener('visibilitychange', () => mark(document.hidden ? 'hidden' : 'visible'));
+addEventListener('pagehide', () => mark('left'));
+</script>`
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		switch r.URL.Path {
 		case "/":
-			w.Write([]byte(head + `<body style="margin:0"><div id="top" style="height:4000px">An article.</div></body></html>`))
+			w.Write([]byte(head + marks + `<body style="margin:0"><div id="top" style="height:4000px">An article.</div></body></html>`))
 		case "/next":
 			w.Write([]byte(head + `<body><p id="next">Next.</p></body></html>`))
 		default:
@@ -92,18 +101,16 @@ func TestEngagementVisibleTimeAndScroll(t *testing.T) {
 	srv := engageSite(t, col.URL)
 	tab, cancel := browser(t)
 	defer cancel()
-	do(t, tab, chromedp.EmulateViewport(1000, 500), chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible("#top"))
-	start := eval[float64](t, tab, `performance.now()`) // the add-on started before this
-	do(t, tab, chromedp.Sleep(1500*time.Millisecond))
+	do(t, tab, chromedp.EmulateViewport(1000, 500), chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible("#top"),
+		chromedp.Sleep(1500*time.Millisecond))
 	// Scrolling is activity too, and the depth is where the window's
 	// bottom got to: (1500 + 500) / 4000.
 	eval[any](t, tab, `window.scrollTo(0, 1500), 0`)
 	do(t, tab, chromedp.Sleep(1500*time.Millisecond))
 	depth := eval[float64](t, tab, `Math.round((scrollY + innerHeight) * 100 / document.documentElement.scrollHeight)`)
-	end := eval[float64](t, tab, `performance.now()`)
 	visitor := eval[string](t, tab, `localStorage.tt_v`)
 	do(t, tab, chromedp.Navigate(srv.URL+"/next"), chromedp.WaitVisible("#next"))
-
+	start, end := eval[float64](t, tab, `+localStorage.t_ready`), eval[float64](t, tab, `+localStorage.t_left`)
 	ms, scroll, types := engagements(t, col, visitor, 1)
 	if len(ms) != 1 {
 		t.Fatalf("%d engagement touchpoints, want 1: trail %v", len(ms), types)
@@ -127,18 +134,17 @@ func TestEngagementHiddenAddsNothing(t *testing.T) {
 	defer cancel()
 	do(t, tab, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible("#top"))
 	visitor := eval[string](t, tab, `localStorage.tt_v`)
-	t0 := eval[float64](t, tab, `performance.now()`)
 	do(t, tab, chromedp.Sleep(1500*time.Millisecond), windowState(cdpbrowser.WindowStateMinimized))
-	t1 := eval[float64](t, tab, `performance.now()`)
 	if !eval[bool](t, tab, `document.hidden`) {
 		t.Fatal("the minimized window's page is not hidden")
 	}
-	do(t, tab, chromedp.Sleep(3*time.Second), windowState(cdpbrowser.WindowStateNormal))
-	t2 := eval[float64](t, tab, `performance.now()`)
-	do(t, tab, chromedp.Sleep(time.Second))
-	t3 := eval[float64](t, tab, `performance.now()`)
+	do(t, tab, chromedp.Sleep(3*time.Second), windowState(cdpbrowser.WindowStateNormal), chromedp.Sleep(time.Second))
 	do(t, tab, chromedp.Navigate(srv.URL+"/next"), chromedp.WaitVisible("#next"))
-
+	at := func(k string) float64 { return eval[float64](t, tab, `+localStorage.t_`+k) }
+	t0, t1, t2, t3 := at("ready"), at("hidden"), at("visible"), at("left")
+	if t2-t1 < 2900 {
+		t.Fatalf("hidden for %.0f ms only", t2-t1)
+	}
 	ms, _, types := engagements(t, col, visitor, 2)
 	if len(ms) != 2 {
 		t.Fatalf("%d engagement touchpoints, want 2 (hidden, left): trail %v", len(ms), types)
