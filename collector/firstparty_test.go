@@ -60,6 +60,15 @@ func TestFirstPartyPaths(t *testing.T) {
 	if len(tr.Touchpoints) != 3 {
 		t.Errorf("%d touchpoints, want 3 (one through each path)", len(tr.Touchpoints))
 	}
+	// Counted under their routes: 3 posts and 1 preflight as events, 5
+	// scripts as snippet.
+	m := scrape(t, c)
+	if got := m[`touchtrail_http_requests_total{class="2xx",route="events"}`]; got != 4 {
+		t.Errorf("events requests %v, want 4", got)
+	}
+	if got := m[`touchtrail_http_requests_total{class="2xx",route="snippet"}`]; got != 5 {
+		t.Errorf("snippet requests %v, want 5", got)
+	}
 }
 
 func TestFirstPartyPathsValidated(t *testing.T) {

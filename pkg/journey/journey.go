@@ -39,8 +39,11 @@ func Build(trail []event.Touchpoint, cfg Config) Journey {
 	sig := FindSignals(trail, cfg)
 	j := Journey{Touchpoints: len(trail), Sessions: Sessionize(trail, cfg), Stages: appendStages([]Stage{}, trail, &cfg, true),
 		Friction: sig.Signals, LastCheckoutStep: sig.LastStep, AbandonPage: sig.AbandonPage}
-	if slices.ContainsFunc(trail, func(tp event.Touchpoint) bool { return tp.Type == event.TypeEngagement }) {
-		j.Engagement = PagesEngagement(trail, cfg)
+	for i := range trail {
+		if trail[i].Type == event.TypeEngagement {
+			j.Engagement = PagesEngagement(trail, cfg)
+			break
+		}
 	}
 	if j.Sessions == nil {
 		j.Sessions = []Session{}
