@@ -97,6 +97,7 @@ var queryRoutes = []queryRoute{
 	{[]string{"friction"}, "GET", ScopeRead, siteRoute((*Server).friction)},
 	{[]string{"attribution"}, "GET", ScopeRead, siteRoute((*Server).attribution)},
 	{[]string{"map"}, "GET", ScopeRead, siteRoute((*Server).journeyMap)},
+	{[]string{"engagement"}, "GET", ScopeRead, siteRoute((*Server).engagement)},
 	{[]string{"export"}, "GET", ScopeRead, siteRoute(func(s *Server, _ context.Context, ctx *fasthttp.RequestCtx, site string) error {
 		return s.export(ctx, site) // streamed after the handler returns, under its own deadline
 	})},
@@ -136,7 +137,8 @@ func matchQuery(seg []string, method string) (r *queryRoute, allow []string) {
 // with the OpenAPI document's path templates: the test that keeps the
 // document and the router in step reads it.
 func RouteList() []string {
-	out := []string{"POST /v1/events", "OPTIONS /v1/events", "GET /v1/p.gif", "GET /t.js", "GET /t-chat.js", "GET /t-checkout.js",
+	out := []string{"POST /v1/events", "OPTIONS /v1/events", "POST /", "OPTIONS /", "GET /v1/p.gif",
+		"GET /t.js", "GET /t-chat.js", "GET /t-checkout.js", "GET /t-engage.js",
 		"GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.json", "GET /v1/backup"}
 	for _, r := range queryRoutes {
 		p := "/v1/sites/{site}"

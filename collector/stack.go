@@ -69,6 +69,9 @@ func Assemble(a Assembly) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open store: %w", err)
 	}
+	if a.Enrich.SiteSpamReferrers == nil {
+		a.Enrich.SiteSpamReferrers = a.Collector.SiteSpamReferrers()
+	}
 	en, err := enrich.New(a.Enrich, a.Log)
 	if err != nil {
 		st.Close()

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -179,6 +180,8 @@ func TestEverySettingFromFlagEnvAndFile(t *testing.T) {
 		{"refusal-delay", "collector.refusal_delay", "250ms", `"250ms"`},
 		{"max-ingest-bytes", "collector.max_ingest_bytes", "1000000", `1000000`},
 		{"trusted-proxies", "collector.trusted_proxies", `["10.0.0.0/8"]`, `["10.0.0.0/8"]`},
+		{"snippet-path", "collector.snippet_path", "/js/app.js", `"/js/app.js"`},
+		{"ingest-path", "collector.ingest_path", "/api/ev", `"/api/ev"`},
 		{"disable-ui", "collector.disable_ui", "true", `true`},
 		{"header-timeout", "collector.header_timeout", "2s", `"2s"`},
 		{"body-timeout", "collector.body_timeout", "20s", `"20s"`},
@@ -195,25 +198,30 @@ func TestEverySettingFromFlagEnvAndFile(t *testing.T) {
 		{"repeated-searches", "journey.repeated_searches", "5", `5`},
 		{"lapsed-after", "journey.lapsed_after", "240h", `"240h"`},
 	}
-	// Every key of the config is in the table.
-	b, _ := json.Marshal(defaultServeConfig())
-	var tree map[string]any
-	json.Unmarshal(b, &tree)
+	// Every key of the config (by the struct's json tags, omitempty ones
+	// too) is in the table.
 	covered := map[string]bool{}
 	for _, s := range settings {
 		covered[s.key] = true
 	}
-	for k, v := range tree {
-		if sub, ok := v.(map[string]any); ok {
-			for k2 := range sub {
-				if !covered[k+"."+k2] {
-					t.Errorf("setting %s.%s has no flag in this table", k, k2)
-				}
+	var walk func(prefix string, typ reflect.Type)
+	walk = func(prefix string, typ reflect.Type) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" || name == "-" {
+				continue
 			}
-		} else if !covered[k] {
-			t.Errorf("setting %s has no flag in this table", k)
+			if name == "collector" || name == "journey" {
+				walk(name+".", f.Type)
+				continue
+			}
+			if !covered[prefix+name] {
+				t.Errorf("setting %s%s has no flag in this table", prefix, name)
+			}
 		}
 	}
+	walk("", reflect.TypeOf(serveConfig{}))
 	get := func(cfg serveConfig, key string) string {
 		b, _ := json.Marshal(cfg)
 		var m map[string]json.RawMessage

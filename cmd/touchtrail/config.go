@@ -124,6 +124,8 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig, file *string) {
 	fs.Int64Var(&cc.MaxIngestBytes, "max-ingest-bytes", cc.MaxIngestBytes, "most ingest body `bytes` being read at once, over all requests (503 above)")
 	fs.Var(&cc.RefusalDelay, "refusal-delay", "how long an overload refusal (503) is held before it is answered; negative: at once")
 	fs.Var(jsonFlag{&cc.TrustedProxies}, "trusted-proxies", "networks of the reverse proxies whose -proxy-header is believed, e.g. '[\"10.0.0.0/8\"]'")
+	fs.StringVar(&cc.SnippetPath, "snippet-path", cc.SnippetPath, "one more `path` of the snippet on this origin, for first-party serving, e.g. /js/app.js")
+	fs.StringVar(&cc.IngestPath, "ingest-path", cc.IngestPath, "one more `path` of POST /v1/events, for first-party serving, e.g. /api/e")
 	fs.BoolVar(&cc.DisableUI, "disable-ui", cc.DisableUI, "turn off the journey-map pages under /ui/")
 	fs.Var(&cc.HeaderTimeout, "header-timeout", "how long a request's headers may take to arrive")
 	fs.Var(&cc.BodyTimeout, "body-timeout", "how long a request's body may take to arrive after its headers")
