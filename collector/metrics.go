@@ -95,7 +95,7 @@ func routeLabel(path []byte) string {
 	case bytes.HasPrefix(path, []byte("/ui/")):
 		return "ui"
 	}
-	return "other"
+	return compatRouteLabel(path)
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
