@@ -1,0 +1,253 @@
+package collector_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/touchtrail/touchtrail/collector"
+	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/pkg/event"
+)
+
+// The compatibility APIs over HTTP: switches, credentials, limits, and the
+// browser rules Plausible and Umami share with the snippet. The real
+// client libraries are in collector/compat's tests.
+
+const (
+	umamiSite     = "5f1c8c43-1d0b-4b7a-9d7e-2b8c7a3e2f10"
+	posthogPublic = "phc_public_0123456789"
+	googlebotUA   = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+)
+
+func compatOn(mod func(*collector.Config)) func(*collector.Config) {
+	return func(c *collector.Config) {
+		c.Compat = collector.CompatConfig{Segment: true, PostHog: true, Plausible: true, Umami: true}
+		c.Sites[0].Domains = []string{"shop.example"}
+		c.Sites[0].UmamiWebsites = []string{umamiSite}
+		c.Sites[0].PostHogKeys = []string{posthogPublic}
+		if mod != nil {
+			mod(c)
+		}
+	}
+}
+
+func basic(user string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"))
+}
+
+// visitorCount returns how many visitors the test site has seen.
+func visitorCount(t *testing.T, c client) int {
+	t.Helper()
+	var vs struct {
+		Visitors []json.RawMessage `json:"visitors"`
+	}
+	c.get("/v1/sites/test/visitors", collectortest.ReadToken).json(t, &vs)
+	return len(vs.Visitors)
+}
+
+func TestCompatSwitchedOffByDefault(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{})
+	c := client{t, col.URL}
+	for _, path := range []string{"/v1/batch", "/v1/track", "/capture/", "/batch/", "/i/v0/e/", "/api/event", "/api/send"} {
+		if a := c.do(http.MethodPost, path, []byte(`{}`), map[string]string{"Authorization": basic(collectortest.WriteKey)}); a.status != http.StatusNotFound {
+			t.Errorf("POST %s with the compatibility APIs off: %d %s, want 404", path, a.status, a.body)
+		}
+	}
+}
+
+func TestCompatKeepsOwnAPI(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{Config: compatOn(nil)})
+	c := client{t, col.URL}
+	mustAccept(t, c.post(fmt.Sprintf(`{"site":"test","events":[{"id":"own-1","type":"pageview","visitor":%q,"url":"https://shop.example/"}]}`, visitorA), nil), 1)
+	a := c.do(http.MethodPost, "/v1/track", []byte(`{"userId":"u-1","event":"Signed Up","messageId":"seg-1"}`),
+		map[string]string{"Authorization": basic(collectortest.WriteKey), "Content-Type": "application/json"})
+	if a.status != http.StatusOK || !bytes.Contains(a.body, []byte(`"success":true`)) {
+		t.Fatalf("POST /v1/track: %d %s", a.status, a.body)
+	}
+	if n := visitorCount(t, c); n != 2 {
+		t.Fatalf("%d visitors after one /v1/events and one /v1/track, want 2", n)
+	}
+	var tr trailAnswer
+	if a := c.get("/v1/sites/test/visitors/"+visitorA+"/trail", collectortest.ReadToken); a.status != http.StatusOK {
+		t.Fatalf("/v1/sites/… with /v1/<segment> routes mounted: %d %s", a.status, a.body)
+	} else {
+		a.json(t, &tr)
+	}
+	if len(tr.Touchpoints) != 1 || tr.Touchpoints[0]["id"] != "own-1" {
+		t.Fatalf("own trail: %v", tr.Touchpoints)
+	}
+}
+
+func TestSegmentCredentialsAndLimits(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{Config: compatOn(nil)})
+	c := client{t, col.URL}
+	auth := map[string]string{"Authorization": basic(collectortest.WriteKey), "Content-Type": "application/json"}
+	one := `{"type":"track","anonymousId":"a-1","event":"E","messageId":"%s"}`
+	type result struct {
+		Success  bool `json:"success"`
+		Accepted int  `json:"accepted"`
+		Rejected []struct {
+			Index int    `json:"index"`
+			Error string `json:"error"`
+		} `json:"rejected"`
+	}
+	f := func(name, path string, header map[string]string, body []byte, status int, errPart string) answer {
+		t.Helper()
+		a := c.do(http.MethodPost, path, body, header)
+		if a.status != status || !bytes.Contains(a.body, []byte(errPart)) {
+			t.Errorf("%s: %d %s, want %d with %q", name, a.status, a.body, status, errPart)
+		}
+		return a
+	}
+	f("no key", "/v1/track", map[string]string{"Content-Type": "application/json"}, fmt.Appendf(nil, one, "m0"), 401, "Basic auth user name")
+	f("wrong key", "/v1/track", map[string]string{"Authorization": basic("not-a-write-key-000")}, fmt.Appendf(nil, one, "m0"), 401, "invalid write key")
+	f("key in body", "/v1/track", nil, []byte(`{"writeKey":"`+collectortest.WriteKey+`","anonymousId":"a-1","event":"E","messageId":"m1"}`), 200, `"accepted":1`)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	fmt.Fprintf(zw, `{"batch":[`+one+`,`+one+`]}`, "m2", "m3")
+	zw.Close()
+	f("gzip batch", "/v1/batch", map[string]string{"Authorization": basic(collectortest.WriteKey), "Content-Encoding": "gzip"}, gz.Bytes(), 200, `"accepted":2`)
+	big := fmt.Sprintf(`{"type":"track","anonymousId":"a-1","event":"Big","properties":{"x":%q}}`, strings.Repeat("x", 33<<10))
+	f("message over 32 KB", "/v1/track", auth, []byte(big), 400, "message larger than 32768 bytes")
+	a := f("one bad message of two", "/v1/batch", auth, []byte(`{"batch":[`+big+`,`+fmt.Sprintf(one, "m4")+`]}`), 200, `"success":true`)
+	var r result
+	a.json(t, &r)
+	if r.Accepted != 1 || len(r.Rejected) != 1 || r.Rejected[0].Index != 0 {
+		t.Errorf("one bad message of two: %+v", r)
+	}
+	huge := `{"batch":[` + strings.Repeat(fmt.Sprintf(one, "m5")+",", 520<<10/len(one)) + fmt.Sprintf(one, "m6") + `]}`
+	f("batch over 500 KB", "/v1/batch", auth, []byte(huge), 413, "")
+	f("not JSON", "/v1/batch", auth, []byte(`{"batch":`), 400, "malformed")
+	f("validation", "/v1/track", auth, []byte(`{"anonymousId":"a-1","event":"E","timestamp":"yesterday"}`), 400, "ts:")
+	if a := c.do(http.MethodGet, "/v1/batch", nil, auth); a.status != http.StatusMethodNotAllowed || a.header.Get("Allow") != "POST, OPTIONS" {
+		t.Errorf("GET /v1/batch: %d Allow %q", a.status, a.header.Get("Allow"))
+	}
+	// Four events stored (m1, m2, m3, m4), all of one anonymous visitor.
+	var tr trailAnswer
+	c.get("/v1/sites/test/visitors/"+hexOf(t, "a-1")+"/trail", collectortest.ReadToken).json(t, &tr)
+	if len(tr.Touchpoints) != 4 {
+		t.Fatalf("trail of a-1 has %d touchpoints, want 4", len(tr.Touchpoints))
+	}
+}
+
+func hexOf(t *testing.T, visitor string) string {
+	t.Helper()
+	v, err := event.ParseVisitor(visitor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.String()
+}
+
+// TestCompatBrowserRules: Plausible, Umami and PostHog with a public key
+// take the snippet's rules — allowed origins, Do-Not-Track, bots, the rate
+// limit — and a write key is not needed or used.
+func TestCompatBrowserRules(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{Config: compatOn(func(c *collector.Config) {
+		c.Sites[0].Origins = []string{"https://shop.example"}
+		c.RespectDNT = true
+		c.PublicMetrics = true
+	})})
+	c := client{t, col.URL}
+	origin := map[string]string{"Origin": "https://shop.example", "Content-Type": "text/plain"}
+	with := func(extra map[string]string) map[string]string {
+		h := map[string]string{}
+		for k, v := range origin {
+			h[k] = v
+		}
+		for k, v := range extra {
+			h[k] = v
+		}
+		return h
+	}
+	plausible := []byte(`{"n":"pageview","u":"https://shop.example/","d":"shop.example","r":null}`)
+	umami := []byte(`{"type":"event","payload":{"website":"` + umamiSite + `","hostname":"shop.example","url":"/","title":"Home"}}`)
+	posthog := []byte(`{"api_key":"` + posthogPublic + `","event":"$pageview","distinct_id":"d-1","properties":{"$current_url":"https://shop.example/"}}`)
+	for _, tc := range []struct {
+		name, path string
+		body       []byte
+		ok         int
+	}{
+		{"plausible", "/api/event", plausible, 202},
+		{"umami", "/api/send", umami, 200},
+		{"posthog public key", "/i/v0/e/", posthog, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Cookieless visitors are per address and user agent: one per API.
+			origin := with(map[string]string{"User-Agent": chromeUA + " " + tc.name})
+			with := func(extra map[string]string) map[string]string {
+				h := with(extra)
+				if _, ok := extra["User-Agent"]; !ok {
+					h["User-Agent"] = origin["User-Agent"]
+				}
+				return h
+			}
+			before := visitorCount(t, c)
+			if a := c.do(http.MethodPost, tc.path, tc.body, with(map[string]string{"Origin": "https://evil.example"})); a.status != http.StatusForbidden {
+				t.Errorf("another origin: %d %s, want 403", a.status, a.body)
+			}
+			if a := c.do(http.MethodPost, tc.path, tc.body, with(map[string]string{"DNT": "1"})); a.status != tc.ok {
+				t.Errorf("DNT: %d %s, want %d (answered, not stored)", a.status, a.body, tc.ok)
+			}
+			if a := c.do(http.MethodPost, tc.path, tc.body, with(map[string]string{"User-Agent": googlebotUA})); a.status != tc.ok {
+				t.Errorf("bot: %d %s, want %d (answered, not stored)", a.status, a.body, tc.ok)
+			}
+			if n := visitorCount(t, c); n != before {
+				t.Fatalf("a refused origin, DNT or a bot stored something: %d visitors, had %d", n, before)
+			}
+			a := c.do(http.MethodPost, tc.path, tc.body, origin)
+			if a.status != tc.ok || a.header.Get("Access-Control-Allow-Origin") != "https://shop.example" {
+				t.Fatalf("allowed origin: %d %s, CORS %q", a.status, a.body, a.header.Get("Access-Control-Allow-Origin"))
+			}
+			if n := visitorCount(t, c); n != before+1 {
+				t.Fatalf("%d visitors after an allowed event, want %d", n, before+1)
+			}
+		})
+	}
+	if a := c.do(http.MethodPost, "/api/event", []byte(`{"n":"pageview","u":"https://x.example/","d":"x.example"}`), origin); a.status != http.StatusNotFound {
+		t.Errorf("unknown domain: %d %s", a.status, a.body)
+	}
+	if a := c.do(http.MethodPost, "/api/send", []byte(`{"type":"event","payload":{"website":"nope","url":"/"}}`), origin); a.status != http.StatusNotFound {
+		t.Errorf("unknown website: %d %s", a.status, a.body)
+	}
+	if a := c.do(http.MethodPost, "/capture/", []byte(`{"api_key":"phc_unknown","event":"x","distinct_id":"d"}`), origin); a.status != http.StatusUnauthorized {
+		t.Errorf("unknown PostHog key: %d %s", a.status, a.body)
+	}
+	// A PostHog backend with the site's write key is trusted: no origin.
+	if a := c.do(http.MethodPost, "/batch/", []byte(`{"api_key":"`+collectortest.WriteKey+`","batch":[{"event":"x","distinct_id":"d-2"}]}`), nil); a.status != http.StatusOK {
+		t.Errorf("PostHog with a write key: %d %s", a.status, a.body)
+	}
+	pre := c.do(http.MethodOptions, "/api/send", nil, map[string]string{"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
+		"Access-Control-Request-Headers": "content-type,x-umami-cache"})
+	if pre.status != http.StatusNoContent || !strings.Contains(pre.header.Get("Access-Control-Allow-Headers"), "X-Umami-Cache") {
+		t.Errorf("preflight: %d %v", pre.status, pre.header)
+	}
+	m := c.get("/metrics", "")
+	for _, want := range []string{`touchtrail_http_requests_total{class="2xx",route="plausible"}`, `touchtrail_ingest_refused_total{reason="origin"} 3`, `route="umami"`, `route="posthog"`} {
+		if !bytes.Contains(m.body, []byte(want)) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestCompatRateLimit(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{Config: compatOn(func(c *collector.Config) {
+		c.RatePerIP, c.RateBurst = 0.01, 2
+	})})
+	c := client{t, col.URL}
+	body := []byte(`{"n":"pageview","u":"https://shop.example/","d":"shop.example"}`)
+	for i := range 2 {
+		if a := c.do(http.MethodPost, "/api/event", body, nil); a.status != http.StatusAccepted {
+			t.Fatalf("request %d: %d %s", i, a.status, a.body)
+		}
+	}
+	if a := c.do(http.MethodPost, "/api/event", body, nil); a.status != http.StatusTooManyRequests || a.header.Get("Retry-After") == "" {
+		t.Fatalf("over the rate: %d %s Retry-After %q", a.status, a.body, a.header.Get("Retry-After"))
+	}
+}
