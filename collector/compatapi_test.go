@@ -251,3 +251,27 @@ func TestCompatRateLimit(t *testing.T) {
 		t.Fatalf("over the rate: %d %s Retry-After %q", a.status, a.body, a.header.Get("Retry-After"))
 	}
 }
+
+// posthog-js posts a gzipped array to /i/v0/e/?compression=gzip-js as
+// text/plain, the project key in each event's properties.
+func TestPostHogJSShape(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{Config: compatOn(nil)})
+	c := client{t, col.URL}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	fmt.Fprintf(zw, `[{"event":"$pageview","uuid":"0190a1b2-0000-7000-8000-000000000001","properties":{"token":%q,"distinct_id":"d-js","$current_url":"https://shop.example/a","title":"A"}},
+	{"event":"$autocapture","properties":{"token":%q,"distinct_id":"d-js"}}]`, posthogPublic, posthogPublic)
+	zw.Close()
+	a := c.do(http.MethodPost, "/i/v0/e/?compression=gzip-js&ver=1.200.0", gz.Bytes(), map[string]string{"Content-Type": "text/plain"})
+	if a.status != http.StatusOK || !bytes.Contains(a.body, []byte(`"accepted":1,"ignored":1`)) {
+		t.Fatalf("gzip-js: %d %s", a.status, a.body)
+	}
+	var tr trailAnswer
+	c.get("/v1/sites/test/visitors/"+hexOf(t, "d-js")+"/trail", collectortest.ReadToken).json(t, &tr)
+	if len(tr.Touchpoints) != 1 || tr.Touchpoints[0]["title"] != "A" || tr.Touchpoints[0]["browser"] != "Chrome" {
+		t.Fatalf("trail: %v", tr.Touchpoints)
+	}
+	if a := c.do(http.MethodPost, "/e/?compression=base64", []byte("data=e30="), nil); a.status != http.StatusUnsupportedMediaType {
+		t.Fatalf("base64 form body: %d %s, want 415", a.status, a.body)
+	}
+}
