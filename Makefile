@@ -47,6 +47,7 @@ browser-deps:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
 	  else echo "FAIL: the browser tests need chromium: apt-get install -y chromium" >&2; exit 1; fi; }
 	@command -v node >/dev/null 2>&1 || { echo "FAIL: the snippet tests need node" >&2; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { echo "FAIL: the client-library tests (collector/compat) need npm" >&2; exit 1; }
 
 ## bench: the benchmark harness (see bench/README.md); BENCH_FLAGS=-short for a quick run
 bench:
@@ -65,6 +66,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode$$ -fuzztime=$(FUZZTIME) ./pkg/event/
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeBinary -fuzztime=$(FUZZTIME) ./pkg/event/
 	$(GO) test -run='^$$' -fuzz=FuzzParseSteps -fuzztime=$(FUZZTIME) ./pkg/journey/
+	$(GO) test -run='^$$' -fuzz=FuzzTranslate -fuzztime=$(FUZZTIME) ./collector/compat/
 
 ## js: rebuild js/dist/t.js from js/src with esbuild's Go API
 js:

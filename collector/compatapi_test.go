@@ -275,3 +275,28 @@ func TestPostHogJSShape(t *testing.T) {
 		t.Fatalf("base64 form body: %d %s, want 415", a.status, a.body)
 	}
 }
+
+func TestCompatConfigValidate(t *testing.T) {
+	f := func(name string, mod func(*collector.Config), wantErr string) {
+		t.Helper()
+		cfg := collectortest.Config()
+		mod(&cfg)
+		err := cfg.Validate()
+		if wantErr == "" && err != nil || wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr)) {
+			t.Errorf("%s: %v, want %q", name, err, wantErr)
+		}
+	}
+	f("distinct", func(c *collector.Config) {
+		c.Sites[0].Domains, c.Sites[1].Domains = []string{"a.example"}, []string{"b.example"}
+	}, "")
+	f("one domain, two sites", func(c *collector.Config) {
+		c.Sites[0].Domains, c.Sites[1].Domains = []string{"shop.example"}, []string{"www.Shop.example"}
+	}, `domain "shop.example" belongs to both`)
+	f("one Umami website, two sites", func(c *collector.Config) {
+		c.Sites[0].UmamiWebsites, c.Sites[1].UmamiWebsites = []string{"w"}, []string{"w"}
+	}, "umami website")
+	f("one PostHog key, two sites", func(c *collector.Config) {
+		c.Sites[0].PostHogKeys, c.Sites[1].PostHogKeys = []string{"phc_a"}, []string{"phc_a"}
+	}, "posthog key")
+	f("empty domain", func(c *collector.Config) { c.Sites[0].Domains = []string{" "} }, "empty domain")
+}
