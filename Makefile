@@ -66,6 +66,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode$$ -fuzztime=$(FUZZTIME) ./pkg/event/
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeBinary -fuzztime=$(FUZZTIME) ./pkg/event/
 	$(GO) test -run='^$$' -fuzz=FuzzParseSteps -fuzztime=$(FUZZTIME) ./pkg/journey/
+	$(GO) test -run='^$$' -fuzz=FuzzLocaleStage -fuzztime=$(FUZZTIME) ./pkg/journey/
+	$(GO) test -run='^$$' -fuzz=FuzzDisplayURL -fuzztime=$(FUZZTIME) ./cmd/touchtrail/
 	$(GO) test -run='^$$' -fuzz=FuzzTranslate -fuzztime=$(FUZZTIME) ./collector/compat/
 
 ## js: rebuild js/dist/t.js from js/src with esbuild's Go API
