@@ -238,8 +238,8 @@ func (s *Server) siteByWriteKey(key []byte) *Site {
 // compatAnswer answers an accepted request in the provider's form: Segment
 // {"success":true,…}, PostHog {"status":1,…} (both 200, with our accepted
 // and rejected counts, rejections by message index), Plausible 202 "ok",
-// Umami 200 "ok". A request of one message that was refused answers 400
-// with the reason.
+// Umami 200 "ok". A request of one message that was refused (none of its
+// events stored) answers 400 with the reason.
 func (s *Server) compatAnswer(ctx *fasthttp.RequestCtx, api string, st *ingestState, cs *compatState) error {
 	b := &cs.b
 	rej := append(cs.rej[:0], b.Rejected...)
@@ -248,7 +248,7 @@ func (s *Server) compatAnswer(ctx *fasthttp.RequestCtx, api string, st *ingestSt
 	}
 	slices.SortStableFunc(rej, func(x, y compat.Rejection) int { return x.Index - y.Index })
 	cs.rej = rej
-	if b.Messages == 1 && len(rej) > 0 {
+	if b.Messages == 1 && len(rej) > 0 && st.accepted == 0 {
 		return errStatus(fasthttp.StatusBadRequest, "%s", rej[0].Err)
 	}
 	ctx.Response.ResetBody()

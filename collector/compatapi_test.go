@@ -3,6 +3,9 @@ package collector_test
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -299,4 +302,31 @@ func TestCompatConfigValidate(t *testing.T) {
 		c.Sites[0].PostHogKeys, c.Sites[1].PostHogKeys = []string{"phc_a"}, []string{"phc_a"}
 	}, "posthog key")
 	f("empty domain", func(c *collector.Config) { c.Sites[0].Domains = []string{" "} }, "empty domain")
+}
+
+// A browser's PostHog identify on a site with an identify secret needs the
+// user's hash, as the snippet's does; both visitors are then stitched.
+func TestPostHogBrowserIdentifyVerified(t *testing.T) {
+	const secret = "identify-secret-0123456789"
+	col := collectortest.Start(t, collectortest.Options{Config: compatOn(func(c *collector.Config) { c.Sites[0].IdentifySecret = secret })})
+	c := client{t, col.URL}
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("u-9"))
+	good := hex.EncodeToString(m.Sum(nil))
+	body := func(hash string) []byte {
+		return fmt.Appendf(nil, `{"api_key":%q,"event":"$identify","distinct_id":"u-9","properties":{"$anon_distinct_id":"a-9","$set":{"user_hash":%q}}}`, posthogPublic, hash)
+	}
+	if a := c.do(http.MethodPost, "/capture/", body(strings.Repeat("0", 64)), nil); a.status != http.StatusBadRequest || !bytes.Contains(a.body, []byte("user_hash")) {
+		t.Fatalf("forged hash: %d %s, want 400", a.status, a.body)
+	}
+	if a := c.do(http.MethodPost, "/capture/", body(good), nil); a.status != http.StatusOK || !bytes.Contains(a.body, []byte(`"accepted":2`)) {
+		t.Fatalf("verified identify: %d %s", a.status, a.body)
+	}
+	var ut struct {
+		Visitors []string `json:"visitors"`
+	}
+	c.get("/v1/sites/test/users/u-9/trail", collectortest.ReadToken).json(t, &ut)
+	if len(ut.Visitors) != 2 {
+		t.Fatalf("user u-9 stitches %v, want two visitors", ut.Visitors)
+	}
 }

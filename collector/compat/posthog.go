@@ -125,13 +125,19 @@ func (ph *PostHog) event(ev *fastjson.Value, sentAt string, i int, lim Limits, b
 	case "$identify":
 		e.Type, e.User = event.TypeIdentify, distinct
 		// The $set properties are a person's profile, not journey data:
-		// they are not stored.
+		// they are not stored. A browser's identify may carry the
+		// user_hash of identity verification (collector/identity.go).
+		if h := str(props, "user_hash"); h != "" {
+			e.Props = append(e.Props, event.Prop{Key: "user_hash", Value: h})
+		} else if h := str(props, "$set", "user_hash"); h != "" {
+			e.Props = append(e.Props, event.Prop{Key: "user_hash", Value: h})
+		}
 		if anon := scalar(props, "$anon_distinct_id"); anon != "" && anon != distinct {
 			first := *e
 			e2 := b.add(i) // e may move with the append: not used after it
 			props := e2.Props[:0]
 			*e2 = first
-			e2.Props = props
+			e2.Props = append(props, first.Props...)
 			e2.ID, e2.Visitor, e2.Seq = derivedID(first.ID, "anon"), anon, uint32(len(b.Events))
 		}
 	case "$create_alias":

@@ -169,7 +169,7 @@ func (s *Segment) message(m *fastjson.Value, raw []byte, kind string, batchCtx *
 			e2 := b.add(i) // e may move with the append: not used after it
 			props := e2.Props[:0]
 			*e2 = first
-			e2.Props = props
+			e2.Props = append(props, first.Props...)
 			e2.ID, e2.Visitor, e2.Seq = derivedID(first.ID, "user"), user, uint32(len(b.Events))
 		}
 	case "group":
