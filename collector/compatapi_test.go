@@ -85,6 +85,12 @@ func TestCompatKeepsOwnAPI(t *testing.T) {
 	if len(tr.Touchpoints) != 1 || tr.Touchpoints[0]["id"] != "own-1" {
 		t.Fatalf("own trail: %v", tr.Touchpoints)
 	}
+	// The userId stitched the track's visitor to the user.
+	var ut trailAnswer
+	c.get("/v1/sites/test/users/u-1/trail", collectortest.ReadToken).json(t, &ut)
+	if len(ut.Touchpoints) != 2 || ut.Touchpoints[0]["type"] != "identify" || ut.Touchpoints[1]["name"] != "Signed Up" {
+		t.Fatalf("user trail of u-1: %v", ut.Touchpoints)
+	}
 }
 
 func TestSegmentCredentialsAndLimits(t *testing.T) {

@@ -2,6 +2,7 @@ package compat
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -325,4 +326,34 @@ func FuzzTranslate(f *testing.F) {
 		check(br.Plausible(body, Limits{}, &b))
 		check(br.Umami(body, "https://h", Limits{}, &b))
 	})
+}
+
+// A userId on any message stitches its visitor to the user, as identify
+// does: one linking identify per visitor and user, just before the first
+// message, with an id the same for every request.
+func TestSegmentUserIDStitches(t *testing.T) {
+	var s Segment
+	var b Batch
+	body := `{"batch":[
+	 {"type":"track","messageId":"t1","anonymousId":"a","userId":"u","event":"One"},
+	 {"type":"page","messageId":"t2","anonymousId":"a","userId":"u","name":"Two"},
+	 {"type":"track","messageId":"t3","userId":"u","event":"Three"}]}`
+	if err := s.Parse([]byte(body), "batch", Limits{}, &b); err != nil {
+		t.Fatal(err)
+	}
+	ev := decodeWire(t, &b).Events
+	var got []string
+	for _, e := range ev {
+		got = append(got, fmt.Sprintf("%s/%s/%s/%d", e.Type, e.ID, e.User, e.Seq))
+	}
+	link := linkID("u")
+	want := []string{"identify/" + link + "/u/1", "custom/t1/u/2", "pageview/t2/u/3", "identify/" + link + "/u/4", "custom/t3/u/5"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("events\n got %v\nwant %v", got, want)
+	}
+	a, _ := event.ParseVisitor("a")
+	u, _ := event.ParseVisitor("u")
+	if ev[0].Visitor != a || ev[3].Visitor != u || ev[0].TS != ev[1].TS {
+		t.Fatalf("links on the wrong visitors or times: %+v %+v", ev[0], ev[3])
+	}
 }

@@ -33,15 +33,19 @@ var SegmentKinds = []string{"batch", "track", "page", "screen", "identify", "gro
 // Segment translates Segment HTTP tracking API bodies (also what
 // RudderStack's SDKs send). Not safe for concurrent use; reuse it.
 type Segment struct {
-	p   fastjson.Parser
-	raw []byte
+	p      fastjson.Parser
+	raw    []byte
+	linked []link // the visitor–user links made in this request
 }
+
+type link struct{ visitor, user string }
 
 // Parse translates body, sent to /v1/<kind>, into b (reset first). A body
 // that is not Segment JSON at all fails with ErrMalformed or ErrTooLarge; a
 // message that cannot be used is listed in b.Rejected and the rest go on.
 func (s *Segment) Parse(body []byte, kind string, lim Limits, b *Batch) error {
 	b.Reset()
+	s.linked = s.linked[:0]
 	lim = lim.withDefaults()
 	if len(body) > SegmentMaxBatch {
 		return fmt.Errorf("%w: %d bytes, Segment's limit is %d", ErrTooLarge, len(body), SegmentMaxBatch)
@@ -170,7 +174,8 @@ func (s *Segment) message(m *fastjson.Value, raw []byte, kind string, batchCtx *
 			props := e2.Props[:0]
 			*e2 = first
 			e2.Props = append(props, first.Props...)
-			e2.ID, e2.Visitor, e2.Seq = derivedID(first.ID, "user"), user, uint32(len(b.Events))
+			e2.ID, e2.Visitor, e2.Seq = linkID(user), user, uint32(len(b.Events))
+			s.link(user, user)
 		}
 	case "group":
 		e.Type, e.Name = event.TypeCustom, "Group"
@@ -188,12 +193,46 @@ func (s *Segment) message(m *fastjson.Value, raw []byte, kind string, batchCtx *
 			return
 		}
 		e.Type, e.Visitor, e.User = event.TypeIdentify, prev, user
+		s.link(prev, user)
+		return
 	default:
 		b.drop()
 		b.reject(i, fmt.Sprintf("unknown message type %q (want track, page, screen, identify, group or alias)", cut(kind, 32)))
 		return
 	}
+	if kind == "identify" {
+		s.link(visitor, user)
+		return
+	}
+	if user == "" || !s.link(visitor, user) {
+		return
+	}
+	// A userId on any message says the visitor is that user: stitch them
+	// as identify does, with an identify just before the message. Its id is
+	// the same for every message of the user, so a visitor gets one (the
+	// store keeps an id once per visitor; this request's are skipped here).
+	n := len(b.Events)
+	l := b.add(i)
+	msg := &b.Events[n-1]
+	l.ID, l.Type, l.Visitor, l.User, l.TS, l.Sent = linkID(user), event.TypeIdentify, visitor, user, msg.TS, msg.Sent
+	b.Events[n-1], b.Events[n] = b.Events[n], b.Events[n-1]
+	b.Events[n-1].Seq, b.Events[n].Seq = uint32(n), uint32(n+1)
 }
+
+// link records that this request links visitor and user; false when it
+// already did.
+func (s *Segment) link(visitor, user string) bool {
+	for _, l := range s.linked {
+		if l.visitor == visitor && l.user == user {
+			return false
+		}
+	}
+	s.linked = append(s.linked, link{visitor, user})
+	return true
+}
+
+// linkID is the id of the identify that links a visitor to user.
+func linkID(user string) string { return derivedID(user, "segment-user") }
 
 // pageKey says which page properties are taken into typed fields.
 func pageKey(k string) bool {
