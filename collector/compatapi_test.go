@@ -362,3 +362,39 @@ func (c client) compat(method, path string, body []byte, header map[string]strin
 	}
 	return answer{status: resp.StatusCode, header: resp.Header, body: b}
 }
+
+// Each single-message Segment endpoint takes its type from its path.
+func TestSegmentSingleEndpoints(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{Config: compatOn(nil)})
+	c := client{t, col.URL}
+	auth := map[string]string{"Authorization": basic(collectortest.WriteKey), "Content-Type": "application/json"}
+	for path, body := range map[string]string{
+		"/v1/page":     `{"anonymousId":"s-1","messageId":"p","name":"Home","properties":{"url":"https://shop.example/"}}`,
+		"/v1/screen":   `{"anonymousId":"s-1","messageId":"sc","name":"Cart"}`,
+		"/v1/identify": `{"anonymousId":"s-1","userId":"u-s","messageId":"i"}`,
+		"/v1/group":    `{"anonymousId":"s-1","messageId":"g","groupId":"acme"}`,
+		"/v1/alias":    `{"previousId":"s-0","userId":"u-s","messageId":"al"}`,
+	} {
+		if a := c.compat(http.MethodPost, path, []byte(body), auth); a.status != http.StatusOK || !bytes.Contains(a.body, []byte(`"rejected":[]`)) {
+			t.Errorf("POST %s: %d %s", path, a.status, a.body)
+		}
+	}
+	var tr trailAnswer
+	c.get("/v1/sites/test/visitors/"+hexOf(t, "s-1")+"/trail", collectortest.ReadToken).json(t, &tr)
+	types := map[string]string{}
+	for _, tp := range tr.Touchpoints {
+		types[fmt.Sprint(tp["id"])] = fmt.Sprint(tp["type"])
+	}
+	for id, want := range map[string]string{"p": "pageview", "sc": "pageview", "i": "identify", "g": "custom"} {
+		if types[id] != want {
+			t.Errorf("message %s stored as %q, want %s (trail %v)", id, types[id], want, types)
+		}
+	}
+	var ut struct {
+		Visitors []string `json:"visitors"`
+	}
+	c.get("/v1/sites/test/users/u-s/trail", collectortest.ReadToken).json(t, &ut)
+	if len(ut.Visitors) != 3 { // s-1 (identify), u-s (its own), s-0 (alias)
+		t.Errorf("user u-s stitches %v, want 3 visitors", ut.Visitors)
+	}
+}

@@ -291,8 +291,15 @@ func TestSegmentAnalyticsNode(t *testing.T) {
 
 func TestRudderStackNode(t *testing.T) {
 	col := start(t, nil)
-	runJourney(t, "rudder", col.URL, collectortest.WriteKey, "anon-rs-1", "u-rs-1", time.Now().Add(-time.Minute))
+	// Through a proxy that fails the first batch: RudderStack retries too.
+	f, proxy := retried(t, col, "/v1/batch")
+	runJourney(t, "rudder", proxy, collectortest.WriteKey, "anon-rs-1", "u-rs-1", time.Now().Add(-time.Minute))
 	checkJourney(t, trailOfUser(t, col, "u-rs-1", 8), "anon-rs-1", "u-rs-1", 2)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.encoding) < 3 || f.encoding[0] != "gzip" {
+		t.Fatalf("rudder-sdk-node sent %d batches with Content-Encoding %q: want gzip and a retry", len(f.encoding), f.encoding)
+	}
 }
 
 func TestPostHogNode(t *testing.T) {

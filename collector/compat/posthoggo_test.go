@@ -102,13 +102,14 @@ func TestPostHogGo(t *testing.T) {
 
 // flaky is a reverse proxy in front of the collector that forwards the
 // first request of path, then answers 500 as if it had failed: the client
-// retries a batch the collector has stored.
+// retries a batch the collector has stored. It records what it forwards.
 type flaky struct {
-	target string
-	path   string
-	failed atomic.Bool
-	mu     sync.Mutex
-	bodies [][]byte
+	target   string
+	path     string
+	failed   atomic.Bool
+	mu       sync.Mutex
+	bodies   [][]byte
+	encoding []string // Content-Encoding of each request of path
 }
 
 func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -125,6 +126,7 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == f.path {
 		f.mu.Lock()
 		f.bodies = append(f.bodies, body)
+		f.encoding = append(f.encoding, r.Header.Get("Content-Encoding"))
 		f.mu.Unlock()
 		if resp.StatusCode < 300 && f.failed.CompareAndSwap(false, true) {
 			http.Error(w, `{"error":"proxy lost the answer"}`, http.StatusInternalServerError)
