@@ -42,7 +42,7 @@ const (
 const umamiVersion = "2.10.0"
 
 // start runs a collector with every compatibility API on.
-func start(t *testing.T, mod func(*collector.Config)) *collectortest.Collector {
+func start(t testing.TB, mod func(*collector.Config)) *collectortest.Collector {
 	t.Helper()
 	return collectortest.Start(t, collectortest.Options{Config: func(c *collector.Config) {
 		c.Compat = collector.CompatConfig{Segment: true, PostHog: true, Plausible: true, Umami: true}
