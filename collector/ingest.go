@@ -88,6 +88,9 @@ func (s *Server) ingest(ctx *fasthttp.RequestCtx) error {
 func (s *Server) readAdmitted(ctx *fasthttp.RequestCtx, st *ingestState, ip netip.Addr, trusted bool, limit int, okType func([]byte) bool) (body []byte, n int64, err error) {
 	n, err = s.admit(ctx, ip, trusted, limit, okType)
 	if err != nil {
+		if err == errOverloaded && s.cfg.RefusalDelay > 0 {
+			s.holdRefusal()
+		}
 		return nil, 0, err
 	}
 	s.metrics.inflight.Add(float64(n))
