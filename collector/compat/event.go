@@ -291,7 +291,7 @@ func str(v *fastjson.Value, keys ...string) string {
 	return string(x.GetStringBytes())
 }
 
-// idOrTime returns a string, number (as its JSON text) or "" for what is at
+// scalar returns a string, a number (as its JSON text) or "" for what is at
 // keys of v: ids and times come as either.
 func scalar(v *fastjson.Value, keys ...string) string {
 	if v == nil {
