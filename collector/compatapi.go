@@ -109,6 +109,14 @@ type compatState struct {
 
 var compatPool = sync.Pool{New: func() any { return new(compatState) }}
 
+func putCompatState(cs *compatState) {
+	if cap(cs.wire) > 1<<20 { // do not pool what one big batch grew
+		cs.wire = nil
+	}
+	cs.b.Reset()
+	compatPool.Put(cs)
+}
+
 // compatIngest answers one request of a compatibility API.
 func (s *Server) compatIngest(ctx *fasthttp.RequestCtx, api, kind string) error {
 	if ctx.IsOptions() {
@@ -141,7 +149,7 @@ func (s *Server) compatIngest(ctx *fasthttp.RequestCtx, api, kind string) error 
 		return err
 	}
 	cs := compatPool.Get().(*compatState)
-	defer compatPool.Put(cs)
+	defer putCompatState(cs)
 	lim := compat.Limits{MaxProps: s.cfg.Limits.MaxProps, MaxProp: s.cfg.Limits.MaxProp, OrderStep: s.journeyCfg.CheckoutLastStep}
 	b := &cs.b
 	switch api {
