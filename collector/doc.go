@@ -4,6 +4,12 @@
 // the closed query API (Bearer tokens with scopes, optionally limited to
 // sites, compared in constant time).
 //
+// Other analytics clients may send to it too, each API switched on in
+// Config.Compat: Segment's HTTP tracking API (and RudderStack's), PostHog's
+// capture API, Plausible's and Umami's events APIs. collector/compat
+// translates their payloads into wire batches, which then take the same
+// ingest path (compatapi.go).
+//
 // Ingest decodes and validates each event, enriches it (device, geo,
 // channel; the client IP is dropped after geo), encodes it and hands the
 // records to a store.Writer, which group-commits requests together. In sync

@@ -56,7 +56,7 @@ type routeMetrics struct {
 // routeNames are the routes whose series exist from the start.
 var routeNames = []string{"events", "pixel", "snippet", "health", "metrics", "transport", "other",
 	"query_visitors", "query_trail", "query_journey", "query_funnel", "query_paths", "query_friction",
-	"query_attribution", "query", "ui"}
+	"query_attribution", "query", "ui", routeSegment, routePostHog, routePlausible, routeUmami}
 
 // routeLabel names the route of path for the metrics without allocating.
 func routeLabel(path []byte) string {
@@ -98,7 +98,7 @@ func routeLabel(path []byte) string {
 	case bytes.HasPrefix(path, []byte("/ui/")):
 		return "ui"
 	}
-	return "other"
+	return compatRouteLabel(path)
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {

@@ -65,6 +65,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.routeSnippet(ctx)
 		return
 	}
+	if h := s.compat[string(path)]; h != nil {
+		h(ctx)
+		return
+	}
 	if s.ui != nil && (string(path) == "/ui" || bytes.HasPrefix(path, []byte("/ui/"))) {
 		s.ui(ctx)
 		return

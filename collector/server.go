@@ -77,6 +77,9 @@ type Server struct {
 	acceptWarn time.Time // last accept-error log line; under acceptMu
 	acceptMu   sync.Mutex
 	ui         fasthttp.RequestHandler // nil: the UI is off
+	// compat holds the switched-on compatibility APIs by path (compatapi.go).
+	compat      map[string]fasthttp.RequestHandler
+	compatSites compatSites
 
 	routeIngest, routePixel, routePreflight, routeSnippet fasthttp.RequestHandler
 	assets                                                map[string]*asset // the scripts served, by path
@@ -160,6 +163,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.routePixel = s.wrap("pixel", s.pixel)
 	s.routePreflight = s.wrap("preflight", s.preflight)
 	s.routeSnippet = s.wrap("snippet", s.snippet)
+	s.compat = s.newCompat()
 	if s.ui, err = s.newUI(); err != nil {
 		return nil, err
 	}
