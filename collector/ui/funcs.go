@@ -63,6 +63,14 @@ func detail(tp *event.Touchpoint, l *locale) string {
 		add(tp.Comment)
 	case event.TypeCustom:
 		add(tp.Name)
+	case event.TypeTicket:
+		add(tp.Ticket)
+		add(tp.Status.String())
+		add(tp.TicketChannel.String())
+		add(tp.Subject)
+		if tp.Scale > 0 {
+			add(l.T("tl.score", int(tp.Score), int(tp.Scale)))
+		}
 	}
 	return strings.Join(parts, " · ")
 }

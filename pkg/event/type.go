@@ -17,6 +17,7 @@ const (
 	TypeIdentify
 	TypeFeedback
 	TypeCustom
+	TypeTicket // a help-desk ticket opened, answered or solved
 	typeCount
 )
 
@@ -29,10 +30,11 @@ var typeNames = [typeCount]string{
 	TypeIdentify:     "identify",
 	TypeFeedback:     "feedback",
 	TypeCustom:       "custom",
+	TypeTicket:       "ticket",
 }
 
 // Types lists every valid type, in numeric order.
-var Types = []Type{TypePageview, TypeSearch, TypeChatOpen, TypeCheckoutStep, TypeIdentify, TypeFeedback, TypeCustom}
+var Types = []Type{TypePageview, TypeSearch, TypeChatOpen, TypeCheckoutStep, TypeIdentify, TypeFeedback, TypeCustom, TypeTicket}
 
 // String returns the wire name of t ("pageview", "chat_open", …).
 func (t Type) String() string {
@@ -65,6 +67,8 @@ func parseTypeBytes(b []byte) Type {
 		return TypeFeedback
 	case "custom":
 		return TypeCustom
+	case "ticket":
+		return TypeTicket
 	}
 	return TypeUnknown
 }
