@@ -334,7 +334,7 @@ func DecodeBinary(b []byte, tp *Touchpoint) error {
 	bits := r.uvarint("bitmap")
 	switch {
 	case bits>>bitCount != 0,
-		version == BinaryVersion && bits&v2Bits != 0, // a version 1 has no such field
+		version == BinaryVersion && bits&v2Bits != 0,  // a version 1 has no such field
 		version == BinaryVersion2 && bits&v2Bits == 0: // written as version 1
 		r.fail("bitmap")
 	}
