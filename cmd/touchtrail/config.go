@@ -200,6 +200,11 @@ func (c serveConfig) redacted() serveConfig {
 		if r.Collector.Sites[i].IdentifySecret != "" {
 			r.Collector.Sites[i].IdentifySecret = "<redacted>"
 		}
+		hooks := append([]collector.Hook(nil), r.Collector.Sites[i].Hooks...)
+		for k := range hooks {
+			hooks[k].Secret = "<redacted>"
+		}
+		r.Collector.Sites[i].Hooks = hooks
 	}
 	r.Collector.Tokens = append([]collector.Token(nil), c.Collector.Tokens...)
 	for i := range r.Collector.Tokens {
