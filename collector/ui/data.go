@@ -242,7 +242,7 @@ type tlTouch struct {
 	TP      *event.Touchpoint
 	Time    time.Time
 	Stage   journey.Stage
-	Signal  string // the friction signal it marks, or ""
+	Signals []string // the friction signals it marks
 	Visitor string // for a user's timeline: which of its visitors
 }
 
@@ -270,6 +270,13 @@ func timeline(trail []event.Touchpoint, j *journey.Journey, cfg journey.Config) 
 	}
 	repeated := cmp.Or(cfg.RepeatedSearches, 3)
 	low := cmp.Or(cfg.LowFeedback, 0.6)
+	repeatWindow := cmp.Or(cfg.RepeatTicketWindow, 7*24*time.Hour).Microseconds()
+	conv := journey.Step{Type: event.TypeCheckoutStep, Number: cmp.Or(cfg.CheckoutLastStep, 3)}
+	if cfg.Conversion != nil {
+		conv = *cfg.Conversion
+	}
+	purchased := false
+	lastTicket, lastTicketAt := "", int64(0)
 	for k, s := range j.Sessions {
 		ts := &out[k]
 		ts.Session, ts.N = s, k+1
@@ -288,25 +295,42 @@ func timeline(trail []event.Touchpoint, j *journey.Journey, cfg journey.Config) 
 				searches++
 				switch {
 				case tp.Results == 0:
-					t.Signal = journey.SignalSearchNoResults
+					t.mark(journey.SignalSearchNoResults)
 				case searches == repeated:
-					t.Signal = journey.SignalRepeatedSearch
+					t.mark(journey.SignalRepeatedSearch)
 				}
 			case event.TypeChatOpen:
 				switch {
 				case searches > 0:
-					t.Signal = journey.SignalSearchThenChat
+					t.mark(journey.SignalSearchThenChat)
 				case help:
-					t.Signal = journey.SignalHelpThenChat
+					t.mark(journey.SignalHelpThenChat)
 				}
 			case event.TypeCheckoutStep:
 				if i == lastStep {
-					t.Signal = journey.SignalCheckoutAbandoned
+					t.mark(journey.SignalCheckoutAbandoned)
 				}
 			case event.TypeFeedback:
 				if tp.Scale > 0 && float64(tp.Score)/float64(tp.Scale) < low {
-					t.Signal = journey.SignalLowFeedback
+					t.mark(journey.SignalLowFeedback)
 				}
+			case event.TypeTicket:
+				if tp.Status != event.TicketOpened {
+					break
+				}
+				if searches > 0 || help {
+					t.mark(journey.SignalSearchThenTicket)
+				}
+				if purchased {
+					t.mark(journey.SignalTicketAfterPurchase)
+				}
+				if lastTicket != "" && tp.Ticket != lastTicket && tp.Derived-lastTicketAt <= repeatWindow {
+					t.mark(journey.SignalRepeatTicket)
+				}
+				lastTicket, lastTicketAt = tp.Ticket, tp.Derived
+			}
+			if conv.Match(tp) {
+				purchased = true
 			}
 			if ts.Device == "" && tp.Device != event.DeviceUnknown {
 				ts.Device = joinNonEmpty(tp.Device.String(), tp.Browser, tp.OS)
@@ -319,6 +343,9 @@ func timeline(trail []event.Touchpoint, j *journey.Journey, cfg journey.Config) 
 	}
 	return out
 }
+
+// mark adds a friction signal to the touch.
+func (t *tlTouch) mark(signal string) { t.Signals = append(t.Signals, signal) }
 
 func joinNonEmpty(parts ...string) string {
 	s := ""

@@ -58,14 +58,18 @@ var messages = map[string][3]string{
 	"type.identify":      {"Signed in", "تسجيل الدخول", "Autentificare"},
 	"type.feedback":      {"Feedback", "تقييم", "Feedback"},
 	"type.custom":        {"Event", "حدث", "Eveniment"},
+	"type.ticket":        {"Support ticket", "تذكرة دعم", "Tichet de suport"},
 
 	// Friction signals.
-	"sig.search_no_results":  {"Search with no results", "بحث بلا نتائج", "Căutare fără rezultate"},
-	"sig.repeated_search":    {"Repeated searches", "عمليات بحث متكررة", "Căutări repetate"},
-	"sig.search_then_chat":   {"Search, then chat", "بحث ثم دردشة", "Căutare, apoi chat"},
-	"sig.help_then_chat":     {"Help page, then chat", "صفحة مساعدة ثم دردشة", "Pagină de ajutor, apoi chat"},
-	"sig.checkout_abandoned": {"Checkout abandoned", "دفع متروك", "Plată abandonată"},
-	"sig.low_feedback":       {"Low feedback", "تقييم منخفض", "Feedback scăzut"},
+	"sig.search_no_results":     {"Search with no results", "بحث بلا نتائج", "Căutare fără rezultate"},
+	"sig.repeated_search":       {"Repeated searches", "عمليات بحث متكررة", "Căutări repetate"},
+	"sig.search_then_chat":      {"Search, then chat", "بحث ثم دردشة", "Căutare, apoi chat"},
+	"sig.help_then_chat":        {"Help page, then chat", "صفحة مساعدة ثم دردشة", "Pagină de ajutor, apoi chat"},
+	"sig.checkout_abandoned":    {"Checkout abandoned", "دفع متروك", "Plată abandonată"},
+	"sig.low_feedback":          {"Low feedback", "تقييم منخفض", "Feedback scăzut"},
+	"sig.search_then_ticket":    {"Search or help page, then a ticket", "بحث أو صفحة مساعدة ثم تذكرة", "Căutare sau pagină de ajutor, apoi tichet"},
+	"sig.ticket_after_purchase": {"Ticket after a purchase", "تذكرة بعد الشراء", "Tichet după cumpărare"},
+	"sig.repeat_ticket":         {"Repeat tickets", "تذاكر متكررة", "Tichete repetate"},
 
 	// The journey map.
 	"map.title":     {"Journey map", "خريطة الرحلة", "Harta călătoriei"},

@@ -36,8 +36,15 @@ type Config struct {
 	// Default: 30 days.
 	LapsedAfter time.Duration
 	// Conversion is the touchpoint that counts as a conversion for
-	// attribution. Default (nil): checkout_step CheckoutLastStep.
+	// attribution (and the purchase of ticket_after_purchase). Default
+	// (nil): checkout_step CheckoutLastStep.
 	Conversion *Step
+	// SelfServiceWindow is how long after a search or a help page a chat
+	// or a ticket counts against self-service. Default: 24 hours.
+	SelfServiceWindow time.Duration
+	// RepeatTicketWindow: two tickets opened within it are repeat_ticket.
+	// Default: 7 days.
+	RepeatTicketWindow time.Duration
 }
 
 // StageRule maps URL paths matching Pattern to Stage. Pattern is a
@@ -143,6 +150,9 @@ func DefaultConfig() Config {
 		LowFeedback:      0.6,
 		RepeatedSearches: 3,
 		LapsedAfter:      30 * 24 * time.Hour,
+
+		SelfServiceWindow:  24 * time.Hour,
+		RepeatTicketWindow: 7 * 24 * time.Hour,
 	}
 }
 
@@ -166,6 +176,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LapsedAfter <= 0 {
 		c.LapsedAfter = 30 * 24 * time.Hour
+	}
+	if c.SelfServiceWindow <= 0 {
+		c.SelfServiceWindow = 24 * time.Hour
+	}
+	if c.RepeatTicketWindow <= 0 {
+		c.RepeatTicketWindow = 7 * 24 * time.Hour
 	}
 	return c
 }
