@@ -243,7 +243,7 @@ type tlTouch struct {
 	Time    time.Time
 	Stage   journey.Stage
 	Signals []string // the friction signals it marks
-	Visitor string // for a user's timeline: which of its visitors
+	Visitor string   // for a user's timeline: which of its visitors
 }
 
 // tlSession is one session band of a timeline.

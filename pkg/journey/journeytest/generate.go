@@ -147,7 +147,7 @@ type Truth struct {
 	// Satisfaction is the planted ratings (journey.Satisfaction); RatingSums
 	// the exact sums of score/scale behind its means, by stage and by
 	// touchpoint.
-	Satisfaction journey.SatisfactionResult
+	Satisfaction   journey.SatisfactionResult
 	StageRatingSum map[journey.Stage]float64
 	TouchRatingSum map[string]float64
 }
