@@ -57,7 +57,7 @@ type routeMetrics struct {
 // routeNames are the routes whose series exist from the start.
 var routeNames = []string{"events", "pixel", "snippet", "health", "metrics", "transport", "other",
 	"query_visitors", "query_trail", "query_journey", "query_funnel", "query_paths", "query_friction",
-	"query_attribution", "query", "ui", "hooks"}
+	"query_attribution", "query_ask", "query", "ui", "hooks"}
 
 // routeLabel names the route of path for the metrics without allocating.
 func routeLabel(path []byte) string {
@@ -94,6 +94,8 @@ func routeLabel(path []byte) string {
 			return "query_friction"
 		case "attribution":
 			return "query_attribution"
+		case "selfservice", "satisfaction":
+			return "query_ask"
 		}
 		return "query"
 	case bytes.HasPrefix(path, []byte("/ui/")):
