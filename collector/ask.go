@@ -11,7 +11,9 @@ import (
 )
 
 // addTrail is what the ask-stage accumulators have in common.
-type addTrail interface{ Add(trail []event.Touchpoint) }
+type addTrail interface {
+	Add(trail []event.Touchpoint)
+}
 
 // scanWhole feeds the whole trails of the visitors active in [from, to) to
 // acc, whose Scope windows them (stages need what came before).
