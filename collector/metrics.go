@@ -66,7 +66,7 @@ func routeLabel(path []byte) string {
 		return "events"
 	case "/v1/p.gif":
 		return "pixel"
-	case "/t.js", "/t-chat.js":
+	case "/t.js", "/t-chat.js", "/t-checkout.js", "/t-feedback.js":
 		return "snippet"
 	case "/healthz", "/readyz":
 		return "health"

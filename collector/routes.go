@@ -29,7 +29,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	case "/v1/p.gif":
 		s.routePixel(ctx)
 		return
-	case "/t.js", "/t-chat.js", "/t-checkout.js":
+	case "/t.js", "/t-chat.js", "/t-checkout.js", "/t-feedback.js":
 		s.routeSnippet(ctx)
 		return
 	case "/healthz":

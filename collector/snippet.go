@@ -31,9 +31,10 @@ var (
 	trackerJS  = newAsset(js.Tracker)
 	chatJS     = newAsset(js.Chat)
 	checkoutJS = newAsset(js.Checkout)
+	feedbackJS = newAsset(js.Feedback)
 )
 
-// snippet serves GET /t.js, /t-chat.js and the add-on /t-checkout.js: cacheable for an hour (then
+// snippet serves GET /t.js, /t-chat.js and the add-ons /t-checkout.js and /t-feedback.js: cacheable for an hour (then
 // revalidated by ETag), gzipped for clients that take it.
 func (s *Server) snippet(ctx *fasthttp.RequestCtx) error {
 	if !ctx.IsGet() && !ctx.IsHead() {
@@ -45,6 +46,8 @@ func (s *Server) snippet(ctx *fasthttp.RequestCtx) error {
 		a = chatJS
 	case "/t-checkout.js":
 		a = checkoutJS
+	case "/t-feedback.js":
+		a = feedbackJS
 	}
 	h := &ctx.Response.Header
 	h.Set(fasthttp.HeaderCacheControl, "public, max-age=3600, stale-while-revalidate=86400")
