@@ -155,11 +155,27 @@ func (u *UI) paths(ctx context.Context, site string, f *filter, start *journey.S
 	return p.Result(10), err
 }
 
-func (u *UI) friction(ctx context.Context, site string, f *filter) (journey.FrictionResult, error) {
+// askResults are the ask stage's numbers, shown on the friction page.
+type askResults struct {
+	Self journey.SelfServiceResult
+	Sat  journey.SatisfactionResult
+}
+
+// friction scans once for the friction signals and the ask stage's
+// self-service and satisfaction (as the API's …/selfservice and
+// …/satisfaction answer them).
+func (u *UI) friction(ctx context.Context, site string, f *filter) (journey.FrictionResult, askResults, error) {
 	fr := journey.NewFriction(u.d.Journey)
+	ss := journey.NewSelfService(u.d.Journey)
+	sa := journey.NewSatisfaction(u.d.Journey)
 	fr.Scope = f.scope(&u.d.Journey)
-	err := u.scan(ctx, site, f, func(v event.VisitorID, trail []event.Touchpoint) { fr.Add(v, trail) })
-	return fr.Result(5), err
+	ss.Scope, sa.Scope = fr.Scope, fr.Scope
+	err := u.scan(ctx, site, f, func(v event.VisitorID, trail []event.Touchpoint) {
+		fr.Add(v, trail)
+		ss.Add(trail)
+		sa.Add(trail)
+	})
+	return fr.Result(5), askResults{Self: ss.Result(10), Sat: sa.Result(10)}, err
 }
 
 // recentVisitors returns up to n visitors last active in the 30 days to

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
+	"github.com/touchtrail/touchtrail/pkg/journey"
 )
 
 // funcs are the templates' helpers.
@@ -26,6 +27,10 @@ var funcs = template.FuncMap{
 		return l.digits(t.Hour(), 2) + ":" + l.digits(t.Minute(), 2)
 	},
 	"detail": detail,
+	// index2 lists two lists, for a range that lays both out alike.
+	"index2": func(a, b []journey.SelfServiceItem) [][]journey.SelfServiceItem {
+		return [][]journey.SelfServiceItem{a, b}
+	},
 }
 
 // detail describes a touchpoint beyond its type, in the locale.

@@ -136,6 +136,21 @@ var messages = map[string][3]string{
 	"friction.stepn":   {"Step %d", "الخطوة %d", "Pasul %d"},
 	"friction.nothing": {"None", "لا شيء", "Niciunul"},
 
+	// The ask stage, on the friction page.
+	"ask.self":      {"Self-service", "الخدمة الذاتية", "Autoservire"},
+	"ask.selfintro": {"%s of the %d visitors who searched or read help pages opened no chat and no ticket within %.0f hours.", "%s من %d زائر بحثوا أو قرأوا صفحات المساعدة لم يفتحوا دردشة ولا تذكرة خلال %.0f ساعة.", "%s dintre cei %d vizitatori care au căutat sau au citit pagini de ajutor nu au deschis niciun chat și niciun tichet în %.0f ore."},
+	"ask.pages":     {"By help page", "حسب صفحة المساعدة", "După pagina de ajutor"},
+	"ask.terms":     {"By search term", "حسب عبارة البحث", "După termenul căutat"},
+	"ask.term":      {"Search term", "عبارة البحث", "Termen căutat"},
+	"ask.rate":      {"Self-served", "خدمة ذاتية", "Autoserviți"},
+	"ask.tickets":   {"Then a ticket", "ثم تذكرة", "Apoi tichet"},
+	"ask.sat":       {"Satisfaction", "الرضا", "Satisfacție"},
+	"ask.satstage":  {"Ratings by stage", "التقييمات حسب المرحلة", "Evaluări pe etape"},
+	"ask.stage":     {"Stage", "المرحلة", "Etapă"},
+	"ask.responses": {"Ratings", "التقييمات", "Evaluări"},
+	"ask.mean":      {"Mean", "المتوسط", "Medie"},
+	"ask.low":       {"Low", "منخفضة", "Scăzute"},
+
 	// Timelines.
 	"tl.visitor":   {"Visitor %s", "الزائر %s", "Vizitatorul %s"},
 	"tl.user":      {"User %s", "المستخدم %s", "Utilizatorul %s"},

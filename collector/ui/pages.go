@@ -171,6 +171,7 @@ type frictionView struct {
 	journey.FrictionResult
 	Chart template.HTML
 	Steps []stepCount
+	Ask   askResults
 }
 
 type stepCount struct{ Step, Visitors int }
@@ -183,12 +184,12 @@ func (u *UI) frictionPage(w http.ResponseWriter, r *http.Request, ses *session, 
 	}
 	ctx, cancel := u.ctx(r)
 	defer cancel()
-	fr, err := u.friction(ctx, p.Site, f)
+	fr, ask, err := u.friction(ctx, p.Site, f)
 	if err != nil {
 		u.fail(w, r, ses, err)
 		return
 	}
-	v := &frictionView{FrictionResult: fr}
+	v := &frictionView{FrictionResult: fr, Ask: ask}
 	rows := make([]hbar, len(fr.Signals))
 	for i, s := range fr.Signals {
 		share := ratio(s.Visitors, fr.Visitors)
