@@ -109,13 +109,15 @@ func TestBrowserFeedbackPrompt(t *testing.T) {
 		t.Errorf("%d buttons left after rating, want the close button only", n)
 	}
 	visitor := eval[string](t, tab, `localStorage.tt_v`)
+	// The page's own contact form reports a ticket through the snippet's API.
+	eval[any](t, tab, `touchtrail('ticket', {ticket: 'WEB-7', status: 'opened', ticket_channel: 'form', subject: 'Missing parcel'}), null`)
 
 	// Not again: another page view, another click.
 	do(t, tab, chromedp.Navigate(shop.URL+"/checkout"), chromedp.WaitVisible("#place"), chromedp.Click("#place"), chromedp.Sleep(1500*time.Millisecond))
 	if eval[bool](t, tab, dialog+` != null`) {
 		t.Fatal("the prompt is shown again within its period")
 	}
-	tps := trail(t, col, visitor, 5)
+	tps := trail(t, col, visitor, 6)
 	var fbs []map[string]any
 	for _, tp := range tps {
 		if tp["type"] == "feedback" {
@@ -124,6 +126,15 @@ func TestBrowserFeedbackPrompt(t *testing.T) {
 	}
 	if len(fbs) != 1 {
 		t.Fatalf("%d feedback touchpoints, want 1; trail:\n%s", len(fbs), summary(tps))
+	}
+	var ticket map[string]any
+	for _, tp := range tps {
+		if tp["type"] == "ticket" {
+			ticket = tp
+		}
+	}
+	if ticket == nil || ticket["ticket"] != "WEB-7" || ticket["status"] != "opened" || ticket["ticket_channel"] != "form" || ticket["subject"] != "Missing parcel" {
+		t.Errorf("the page's ticket: %v", ticket)
 	}
 	props, _ := fbs[0]["props"].(map[string]any)
 	if fbs[0]["score"] != 4.0 || fbs[0]["scale"] != 5.0 || props["touchpoint"] != "checkout" || props["prompt"] != "csat" ||

@@ -101,7 +101,8 @@ func TestDecodeTicket(t *testing.T) {
 	 {"id":"t2","type":"ticket","visitor":"v","ticket":"ZD-1","status":"closed"},
 	 {"id":"t3","type":"ticket","visitor":"v","ticket":"ZD-1","status":"solved","ticket_channel":"fax"},
 	 {"id":"c1","type":"custom","visitor":"v","name":"order","status":"paid","category":"shoes","subject":"x","ticket":"no"},
-	 {"status":"solved","id":"t4","ticket":"9","type":"ticket","visitor":"v"}]}`)
+	 {"status":"solved","id":"t4","ticket":"9","type":"ticket","visitor":"v"},
+	 {"id":"t5","type":"ticket","visitor":"v","props":{"ticket":"WEB-7","status":"opened","ticket_channel":"form","subject":"Parcel","plan":"pro"}}]}`)
 	var d Decoder
 	var b Batch
 	if err := d.Decode(body, &b); err != nil {
@@ -126,6 +127,11 @@ func TestDecodeTicket(t *testing.T) {
 	// Whatever the order of the fields.
 	if e := b.Events[4]; b.Errs[4] != nil || e.Status != TicketSolved || e.Ticket != "9" {
 		t.Errorf("status before type: %v %+v", b.Errs[4], e)
+	}
+	// As the snippet sends them: among the props.
+	if e := b.Events[5]; b.Errs[5] != nil || e.Ticket != "WEB-7" || e.Status != TicketOpened || e.TicketChannel != TicketForm ||
+		e.Subject != "Parcel" || len(e.Props) != 1 || e.Prop("plan") != "pro" {
+		t.Errorf("ticket fields in props: %v %+v", b.Errs[5], e)
 	}
 }
 

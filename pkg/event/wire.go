@@ -475,7 +475,7 @@ func (d *Decoder) decodeEvent(i int32, v *fastjson.Value, b *Batch) error {
 			}
 			tp.Value = f
 		case "props":
-			ferr = d.decodeProps(i, v, b)
+			ferr = d.decodeProps(i, v, b, isTicket)
 		default:
 			// The snippet sends a typed touchpoint's extra props as fields:
 			// unknown scalar fields are props.
@@ -485,8 +485,9 @@ func (d *Decoder) decodeEvent(i int32, v *fastjson.Value, b *Batch) error {
 	return ferr
 }
 
-// decodeProps reads a flat object of string (or number / bool) values.
-func (d *Decoder) decodeProps(i int32, v *fastjson.Value, b *Batch) error {
+// decodeProps reads a flat object of string (or number / bool) values. A
+// ticket's fields may come among its props (the snippet sends them so).
+func (d *Decoder) decodeProps(i int32, v *fastjson.Value, b *Batch, isTicket bool) error {
 	if v.Type() == fastjson.TypeNull {
 		return nil
 	}
@@ -496,9 +497,17 @@ func (d *Decoder) decodeProps(i int32, v *fastjson.Value, b *Batch) error {
 	}
 	var perr error
 	o.Visit(func(key []byte, v *fastjson.Value) {
-		if perr == nil {
-			perr = d.addProp(i, key, v, b)
+		if perr != nil {
+			return
 		}
+		switch string(key) {
+		case "ticket", "status", "ticket_channel", "category", "subject":
+			if isTicket {
+				perr = d.ticketField(i, key, v, b)
+				return
+			}
+		}
+		perr = d.addProp(i, key, v, b)
 	})
 	return perr
 }
