@@ -3,7 +3,6 @@ package journey
 import (
 	"cmp"
 	"slices"
-	"strings"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
 )
@@ -139,19 +138,15 @@ func (sa *Satisfaction) Add(trail []event.Touchpoint) {
 		switch {
 		case tp.Type == event.TypeFeedback:
 			if tp.Scale > 0 {
-				key := tp.Prop(FeedbackTouchpointProp)
-				switch {
+				switch key := tp.Prop(FeedbackTouchpointProp); {
 				case key != "":
+					sa.buf = append(sa.buf[:0], key...)
 				case prevTP != nil:
 					sa.buf = appendLabel(sa.buf[:0], prevTP)
 				default:
-					key = "none"
+					sa.buf = append(sa.buf[:0], "none"...)
 				}
-				if key == "" {
-					sa.count(feedbackStage(tp, prev, &sa.cfg), sa.buf, tp)
-				} else {
-					sa.count(feedbackStage(tp, prev, &sa.cfg), []byte(key), tp)
-				}
+				sa.count(feedbackStage(tp, prev, &sa.cfg), sa.buf, tp)
 				rated = true
 			}
 			continue // not what a later feedback follows
@@ -174,7 +169,7 @@ func (sa *Satisfaction) count(s Stage, key []byte, tp *event.Touchpoint) {
 	a := sa.byTP[string(key)]
 	if a == nil {
 		a = &ratingAcc{}
-		sa.byTP[strings.Clone(string(key))] = a
+		sa.byTP[string(key)] = a
 	}
 	a.add(r, sa.cfg.LowFeedback)
 }

@@ -3,7 +3,7 @@ package journey
 import (
 	"cmp"
 	"slices"
-	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
@@ -62,22 +62,26 @@ type SelfService struct {
 	visitors, helped, served int
 	chat, ticket             int
 	pages, terms             map[string]*ssCount
-	vPages, vTerms           map[string]uint8 // per visitor: bit 1 seen, 2 failed, 4 chat, 8 ticket
-	touchKeys                []ssTouch
-	termBuf                  []byte
+
+	// scratch, per visitor: the help touches, their keys in keyBuf, and
+	// each distinct key with its flags (bit 1 seen, 2 failed, 4 chat, 8
+	// ticket).
+	touches []ssTouch
+	keys    []ssTouch
+	keyBuf  []byte
 }
 
 type ssTouch struct {
-	term bool
-	key  string
-	at   int64
-	idx  int
+	term   bool
+	off, n int // of the key in keyBuf
+	at     int64
+	idx    int
+	flags  uint8
 }
 
 // NewSelfService returns an empty self-service accumulator.
 func NewSelfService(cfg Config) *SelfService {
-	return &SelfService{cfg: cfg.withDefaults(), pages: map[string]*ssCount{}, terms: map[string]*ssCount{},
-		vPages: map[string]uint8{}, vTerms: map[string]uint8{}}
+	return &SelfService{cfg: cfg.withDefaults(), pages: map[string]*ssCount{}, terms: map[string]*ssCount{}}
 }
 
 func escalation(tp *event.Touchpoint) uint8 {
@@ -98,12 +102,12 @@ func NormalizeTerm(q string) string {
 
 func appendTerm(dst []byte, q string) []byte {
 	n, space := 0, false
-	for _, r := range strings.ToLower(strings.TrimSpace(q)) {
+	for _, r := range q { // lower-cased rune by rune: no copy of q
 		if n == MaxTermRunes {
 			break
 		}
-		if r == ' ' || r == '\t' || r == '\n' || r == '\r' {
-			space = true
+		if unicode.IsSpace(r) {
+			space = n > 0 // inner spaces collapse; leading ones go
 			continue
 		}
 		if space {
@@ -111,7 +115,7 @@ func appendTerm(dst []byte, q string) []byte {
 			n++
 			space = false
 		}
-		dst = utf8.AppendRune(dst, r)
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
 		n++
 	}
 	return dst
@@ -124,46 +128,41 @@ func (ss *SelfService) Add(trail []event.Touchpoint) {
 		return
 	}
 	ss.visitors++
-	ss.touchKeys = ss.touchKeys[:0]
+	ss.touches, ss.keys, ss.keyBuf = ss.touches[:0], ss.keys[:0], ss.keyBuf[:0]
 	for i := range trail {
 		tp := &trail[i]
+		off := len(ss.keyBuf)
 		switch tp.Type {
 		case event.TypeSearch:
-			ss.termBuf = appendTerm(ss.termBuf[:0], tp.Query)
-			if len(ss.termBuf) > 0 {
-				ss.touchKeys = append(ss.touchKeys, ssTouch{term: true, key: string(ss.termBuf), at: tp.Derived, idx: i})
+			if ss.keyBuf = appendTerm(ss.keyBuf, tp.Query); len(ss.keyBuf) > off {
+				ss.touches = append(ss.touches, ssTouch{term: true, off: off, n: len(ss.keyBuf) - off, at: tp.Derived, idx: i})
 			}
 		case event.TypePageview:
 			if p := urlPath(tp.URL); ss.cfg.isHelpPage(p) {
-				ss.touchKeys = append(ss.touchKeys, ssTouch{key: p, at: tp.Derived, idx: i})
+				ss.keyBuf = append(ss.keyBuf, p...)
+				ss.touches = append(ss.touches, ssTouch{off: off, n: len(p), at: tp.Derived, idx: i})
 			}
 		}
 	}
-	if len(ss.touchKeys) == 0 {
+	if len(ss.touches) == 0 {
 		return
 	}
 	ss.helped++
-	clear(ss.vPages)
-	clear(ss.vTerms)
 	window := ss.cfg.SelfServiceWindow.Microseconds()
 	var vflags uint8
-	for _, t := range ss.touchKeys {
-		flags := uint8(1)
+	for _, t := range ss.touches {
+		t.flags = 1
 		for j := t.idx + 1; j < len(trail); j++ {
 			if trail[j].Derived-t.at > window {
 				break
 			}
 			if e := escalation(&trail[j]); e != 0 {
-				flags |= 2 | e
+				t.flags |= 2 | e
 				break
 			}
 		}
-		vflags |= flags
-		m := ss.vPages
-		if t.term {
-			m = ss.vTerms
-		}
-		m[t.key] |= flags
+		vflags |= t.flags
+		ss.addKey(t)
 	}
 	if vflags&2 == 0 {
 		ss.served++
@@ -174,27 +173,42 @@ func (ss *SelfService) Add(trail []event.Touchpoint) {
 	if vflags&8 != 0 {
 		ss.ticket++
 	}
-	fold := func(dst map[string]*ssCount, src map[string]uint8) {
-		for k, f := range src {
-			c := dst[k]
-			if c == nil {
-				c = &ssCount{}
-				dst[strings.Clone(k)] = c
-			}
-			c.visitors++
-			if f&2 == 0 {
-				c.served++
-			}
-			if f&4 != 0 {
-				c.chat++
-			}
-			if f&8 != 0 {
-				c.ticket++
-			}
+	for _, k := range ss.keys {
+		dst := ss.pages
+		if k.term {
+			dst = ss.terms
+		}
+		key := ss.keyBuf[k.off : k.off+k.n]
+		c := dst[string(key)]
+		if c == nil {
+			c = &ssCount{}
+			dst[string(key)] = c
+		}
+		c.visitors++
+		if k.flags&2 == 0 {
+			c.served++
+		}
+		if k.flags&4 != 0 {
+			c.chat++
+		}
+		if k.flags&8 != 0 {
+			c.ticket++
 		}
 	}
-	fold(ss.pages, ss.vPages)
-	fold(ss.terms, ss.vTerms)
+}
+
+// addKey merges a touch into the visitor's distinct keys (a handful: a
+// linear search).
+func (ss *SelfService) addKey(t ssTouch) {
+	key := ss.keyBuf[t.off : t.off+t.n]
+	for i := range ss.keys {
+		k := &ss.keys[i]
+		if k.term == t.term && string(ss.keyBuf[k.off:k.off+k.n]) == string(key) {
+			k.flags |= t.flags
+			return
+		}
+	}
+	ss.keys = append(ss.keys, t)
 }
 
 // Result returns the rates, with up to top pages and terms (all when top
