@@ -61,10 +61,9 @@ type Mapping struct {
 	// Time is when it happened: RFC 3339, or Unix seconds or milliseconds.
 	// Without it the arrival time is used.
 	Time Paths `json:"time,omitempty"`
-	// Delivery is the provider's own id of the event, when it has one: it
-	// makes the touchpoint's id. Without it the id is made from the hook,
-	// the ticket, the status and the time, so that a retried delivery is
-	// stored once.
+	// Delivery is the provider's own id of the event, when it has one. The
+	// touchpoint's id is made from the hook, the ticket, the status, the
+	// time and that id, so that a retried delivery is stored once.
 	Delivery Paths `json:"delivery,omitempty"`
 	Subject  Paths `json:"subject,omitempty"`
 	Category Paths `json:"category,omitempty"`
@@ -248,13 +247,14 @@ func (m *Mapping) apply(name string, v *fastjson.Value, now int64) (mapped, erro
 		return out, badDelivery("visitor: neither a visitor at %s nor a user at %s (pass the tt_v cookie to the help desk in a custom field, or identify the user)",
 			orNone(m.Visitor), orNone(m.User))
 	}
-	// The id: the provider's delivery id, else what the delivery says.
+	// The id: what the delivery says (a retry says the same), with the
+	// provider's own event id when it has one (two events of a ticket with
+	// the same status and time stay two). A mapping whose delivery path is
+	// the ticket id itself loses nothing: status and time still count.
 	h := sha256.New()
-	h.Write([]byte("hook\x00" + name + "\x00"))
+	h.Write([]byte("hook\x00" + name + "\x00" + tp.Ticket + "\x00" + tp.Status.String() + "\x00" + strconv.FormatInt(tp.TS, 10)))
 	if d := firstOf(v, m.Delivery); d != "" {
-		h.Write([]byte("delivery\x00" + d))
-	} else {
-		h.Write([]byte(tp.Ticket + "\x00" + tp.Status.String() + "\x00" + strconv.FormatInt(tp.TS, 10)))
+		h.Write([]byte("\x00delivery\x00" + d))
 	}
 	tp.ID = hex.EncodeToString(h.Sum(nil)[:16])
 	if tp.TS == 0 {

@@ -185,6 +185,19 @@ func TestHookAuthReplayAndBadPayloads(t *testing.T) {
 		t.Fatalf("a trigger delivery sent twice: %d touchpoints, want 1", n)
 	}
 
+	// A generic mapping whose delivery id is the ticket id: each status of
+	// the ticket is still its own touchpoint.
+	const v2 = "2222222222222222222222222222222f"
+	for _, st := range []string{"opened", "replied", "solved", "solved"} {
+		b := []byte(`{"id":"T-9","ticket":"T-9","status":"` + st + `","visitor":"` + v2 + `"}`)
+		if a := cl.do(http.MethodPost, "/v1/sites/test/hooks/desk", b, deskHeaders(b, genericSecret)); a.status != http.StatusAccepted {
+			t.Fatalf("%d %s", a.status, a.body)
+		}
+	}
+	if n := len(trailOf(t, cl, v2)); n != 3 {
+		t.Fatalf("one ticket's three statuses (one sent twice): %d touchpoints, want 3", n)
+	}
+
 	other := "1111111111111111111111111111111f"
 	forged := []byte(strings.ReplaceAll(string(body), v, other))
 	for _, c := range []struct {
@@ -237,6 +250,7 @@ func TestHookAuthReplayAndBadPayloads(t *testing.T) {
 		`touchtrail_hook_deliveries_total{hook="zendesk",outcome="auth"} 3`,
 		`touchtrail_hook_deliveries_total{hook="liveagent",outcome="auth"} 2`,
 		`touchtrail_hook_deliveries_total{hook="desk",outcome="invalid"} 8`,
+		`touchtrail_hook_deliveries_total{hook="desk",outcome="stored"} 4`,
 		`touchtrail_hook_deliveries_total{hook="desk",outcome="unknown_visitor"} 1`,
 		`touchtrail_http_errors_total{route="hooks",status="401"} 6`,
 	} {
