@@ -307,9 +307,7 @@ func (tv *timelineView) window(upto int) {
 func (s *tlSession) Signals() []string {
 	var out []string
 	for _, t := range s.Touches {
-		if t.Signal != "" {
-			out = append(out, t.Signal)
-		}
+		out = append(out, t.Signals...)
 	}
 	return out
 }
