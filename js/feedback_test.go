@@ -221,3 +221,19 @@ func TestBrowserFeedbackRespectsDNT(t *testing.T) {
 		closeTab()
 	}
 }
+
+// On a cookieless site the prompt keeps nothing in the browser.
+func TestBrowserFeedbackCookieless(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{})
+	shop := feedbackSite(t, col.URL, `data-mode="cookieless"`)
+	tab, closeTab := browser(t)
+	defer closeTab()
+	do(t, tab, chromedp.Navigate(shop.URL+"/checkout"), chromedp.WaitVisible("#place"), chromedp.Click("#place"), chromedp.WaitVisible(`[role=dialog]`),
+		tabKey, chromedp.KeyEvent(kb.Enter), chromedp.Sleep(100*time.Millisecond))
+	if n := eval[int](t, tab, `localStorage.length`); n != 0 {
+		t.Errorf("cookieless: %d localStorage keys: %v", n, eval[any](t, tab, `Object.keys(localStorage)`))
+	}
+	if c := eval[string](t, tab, `document.cookie`); c != "" {
+		t.Errorf("cookieless: cookie %q", c)
+	}
+}

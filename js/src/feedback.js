@@ -14,7 +14,8 @@
    the default) or helpful (yes 1 / no 0 of 1). Moments: load (after
    data-touchtrail-feedback-delay ms, default 800), view, click. At most one
    prompt per visitor per data-period days (default 30, kept in
-   localStorage); none at all under Do-Not-Track or Global Privacy Control
+   localStorage; on a cookieless site, nothing is kept: one per page view);
+   none at all under Do-Not-Track or Global Privacy Control
    when the tracker's or this tag has data-respect-dnt. Every string comes
    from this tag (data-question, data-helpful, data-yes, data-no, data-of,
    data-thanks, data-close) or the marker (data-touchtrail-feedback-question);
@@ -23,7 +24,8 @@
   var w = window, d = document, n = navigator, ds = (d.currentScript || {}).dataset || {};
   var tt = w.touchtrail = w.touchtrail || function () { (tt.q = tt.q || []).push(arguments); };
   var ls = {}, key = 'tt_fb', shown;
-  try { ls = localStorage; } catch (e) { /* blocked: memory only */ }
+  // Cookieless sites keep nothing in the browser: then once per page only.
+  try { d.querySelector('script[data-site][data-mode=cookieless]') || (ls = localStorage); } catch (e) { /* blocked: memory only */ }
   var dnt = ('respectDnt' in ds || d.querySelector('script[data-site][data-respect-dnt]')) && (n.doNotTrack == 1 || n.globalPrivacyControl);
   var due = () => !shown && !dnt && !(Date.now() - ls[key] < (ds.period || 30) * 864e5);
   var el = (tag, css, text, parent) => {
