@@ -87,6 +87,8 @@ func (s *Server) read(qc context.Context, ctx *fasthttp.RequestCtx, site string,
 			return s.selfService(qc, ctx, site)
 		case "satisfaction":
 			return s.satisfaction(qc, ctx, site)
+		case "engagement":
+			return s.engagement(qc, ctx, site)
 		}
 	}
 	return errNotFound

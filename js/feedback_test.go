@@ -27,8 +27,11 @@ func feedbackSite(t *testing.T, api, trackerAttrs string) *httptest.Server {
 	t.Helper()
 	head := `<script>window.touchtrail=window.touchtrail||function(){(touchtrail.q=touchtrail.q||[]).push(arguments)}</script>
 <script defer data-site="test" data-api="` + api + `" ` + trackerAttrs + ` src="/t.js"></script>`
+	// The checkout page is a support page too: it loads t-chat.js, which
+	// knows the ticket type.
+	chatHead := strings.Replace(head, `src="/t.js"`, `src="/t-chat.js"`, 1)
 	pages := map[string]string{
-		"/checkout": `<!doctype html><html lang="en"><head><title>Checkout</title>` + head + `
+		"/checkout": `<!doctype html><html lang="en"><head><title>Checkout</title>` + chatHead + `
 <script defer src="/t-feedback.js" data-question="How was your checkout?" data-thanks="Thanks for telling us!" data-of="out of"></script>
 </head><body><h1>Checkout</h1>
 <button id="place" data-touchtrail-feedback="checkout" data-touchtrail-feedback-on="click"
@@ -39,7 +42,7 @@ func feedbackSite(t *testing.T, api, trackerAttrs string) *httptest.Server {
 <p id="end" data-touchtrail-feedback="faq" data-touchtrail-feedback-kind="helpful" data-touchtrail-feedback-on="view">—</p></article></body></html>`,
 	}
 	mux := http.NewServeMux()
-	for path, body := range map[string][]byte{"/t.js": js.Tracker, "/t-feedback.js": js.Feedback} {
+	for path, body := range map[string][]byte{"/t.js": js.Tracker, "/t-chat.js": js.Chat, "/t-feedback.js": js.Feedback} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/javascript")
 			w.Write(body)

@@ -313,6 +313,7 @@ func timeline(trail []event.Touchpoint, j *journey.Journey, cfg journey.Config) 
 		}
 	}
 	repeated := cmp.Or(cfg.RepeatedSearches, 3)
+	quickExit := slices.Contains(j.Friction, journey.SignalQuickExitHelp)
 	low := cmp.Or(cfg.LowFeedback, 0.6)
 	repeatWindow := cmp.Or(cfg.RepeatTicketWindow, 7*24*time.Hour).Microseconds()
 	conv := journey.Step{Type: event.TypeCheckoutStep, Number: cmp.Or(cfg.CheckoutLastStep, 3)}
@@ -372,6 +373,14 @@ func timeline(trail []event.Touchpoint, j *journey.Journey, cfg journey.Config) 
 					t.mark(journey.SignalRepeatTicket)
 				}
 				lastTicket, lastTicketAt = tp.Ticket, tp.Derived
+			case event.TypeEngagement:
+				// A help page left at once, when the journey shows the
+				// signal (a search, chat or ticket came after).
+				ms, scroll, ok := tp.Engagement()
+				if ok && quickExit && st == journey.StageAsk && ms < cmp.Or(cfg.QuickExit, 10*time.Second).Milliseconds() &&
+					scroll < cmp.Or(cfg.QuickExitScroll, 25) {
+					t.mark(journey.SignalQuickExitHelp)
+				}
 			}
 			if conv.Match(tp) {
 				purchased = true

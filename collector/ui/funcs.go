@@ -76,6 +76,11 @@ func detail(tp *event.Touchpoint, l *locale) string {
 		if tp.Scale > 0 {
 			add(l.T("tl.score", int(tp.Score), int(tp.Scale)))
 		}
+	case event.TypeEngagement:
+		if ms, scroll, ok := tp.Engagement(); ok {
+			add(l.p.Sprintf("%.1f s", float64(ms)/1000))
+			add(l.N(scroll) + " %")
+		}
 	}
 	return strings.Join(parts, " · ")
 }

@@ -70,6 +70,7 @@ var messages = map[string][3]string{
 	"type.feedback":      {"Feedback", "تقييم", "Feedback"},
 	"type.custom":        {"Event", "حدث", "Eveniment"},
 	"type.ticket":        {"Support ticket", "تذكرة دعم", "Tichet de suport"},
+	"type.engagement":    {"Time on page", "الوقت في الصفحة", "Timp pe pagină"},
 
 	// Friction signals.
 	"sig.search_no_results":     {"Search with no results", "بحث بلا نتائج", "Căutare fără rezultate"},
@@ -81,6 +82,7 @@ var messages = map[string][3]string{
 	"sig.search_then_ticket":    {"Search or help page, then a ticket", "بحث أو صفحة مساعدة ثم تذكرة", "Căutare sau pagină de ajutor, apoi tichet"},
 	"sig.ticket_after_purchase": {"Ticket after a purchase", "تذكرة بعد الشراء", "Tichet după cumpărare"},
 	"sig.repeat_ticket":         {"Repeat tickets", "تذاكر متكررة", "Tichete repetate"},
+	"sig.quick_exit_help":       {"Help page left at once, then asked", "غادر صفحة المساعدة فورًا ثم سأل", "Pagină de ajutor părăsită imediat, apoi întrebare"},
 
 	// The journey map.
 	"map.title":     {"Journey map", "خريطة الرحلة", "Harta călătoriei"},

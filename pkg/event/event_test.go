@@ -38,6 +38,8 @@ func valid(typ Type) Touchpoint {
 		tp.Score, tp.Scale = 2, 5
 	case TypeTicket:
 		tp.Ticket, tp.Status = "4711", TicketOpened
+	case TypeEngagement:
+		tp.Props = []Prop{{PropEngagedMS, "0"}, {PropScroll, "0"}}
 	}
 	return tp
 }
@@ -57,7 +59,7 @@ func full(typ Type) Touchpoint {
 // fullV1 is full with the fields of binary version 1 only: the golden
 // bytes of testdata/binary_v1.hex were written from it.
 func fullV1(typ Type) Touchpoint {
-	return Touchpoint{
+	tp := Touchpoint{
 		ID: "evt-" + typ.String(), Type: typ, Site: "shop", Visitor: testVisitor, Session: "sess-1", Seq: 42,
 		TS: now - 3_000_123, Sent: now - 1_000_456, Received: now, Derived: now - 2_000_000,
 		URL: "https://shop.example/p/blue-shoes?utm_source=news", Title: `Blue "shoes" – é 😀`, Referrer: "https://www.google.com/",
@@ -70,6 +72,10 @@ func fullV1(typ Type) Touchpoint {
 		IPPrefix: "81.2.69.0/24",
 		ClientIP: netip.MustParseAddr(testIP), UserAgent: testUA,
 	}
+	if typ == TypeEngagement {
+		tp.Props = append(tp.Props, Prop{PropEngagedMS, "12345"}, Prop{PropScroll, "80"})
+	}
+	return tp
 }
 
 // typical is a pageview as the snippet sends it, once enriched.

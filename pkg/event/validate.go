@@ -185,6 +185,10 @@ func (tp *Touchpoint) Validate(l Limits, now int64) error {
 		if tp.Scale < 0 || tp.Score < 0 || (tp.Scale > 0 && tp.Score > tp.Scale) {
 			return invalid("score", "outside 0..scale")
 		}
+	case TypeEngagement:
+		if err := tp.validateEngagement(); err != nil {
+			return err
+		}
 	}
 	if tp.Type != TypeTicket && (tp.Ticket != "" || tp.Status != TicketStatusUnknown || tp.TicketChannel != TicketChannelUnknown ||
 		tp.TicketCategory != "" || tp.Subject != "") {

@@ -45,6 +45,13 @@ type Config struct {
 	// RepeatTicketWindow: two tickets opened within it are repeat_ticket.
 	// Default: 7 days.
 	RepeatTicketWindow time.Duration
+	// QuickExit and QuickExitScroll define a quick exit: a page view whose
+	// engagement report says fewer than QuickExit engaged and less than
+	// QuickExitScroll percent scrolled. On a help page and followed by a
+	// search, chat or ticket it is the friction signal quick_exit_help.
+	// Defaults: 10 seconds, 25 %.
+	QuickExit       time.Duration
+	QuickExitScroll int
 }
 
 // StageRule maps URL paths matching Pattern to Stage. Pattern is a
@@ -182,6 +189,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RepeatTicketWindow <= 0 {
 		c.RepeatTicketWindow = 7 * 24 * time.Hour
+	}
+	if c.QuickExit <= 0 {
+		c.QuickExit = 10 * time.Second
+	}
+	if c.QuickExitScroll <= 0 {
+		c.QuickExitScroll = 25
 	}
 	return c
 }

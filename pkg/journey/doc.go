@@ -22,15 +22,20 @@
 //     visitor the earliest of the runs that reach furthest.
 //   - Paths (paths.go): the sequence of up to depth labels from a start
 //     step to the end of its session, and the transitions between depths.
-//   - Friction (friction.go): nine signals (three of them about tickets:
+//   - Friction (friction.go): ten signals (three of them about tickets:
 //     search_then_ticket, ticket_after_purchase, repeat_ticket) and the
-//     abandon pages, counted per visitor.
+//     abandon pages, counted per visitor; quick_exit_help reads engagement
+//     reports.
 //   - SelfService (selfservice.go): of the visitors with a search or an ask
 //     page, those with no chat and no ticket within SelfServiceWindow;
 //     overall, by help page and by search term.
 //   - Satisfaction (satisfaction.go): ratings (feedback, rated tickets) by
 //     the stage they were given in and the touchpoint they follow; Map's
 //     feedback curve follows the same rule.
+//   - Engagement (engagement.go): engaged time and scroll depth per page
+//     and over the help pages, from the engagement touchpoints of
+//     t-engage.js (which stages, paths and the map pass over). It keeps
+//     one engaged time per engaged page view, for the median.
 //   - Attribution (attribution.go): first and last touch of each visitor's
 //     first conversion in the range.
 //   - Segment, Scope (segment.go): new, returning, lapsed for a range; a

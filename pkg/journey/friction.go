@@ -16,6 +16,7 @@ const (
 	SignalHelpThenChat      = "help_then_chat"     // a page view of an ask page (StageRules), then a chat open, in one session
 	SignalCheckoutAbandoned = "checkout_abandoned" // a checkout step seen, CheckoutLastStep never reached
 	SignalLowFeedback       = "low_feedback"       // feedback with score/scale below LowFeedback
+	SignalQuickExitHelp     = "quick_exit_help"    // a help page left quickly (QuickExit), then a search, chat or ticket in its session
 	// The "ask" stage after the purchase; a ticket is a ticket opened.
 	SignalSearchThenTicket    = "search_then_ticket"    // a search or an ask page, then a ticket, in one session
 	SignalTicketAfterPurchase = "ticket_after_purchase" // a ticket after a conversion (Config.Conversion)
@@ -30,6 +31,7 @@ const (
 	iHelpThenChat
 	iCheckoutAbandoned
 	iLowFeedback
+	iQuickExitHelp
 	iSearchThenTicket
 	iTicketAfterPurchase
 	iRepeatTicket
@@ -39,7 +41,7 @@ const (
 var signalNames = [signalCount]string{iSearchNoResults: SignalSearchNoResults, iRepeatedSearch: SignalRepeatedSearch,
 	iSearchThenChat: SignalSearchThenChat, iHelpThenChat: SignalHelpThenChat, iCheckoutAbandoned: SignalCheckoutAbandoned,
 	iLowFeedback: SignalLowFeedback, iSearchThenTicket: SignalSearchThenTicket, iTicketAfterPurchase: SignalTicketAfterPurchase,
-	iRepeatTicket: SignalRepeatTicket}
+	iRepeatTicket: SignalRepeatTicket, iQuickExitHelp: SignalQuickExitHelp}
 
 // Signals lists the signal names in the order results report them. Do not
 // modify it.
@@ -114,6 +116,7 @@ func findSignals(trail []event.Touchpoint, cfg *Config) visitorFlags {
 	var lastTicket string // the last ticket opened, and when
 	var lastTicketAt int64
 	repeatWindow := cfg.RepeatTicketWindow.Microseconds()
+	engaged := false
 	for i := range trail {
 		tp := &trail[i]
 		if sp.next(tp) {
@@ -158,11 +161,15 @@ func findSignals(trail []event.Touchpoint, cfg *Config) visitorFlags {
 				fl.has[iRepeatTicket] = true
 			}
 			lastTicket, lastTicketAt = tp.Ticket, tp.Derived
+		case event.TypeEngagement:
+			engaged = true
 		}
 		if !purchased && conv.Match(tp) {
 			purchased = true
 		}
 	}
+	// Only trails with engagement reports can show it: others pay nothing.
+	fl.has[iQuickExitHelp] = engaged && quickExitHelp(trail, cfg, nil)
 	if stepInSession {
 		stepPage = lastPage
 	}
