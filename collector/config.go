@@ -40,6 +40,9 @@ type Site struct {
 	// may identify as any user: fine only where user ids are not secret
 	// and merging journeys by mistake does no harm).
 	IdentifySecret string `json:"identify_secret,omitempty"`
+	// Hooks are the site's help-desk webhooks:
+	// POST /v1/sites/{site}/hooks/{name}. Default: none.
+	Hooks []Hook `json:"hooks,omitempty"`
 	// SpamReferrers are referrer-spam domains of this site, besides the
 	// built-in list (Matomo's) and the enricher's spam_referrers: events
 	// whose referrer host is one of them, or a subdomain, are dropped and
@@ -254,6 +257,16 @@ func (c Config) Validate() error {
 		}
 		if s.IdentifySecret != "" && len(s.IdentifySecret) < 16 {
 			return fmt.Errorf("site %q: the identify secret must be at least 16 characters", s.ID)
+		}
+		names := map[string]bool{}
+		for _, h := range s.Hooks {
+			if _, err := newHook(h); err != nil {
+				return fmt.Errorf("site %q: %w", s.ID, err)
+			}
+			if names[h.Name] {
+				return fmt.Errorf("site %q: hook %q configured twice", s.ID, h.Name)
+			}
+			names[h.Name] = true
 		}
 	}
 	if len(c.Sites) == 0 {

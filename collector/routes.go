@@ -73,6 +73,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.ui(ctx)
 		return
 	}
+	if hookRoute(path) { // authenticated by the hook's secret, not a token
+		s.wrap("hooks", s.routeHook)(ctx)
+		return
+	}
 	if bytes.HasPrefix(path, []byte("/v1/sites/")) {
 		s.wrap("query", s.query)(ctx)
 		return
