@@ -43,7 +43,8 @@ type ConsumerConfig struct {
 	// Default: 4.
 	InFlight int
 	// AckWait is how long JetStream waits for an acknowledgement before
-	// it redelivers. Default: 30s.
+	// it redelivers: messages lost on the way to a store (its NATS server
+	// died) or to a store that crashed come again after it. Default: 10s.
 	AckWait time.Duration
 	// ReadyLag is the most messages the consumer may lag behind while
 	// Ready answers nil. Default: 10000.
@@ -61,7 +62,7 @@ func (c ConsumerConfig) withDefaults() ConsumerConfig {
 		c.InFlight = 4
 	}
 	if c.AckWait <= 0 {
-		c.AckWait = 30 * time.Second
+		c.AckWait = 10 * time.Second
 	}
 	if c.ReadyLag == 0 {
 		c.ReadyLag = 10000

@@ -147,17 +147,25 @@ func (m *Membership) loop() {
 
 // Leave stops the heartbeat and deletes the entry.
 func (m *Membership) Leave(ctx context.Context) error {
-	select {
-	case <-m.stop:
+	if !m.stopBeating() {
 		return nil
-	default:
 	}
-	close(m.stop)
-	<-m.stopped
 	if err := m.kv.Delete(ctx, m.me.Node); err != nil {
 		return fmt.Errorf("cannot leave: %w", err)
 	}
 	return nil
+}
+
+// stopBeating stops the heartbeat; false if it was stopped already.
+func (m *Membership) stopBeating() bool {
+	select {
+	case <-m.stop:
+		return false
+	default:
+	}
+	close(m.stop)
+	<-m.stopped
+	return true
 }
 
 // Members lists the live nodes of the bucket, by name.

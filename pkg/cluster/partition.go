@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
@@ -229,4 +231,33 @@ func ParsePartitions(s string, n int) ([]int, error) {
 		return nil, fmt.Errorf("partitions %q: at most %d", s, MaxPartitions-1)
 	}
 	return out, nil
+}
+
+func jetstreamNew(nc *nats.Conn) (jetstream.JetStream, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("cannot use jetstream: %w", err)
+	}
+	return js, nil
+}
+
+// waitStream waits for the stream an ingest node makes, until ctx ends:
+// stores may start first.
+func waitStream(ctx context.Context, js jetstream.JetStream, c StreamConfig, log *slog.Logger) (StreamConfig, error) {
+	logged := false
+	for {
+		sc, err := OpenStream(ctx, js, c)
+		if err == nil || !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return sc, err
+		}
+		if !logged {
+			log.Info("waiting for an ingest node to create the stream", "stream", sc.Name)
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return sc, fmt.Errorf("stream %q: %w", sc.Name, err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
