@@ -1,6 +1,7 @@
 package clustertest_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -8,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"bufio"
 	"strings"
 	"sync"
 	"syscall"
