@@ -65,6 +65,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode$$ -fuzztime=$(FUZZTIME) ./pkg/event/
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeBinary -fuzztime=$(FUZZTIME) ./pkg/event/
 	$(GO) test -run='^$$' -fuzz=FuzzParseSteps -fuzztime=$(FUZZTIME) ./pkg/journey/
+	$(GO) test -run='^$$' -fuzz=FuzzLocaleStage -fuzztime=$(FUZZTIME) ./pkg/journey/
+	$(GO) test -run='^$$' -fuzz=FuzzDisplayURL -fuzztime=$(FUZZTIME) ./cmd/touchtrail/
 
 ## js: rebuild js/dist/t.js from js/src with esbuild's Go API
 js:
