@@ -1,10 +1,13 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/touchtrail/touchtrail/collector/clustertest"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
@@ -43,6 +46,9 @@ func clusterPhase(cfg Config, id string) (Result, error) {
 		return Result{}, err
 	}
 	lr, err := ingestLoad(cfg, in.Addr, batch).Run()
+	if info, ierr := streamInfo(in); ierr == nil && info.State.Msgs > 0 {
+		cfg.Log("  stream: %d messages, %.0f bytes a message on the JetStream server's disk", info.State.Msgs, float64(info.State.Bytes)/float64(info.State.Msgs))
+	}
 	in.Stop()
 	loaded := time.Now()
 	var caught time.Duration
@@ -72,4 +78,18 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+func streamInfo(n *clustertest.Node) (*jetstream.StreamInfo, error) {
+	js, err := jetstream.New(n.Cluster.NC)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, n.Cluster.Publisher.Stream().Name)
+	if err != nil {
+		return nil, err
+	}
+	return s.Info(ctx)
 }
