@@ -107,6 +107,12 @@ func (n *node) stop() {
 }
 
 func records(site string, visitors, per int) []store.Record {
+	return tagged(site, visitors, per, "e")
+}
+
+// tagged makes per touchpoints for each of visitors, with ids starting
+// with tag.
+func tagged(site string, visitors, per int, tag string) []store.Record {
 	var recs []store.Record
 	var slab []byte
 	base := time.Now().Add(-time.Hour).UnixMicro()
@@ -114,7 +120,7 @@ func records(site string, visitors, per int) []store.Record {
 		var v event.VisitorID
 		v[0], v[1], v[15] = byte(i), byte(i>>8), 1
 		for j := range per {
-			tp := event.Touchpoint{ID: fmt.Sprintf("e-%d-%d", i, j), Type: event.TypePageview, Site: site, Visitor: v,
+			tp := event.Touchpoint{ID: fmt.Sprintf("%s-%d-%d", tag, i, j), Type: event.TypePageview, Site: site, Visitor: v,
 				Seq: uint32(j), TS: base + int64(j), Derived: base + int64(j), URL: "https://shop.example/p"}
 			recs = append(recs, store.NewRecord(&tp, &slab))
 		}
