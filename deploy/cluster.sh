@@ -21,6 +21,7 @@ stop() {
 	kill -TERM "${pids[@]:0:3}" 2>/dev/null || true
 	wait 2>/dev/null || true
 	echo "stopped"
+	exit 0
 }
 trap stop INT TERM EXIT
 
@@ -41,13 +42,18 @@ CONF
 done
 NATS=nats://127.0.0.1:4222,nats://127.0.0.1:4223,nats://127.0.0.1:4224
 
-sites='[{"id":"'$SITE'","write_keys":["'$WRITE_KEY'"]}]'
-tokens='[{"name":"read","secret":"'$READ_TOKEN'","scopes":["read"]}]'
+# Every node gets the same sites and tokens.
+cat >"$DIR/touchtrail.json" <<JSON
+{"collector": {
+  "sites": [{"id": "$SITE", "write_keys": ["$WRITE_KEY"]}],
+  "tokens": [{"name": "read", "secret": "$READ_TOKEN", "scopes": ["read"]}]
+}}
+JSON
 node() { # role name port [partitions]
 	local extra=()
 	[[ -n ${4:-} ]] && extra=(-partitions "$4")
 	"$BIN/touchtrail" serve -nats "$NATS" -role "$1" -node "$2" -addr "127.0.0.1:$3" -data "$DIR/$2" \
-		-stream-replicas 3 -sites "$sites" -tokens "$tokens" "${extra[@]}" >"$DIR/$2.log" 2>&1 &
+		-stream-replicas 3 -config "$DIR/touchtrail.json" "${extra[@]}" >"$DIR/$2.log" 2>&1 &
 	pids+=($!)
 }
 node ingest in1 8081

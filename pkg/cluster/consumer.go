@@ -142,10 +142,13 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, w Submitter, cfg ConsumerCo
 		c.m = NewMetrics(nil)
 	}
 	c.lag.Store(-1)
-	if c.str, err = js.Stream(ctx, sc.Name); err != nil {
+	if err := retry(ctx, func(ctx context.Context) (err error) {
+		c.str, err = js.Stream(ctx, sc.Name)
+		return err
+	}); err != nil {
 		return nil, fmt.Errorf("cannot get stream %q: %w", sc.Name, err)
 	}
-	if err := c.makeConsumer(ctx); err != nil {
+	if err := retry(ctx, c.makeConsumer); err != nil {
 		return nil, err
 	}
 	c.cc, err = c.cons.Consume(func(m jetstream.Msg) {

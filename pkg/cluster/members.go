@@ -91,14 +91,17 @@ func Join(ctx context.Context, nc *nats.Conn, cfg MembershipConfig, me Member, l
 	if err != nil {
 		return nil, fmt.Errorf("cannot use jetstream: %w", err)
 	}
-	kv, err := openBucket(ctx, js, cfg)
-	if err != nil {
+	var kv jetstream.KeyValue
+	if err := retry(ctx, func(ctx context.Context) (err error) {
+		kv, err = openBucket(ctx, js, cfg)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	me.Started = time.Now().UTC()
 	m := &Membership{kv: kv, cfg: cfg, me: me, lag: lag, log: log.With("module", "cluster.members"),
 		stop: make(chan struct{}), stopped: make(chan struct{})}
-	if err := m.beat(ctx); err != nil {
+	if err := retry(ctx, m.beat); err != nil {
 		return nil, err
 	}
 	go m.loop()

@@ -127,6 +127,40 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) (
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("invalid stream config: %w", err)
 	}
+	var out StreamConfig
+	err := retry(ctx, func(ctx context.Context) (err error) {
+		out, err = ensureStream(ctx, js, c)
+		return err
+	})
+	return out, err
+}
+
+// retry calls f with a short deadline until it succeeds, fails for a reason
+// other than JetStream not answering yet (a cluster still electing its
+// leader drops API requests), or ctx ends.
+func retry(ctx context.Context, f func(context.Context) error) error {
+	for {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := f(actx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !transient(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func transient(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrDisconnected) || errors.Is(err, nats.ErrConnectionReconnecting)
+}
+
+func ensureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) (StreamConfig, error) {
 	s, err := js.Stream(ctx, c.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		s, err = js.CreateStream(ctx, jetstream.StreamConfig{
@@ -156,7 +190,11 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) (
 // metadata); it never creates one.
 func OpenStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) (StreamConfig, error) {
 	c = c.withDefaults()
-	s, err := js.Stream(ctx, c.Name)
+	var s jetstream.Stream
+	err := retry(ctx, func(ctx context.Context) (err error) {
+		s, err = js.Stream(ctx, c.Name)
+		return err
+	})
 	if err != nil {
 		return c, fmt.Errorf("cannot get stream %q: %w", c.Name, err)
 	}
