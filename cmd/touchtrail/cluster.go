@@ -47,14 +47,14 @@ func clusterFlags(fs *flag.FlagSet, c *clusterConfig) {
 	fs.StringVar(&c.NATS, "nats", c.NATS, "NATS server `URLs`, comma-separated: run as a cluster node over JetStream (none: the single-node default)")
 	fs.StringVar(&c.Role, "role", c.Role, "cluster `role`: ingest (publish events), store (consume partitions into -data, answer queries) or all")
 	fs.StringVar(&c.Node, "node", c.Node, "cluster node `name`: its membership key and its store consumer (keep it across restarts; default: <host>-<port>)")
-	fs.StringVar(&c.Partitions, "partitions", c.Partitions, "partitions a store owns, e.g. 0-15 or 0-7,16 (default: all)")
+	fs.StringVar(&c.Partitions, "partitions", c.Partitions, "`partitions` a store owns, e.g. 0-15 or 0-7,16 (default: all)")
 	fs.IntVar(&c.StreamPartitions, "stream-partitions", c.StreamPartitions, "partitions P of the stream when this node creates it (an existing stream keeps its own)")
 	fs.IntVar(&c.StreamReplicas, "stream-replicas", c.StreamReplicas, "`replicas` of the stream when this node creates it: 1, 3 or 5")
-	durationFlag(fs, &c.StreamMaxAge, "stream-max-age", "the stream's retention: how far back a store rebuilt from empty can replay")
+	durationFlag(fs, &c.StreamMaxAge, "stream-max-age", "the stream's retention (a `duration`): how far back a store rebuilt from empty can replay")
 	fs.Int64Var(&c.StreamMaxBytes, "stream-max-bytes", c.StreamMaxBytes, "cap of the stream's size in `bytes` when this node creates it (0: none)")
-	durationFlag(fs, &c.AckWait, "ack-wait", "store: how long JetStream waits for an acknowledgement before it redelivers")
+	durationFlag(fs, &c.AckWait, "ack-wait", "store: how long (a `duration`) JetStream waits for an acknowledgement before it redelivers")
 	fs.IntVar(&c.ReadyLag, "ready-lag", c.ReadyLag, "store: most `messages` behind the stream while /readyz answers ready")
-	durationFlag(fs, &c.MemberTTL, "member-ttl", "membership entries expire after this without a heartbeat")
+	durationFlag(fs, &c.MemberTTL, "member-ttl", "membership entries expire after this `duration` without a heartbeat")
 }
 
 func durationFlag(fs *flag.FlagSet, p *duration, name, usage string) {
