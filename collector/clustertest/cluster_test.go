@@ -350,3 +350,21 @@ func TestStreamUnavailable(t *testing.T) {
 		t.Errorf("sync /readyz with no server: %d %s", st, body)
 	}
 }
+
+// TestRoleAll: one node both publishes and consumes every partition: what
+// it acknowledges, it answers from its own store.
+func TestRoleAll(t *testing.T) {
+	nc := natstest.StartTB(t, 1)
+	n := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleAll, Node: "solo", Stream: testStream, Dir: t.TempDir()})
+	visitors, total := generate(20)
+	acked, _ := load(t, []string{n.URL}, batches(collectortest.Site, visitors, 10), 2, nil)
+	if len(acked) != total {
+		t.Fatalf("%d of %d acknowledged", len(acked), total)
+	}
+	waitFor(t, 10*time.Second, "stored", func() bool { return storedRecords(n) >= total })
+	for _, v := range visitors {
+		if got := trail(t, n.URL, v.ID); !slices.Equal(got, ids(v)) {
+			t.Errorf("visitor %s: %v, want %v", v.ID, got, ids(v))
+		}
+	}
+}
