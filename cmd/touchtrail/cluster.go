@@ -45,7 +45,7 @@ func defaultClusterConfig() clusterConfig {
 // clusterFlags binds a flag to every cluster setting.
 func clusterFlags(fs *flag.FlagSet, c *clusterConfig) {
 	fs.StringVar(&c.NATS, "nats", c.NATS, "NATS server `URLs`, comma-separated: run as a cluster node over JetStream (none: the single-node default)")
-	fs.StringVar(&c.Role, "role", c.Role, "cluster `role`: ingest (publish events), store (consume partitions into -data, answer queries) or all")
+	fs.StringVar(&c.Role, "role", c.Role, "cluster `role`: ingest (publish events), store (consume partitions into -data, answer queries on them), all (both) or query (route visitor trails to the stores)")
 	fs.StringVar(&c.Node, "node", c.Node, "cluster node `name`: its membership key and its store consumer (keep it across restarts; default: <host>-<port>)")
 	fs.StringVar(&c.Partitions, "partitions", c.Partitions, "`partitions` a store owns, e.g. 0-15 or 0-7,16 (default: all)")
 	fs.IntVar(&c.StreamPartitions, "stream-partitions", c.StreamPartitions, "partitions P of the stream when this node creates it (an existing stream keeps its own)")

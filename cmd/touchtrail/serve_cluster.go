@@ -76,6 +76,9 @@ func serveCluster(cfg serveConfig, log *slog.Logger) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	nc := cc.nodeConfig(ln.Addr().String(), mode, fresh)
 	nc.Metrics = cluster.NewMetrics(reg)
+	if st != nil {
+		nc.Store = st
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	node, err = cluster.StartNode(ctx, nc, sub, log)
 	cancel()
@@ -86,6 +89,8 @@ func serveCluster(cfg serveConfig, log *slog.Logger) error {
 	d := collector.Deps{Store: cluster.NoStore{}, Writer: node.Submitter(), Log: log, Registry: reg, Ready: node.Ready}
 	if st != nil {
 		d.Store = st
+	} else if node.Router != nil {
+		d.Store = node.Router
 	}
 	if role.Ingests() {
 		if en, err = enrich.New(enrich.Config{GeoDB: cfg.GeoDB, KeepBots: cfg.KeepBots, IPPrefix: cfg.IPPrefix}, log); err != nil {

@@ -368,3 +368,79 @@ func TestRoleAll(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryNodeRoutesTrails: a query node answers a visitor's trail (all
+// pages, cursors included) and journey from a live store owning the
+// visitor's partition; with one of two replicas stopped the other
+// answers; with none, the answer is 503 naming the partition.
+func TestQueryNodeRoutesTrails(t *testing.T) {
+	nc := natstest.StartTB(t, 1)
+	in := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleIngest, Node: "in", Stream: testStream})
+	a := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleStore, Node: "a", Partitions: "0-3", Dir: t.TempDir()})
+	a2 := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleStore, Node: "a2", Partitions: "0-3", Dir: t.TempDir()})
+	b := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleStore, Node: "b", Partitions: "4-7", Dir: t.TempDir()})
+	q := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleQuery, Node: "q"})
+	visitors, total := generate(40)
+	load(t, []string{in.URL}, batches(collectortest.Site, visitors, 10), 2, nil)
+	waitFor(t, 10*time.Second, "stored", func() bool { return storedRecords(a, b) >= total && storedRecords(a2) == storedRecords(a) })
+
+	pages := func(url string, v event.VisitorID) ([]string, int) {
+		var ids []string
+		cursor, n := "", 0
+		for {
+			st, body := get(t, fmt.Sprintf("%s/v1/sites/%s/visitors/%s/trail?limit=3&cursor=%s", url, collectortest.Site, v, cursor))
+			if st != http.StatusOK {
+				return nil, st
+			}
+			var page struct {
+				Touchpoints []struct{ ID string } `json:"touchpoints"`
+				Next        string                `json:"next"`
+			}
+			if err := json.Unmarshal([]byte(body), &page); err != nil {
+				t.Fatal(err)
+			}
+			for _, tp := range page.Touchpoints {
+				ids = append(ids, tp.ID)
+			}
+			n++
+			if page.Next == "" {
+				return ids, n
+			}
+			cursor = page.Next
+		}
+	}
+	for _, v := range visitors {
+		got, n := pages(q.URL, v.ID)
+		if !slices.Equal(got, ids(v)) {
+			t.Errorf("visitor %s through the query node: %v (%d pages), want %v", v.ID, got, n, ids(v))
+		}
+		st, body := get(t, fmt.Sprintf("%s/v1/sites/%s/visitors/%s/journey", q.URL, collectortest.Site, v.ID))
+		_, direct := get(t, fmt.Sprintf("%s/v1/sites/%s/visitors/%s/journey", a.URL, collectortest.Site, v.ID))
+		if cluster.Partition(collectortest.Site, v.ID, parts) >= 4 {
+			_, direct = get(t, fmt.Sprintf("%s/v1/sites/%s/visitors/%s/journey", b.URL, collectortest.Site, v.ID))
+		}
+		if st != http.StatusOK || body != direct {
+			t.Errorf("visitor %s: journey through the query node %d %s, from its store %s", v.ID, st, body, direct)
+		}
+	}
+	var low journeytest.Visitor // a visitor of partitions 0-3
+	for _, v := range visitors {
+		if cluster.Partition(collectortest.Site, v.ID, parts) < 4 {
+			low = v
+			break
+		}
+	}
+	a.Stop()
+	if got, _ := pages(q.URL, low.ID); !slices.Equal(got, ids(low)) {
+		t.Errorf("with one replica stopped: %v, want %v", got, ids(low))
+	}
+	a2.Stop()
+	st, body := get(t, fmt.Sprintf("%s/v1/sites/%s/visitors/%s/trail", q.URL, collectortest.Site, low.ID))
+	p := cluster.Partition(collectortest.Site, low.ID, parts)
+	if st != http.StatusServiceUnavailable || !strings.Contains(body, fmt.Sprintf("partition %d has no live store", p)) {
+		t.Errorf("no store for partition %d: %d %s", p, st, body)
+	}
+	if st, body := get(t, fmt.Sprintf("%s/v1/sites/%s/funnel?steps=%s", q.URL, collectortest.Site, "pageview")); st != http.StatusServiceUnavailable || !strings.Contains(body, "not built yet") {
+		t.Errorf("a site-wide question through the query node: %d %s, want 503 saying it is not routed", st, body)
+	}
+}

@@ -103,15 +103,18 @@ func Launch(o Options) (*Node, error) {
 	n.Cluster, err = cluster.StartNode(ctx, cluster.NodeConfig{
 		NATS: o.NATS, Role: o.Role, Node: o.Node, Addr: n.Addr, Partitions: o.Partitions, Fresh: fresh,
 		Stream: o.Stream, Members: o.Members, Consumer: o.Consumer, Publisher: o.Publisher, Mode: o.Mode,
-		Metrics: cluster.NewMetrics(n.Metrics),
+		Metrics: cluster.NewMetrics(n.Metrics), Store: storeOrNil(n.Store),
 	}, w, o.Log)
 	if err != nil {
 		return fail(err)
 	}
 	d := collector.Deps{Writer: n.Cluster.Submitter(), Log: o.Log, Registry: n.Metrics, Ready: n.Cluster.Ready}
-	if n.Store != nil {
+	switch {
+	case n.Store != nil:
 		d.Store = n.Store
-	} else {
+	case n.Cluster.Router != nil:
+		d.Store = n.Cluster.Router
+	default:
 		d.Store = cluster.NoStore{}
 	}
 	if o.Role.Ingests() {
@@ -169,4 +172,12 @@ func (n *Node) close(ctx context.Context) {
 	if n.Store != nil {
 		_ = n.Store.Close()
 	}
+}
+
+// storeOrNil keeps a nil *badger.Store from becoming a non-nil interface.
+func storeOrNil(st *badger.Store) store.Store {
+	if st == nil {
+		return nil
+	}
+	return st
 }

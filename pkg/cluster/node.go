@@ -26,15 +26,18 @@ const (
 	RoleStore Role = "store"
 	// RoleAll nodes do both.
 	RoleAll Role = "all"
+	// RoleQuery nodes keep nothing and answer the query API by routing
+	// each visitor to a live store owning its partition.
+	RoleQuery Role = "query"
 )
 
 // ParseRole parses a role name.
 func ParseRole(s string) (Role, error) {
 	switch r := Role(s); r {
-	case RoleIngest, RoleStore, RoleAll:
+	case RoleIngest, RoleStore, RoleAll, RoleQuery:
 		return r, nil
 	}
-	return "", fmt.Errorf("role %q: want ingest, store or all", s)
+	return "", fmt.Errorf("role %q: want ingest, store, all or query", s)
 }
 
 // Ingests reports whether the role publishes events.
@@ -64,6 +67,9 @@ type NodeConfig struct {
 	Consumer  ConsumerConfig   // Stream, Node, Partitions and Fresh from above
 	Metrics   *Metrics         // Default: unregistered
 	Mode      store.Durability // of ingest: store.Sync or store.Async
+	// Store is a store node's own store: it answers the queries routed to
+	// its partitions. Nil: it answers none.
+	Store store.Store
 }
 
 // Node is a running cluster node: its NATS connection, its publisher
@@ -73,6 +79,8 @@ type Node struct {
 	NC        *nats.Conn
 	Publisher *Publisher // nil unless the role ingests
 	Consumer  *Consumer  // nil unless the role stores
+	Router    *Router    // nil unless the role is query
+	queries   *QueryServer
 	members   *Membership
 	log       *slog.Logger
 }
@@ -140,6 +148,21 @@ func StartNode(ctx context.Context, cfg NodeConfig, w Submitter, log *slog.Logge
 		if n.Consumer, err = NewConsumer(ctx, nc, w, cc, log); err != nil {
 			return fail(err)
 		}
+		if cfg.Store != nil {
+			if n.queries, err = ServeQueries(nc, stream, parts, cfg.Store, log); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if cfg.Role == RoleQuery {
+		js, err := jetstreamNew(nc)
+		if err != nil {
+			return fail(err)
+		}
+		if stream, err = waitStream(ctx, js, stream, log); err != nil {
+			return fail(err)
+		}
+		n.Router = NewRouter(nc, stream)
 	}
 	var lag func() int64
 	if n.Consumer != nil {
@@ -193,6 +216,9 @@ func (n *Node) Close(ctx context.Context) error {
 		} else {
 			n.members.stopBeating() // the entry expires by itself
 		}
+	}
+	if n.queries != nil {
+		n.queries.Close()
 	}
 	if n.Publisher != nil {
 		if !up { // nothing will be acknowledged: do not wait
