@@ -17,7 +17,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/touchtrail
 
 ## cluster: a local cluster on loopback — three NATS servers (JetStream, clustered), two ingest
-## nodes, two stores; prints the addresses; Ctrl-C stops everything (data in ./data/cluster)
+## nodes, two stores, a query node; prints the addresses; Ctrl-C stops everything (data in ./data/cluster)
 cluster: build bin/nats-server
 	deploy/cluster.sh $(DATA)/cluster
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A local touchtrail cluster on loopback (`make cluster`): three NATS servers
 # with JetStream, clustered; two ingest nodes; two stores owning half of the
-# 32 partitions each. Prints the addresses; Ctrl-C stops everything.
+# 32 partitions each; a query node. Prints the addresses; Ctrl-C stops everything.
 # Usage: deploy/cluster.sh [dir]   (default ./data/cluster; kept between runs)
 set -euo pipefail
 
@@ -60,8 +60,9 @@ node ingest in1 8081
 node ingest in2 8082
 node store st1 8091 0-15
 node store st2 8092 16-31
+node query q1 8090
 
-for port in 8081 8082 8091 8092; do
+for port in 8081 8082 8091 8092 8090; do
 	for _ in $(seq 100); do
 		curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
 		sleep 0.1
@@ -74,6 +75,7 @@ touchtrail cluster up (logs and data in $DIR):
   NATS (JetStream, clustered): $NATS
   ingest nodes:  http://127.0.0.1:8081  http://127.0.0.1:8082
   store nodes:   http://127.0.0.1:8091 (partitions 0-15)  http://127.0.0.1:8092 (16-31)
+  query node:    http://127.0.0.1:8090 (routes a visitor's trail to the store owning it)
   site $SITE, write key $WRITE_KEY, read token $READ_TOKEN
 Ctrl-C stops everything.
 TXT
