@@ -278,7 +278,8 @@ type tlSession struct {
 	N       int
 	Cut     bool // Touches holds only the first maxShown
 	Touches []tlTouch
-	Device  string
+	Class   string // device class of the first touchpoint that has one
+	Device  string // its browser and OS
 	Country string
 }
 
@@ -336,7 +337,7 @@ func timeline(trail []event.Touchpoint, j *journey.Journey, cfg journey.Config) 
 				}
 			}
 			if ts.Device == "" && tp.Device != event.DeviceUnknown {
-				ts.Device = joinNonEmpty(tp.Device.String(), tp.Browser, tp.OS)
+				ts.Class, ts.Device = tp.Device.String(), joinNonEmpty(tp.Browser, tp.OS)
 			}
 			if ts.Country == "" && tp.Country != "" {
 				ts.Country = joinNonEmpty(tp.Country, tp.City)
