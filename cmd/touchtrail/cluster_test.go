@@ -36,7 +36,7 @@ func TestClusterConfigPrecedence(t *testing.T) {
 		t.Errorf("no -nats: %v, cluster %+v (want the single node)", err, cfg.Cluster)
 	}
 	for _, bad := range [][]string{
-		{"-nats", "nats://127.0.0.1:4222", "-role", "query"},
+		{"-nats", "nats://127.0.0.1:4222", "-role", "reader"},
 		{"-nats", "nats://127.0.0.1:4222", "-partitions", "3-1"},
 		{"-nats", "nats://127.0.0.1:4222", "-stream-replicas", "2"},
 		{"-nats", "nats://127.0.0.1:4222", "-node", "a b"},
