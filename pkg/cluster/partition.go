@@ -155,10 +155,20 @@ func retry(ctx context.Context, f func(context.Context) error) error {
 }
 
 func transient(err error) bool {
+	var api *jetstream.APIError
+	if errors.As(err, &api) && (api.ErrorCode == jsErrNoSuitablePeers || api.ErrorCode == jsErrTemporarilyUnavailable || api.Code == 503) {
+		return true
+	}
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) ||
 		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrDisconnected) || errors.Is(err, nats.ErrConnectionReconnecting)
 }
+
+// JetStream API error codes of a cluster that is not fully up yet.
+const (
+	jsErrNoSuitablePeers        jetstream.ErrorCode = 10005 // "no suitable peers for placement"
+	jsErrTemporarilyUnavailable jetstream.ErrorCode = 10008 // "JetStream system temporarily unavailable"
+)
 
 func ensureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) (StreamConfig, error) {
 	s, err := js.Stream(ctx, c.Name)

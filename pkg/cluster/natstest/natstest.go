@@ -110,7 +110,7 @@ func (c *Cluster) start(i int) error {
 func (c *Cluster) WaitReady(d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		ok := len(c.Servers) == 1 || hasLeader(c)
+		ok := len(c.Servers) == 1 || c.peersOnline()
 		for _, s := range c.Servers {
 			if s != nil && s.Running() && !s.JetStreamEnabled() {
 				ok = false
@@ -124,10 +124,18 @@ func (c *Cluster) WaitReady(d time.Duration) error {
 	return fmt.Errorf("natstest: no JetStream leader within %s", d)
 }
 
-func hasLeader(c *Cluster) bool {
+// peersOnline reports whether the meta leader sees every running server
+// online with JetStream: only then can a stream be placed on three.
+func (c *Cluster) peersOnline() bool {
+	running := 0
+	for _, s := range c.Servers {
+		if s != nil && s.Running() {
+			running++
+		}
+	}
 	for _, s := range c.Servers {
 		if s != nil && s.Running() && s.JetStreamIsLeader() {
-			return true
+			return len(s.JetStreamClusterPeers()) >= running
 		}
 	}
 	return false
