@@ -151,7 +151,7 @@ func (c clusterConfig) validate() error {
 var nodeUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
 // nodeConfig is the cluster.NodeConfig of this node listening on addr.
-func (c clusterConfig) nodeConfig(addr string, mode store.Durability, fresh bool) cluster.NodeConfig {
+func (c clusterConfig) nodeConfig(addr string, mode store.Durability) cluster.NodeConfig {
 	name := c.Node
 	if name == "" {
 		host, _ := os.Hostname()
@@ -162,7 +162,7 @@ func (c clusterConfig) nodeConfig(addr string, mode store.Durability, fresh bool
 		}
 	}
 	return cluster.NodeConfig{
-		NATS: c.NATS, Role: cluster.Role(c.Role), Node: name, Addr: addr, Partitions: c.Partitions, Fresh: fresh, Mode: mode,
+		NATS: c.NATS, Role: cluster.Role(c.Role), Node: name, Addr: addr, Partitions: c.Partitions, Mode: mode,
 		Stream: cluster.StreamConfig{Partitions: c.StreamPartitions, Replicas: c.StreamReplicas,
 			MaxAge: time.Duration(c.StreamMaxAge), MaxBytes: c.StreamMaxBytes},
 		Members:  cluster.MembershipConfig{TTL: time.Duration(c.MemberTTL), Replicas: c.StreamReplicas},

@@ -45,12 +45,12 @@ type Options struct {
 type Node struct {
 	URL, Addr string
 	Server    *collector.Server
-	Store     *badger.Store // nil on ingest nodes
-	Writer    *store.Writer // nil on ingest nodes
+	Store     *badger.Store // nil unless the role stores
+	Writer    *store.Writer // nil unless the role stores
 	Cluster   *cluster.Node
 	Metrics   *prometheus.Registry
 
-	en      *enrich.Enricher
+	stack   *collector.NodeStack
 	stopped sync.Once
 	done    chan struct{}
 }
@@ -66,7 +66,8 @@ func Start(tb testing.TB, o Options) *Node {
 	return n
 }
 
-// Launch starts a node; stop it with Stop.
+// Launch starts a node with collector.AssembleNode, as `touchtrail serve
+// -nats …` does; stop it with Stop.
 func Launch(o Options) (*Node, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
@@ -74,58 +75,33 @@ func Launch(o Options) (*Node, error) {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:0"
 	}
+	if o.Role.Stores() && o.Dir == "" {
+		return nil, errors.New("clustertest: a store needs a directory")
+	}
 	ln, err := listen(o.Addr)
 	if err != nil {
 		return nil, err
 	}
 	n := &Node{Addr: ln.Addr().String(), done: make(chan struct{}), Metrics: prometheus.NewRegistry()}
 	n.URL = "http://" + n.Addr
-	fail := func(err error) (*Node, error) {
-		ln.Close()
-		n.close(context.Background())
-		return nil, err
-	}
-	var w cluster.Submitter
-	fresh := false
-	if o.Role.Stores() {
-		if o.Dir == "" {
-			return fail(errors.New("clustertest: a store needs a directory"))
-		}
-		fresh = cluster.EmptyDir(o.Dir)
-		if n.Store, err = badger.Open(badger.Config{Dir: o.Dir, SyncWrites: true}, o.Log); err != nil {
-			return fail(err)
-		}
-		n.Writer = store.NewWriter(n.Store, store.WriterConfig{Mode: store.Sync}, o.Log)
-		w = n.Writer
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	n.Cluster, err = cluster.StartNode(ctx, cluster.NodeConfig{
-		NATS: o.NATS, Role: o.Role, Node: o.Node, Addr: n.Addr, Partitions: o.Partitions, Fresh: fresh,
-		Stream: o.Stream, Members: o.Members, Consumer: o.Consumer, Publisher: o.Publisher, Mode: o.Mode,
-		Metrics: cluster.NewMetrics(n.Metrics), Store: storeOrNil(n.Store),
-	}, w, o.Log)
+	n.stack, err = collector.AssembleNode(ctx, collector.NodeAssembly{
+		Cluster: cluster.NodeConfig{
+			NATS: o.NATS, Role: o.Role, Node: o.Node, Addr: n.Addr, Partitions: o.Partitions,
+			Stream: o.Stream, Members: o.Members, Consumer: o.Consumer, Publisher: o.Publisher, Mode: o.Mode,
+		},
+		Store:     badger.Config{Dir: o.Dir},
+		Enrich:    enrich.Config{KeepBots: true},
+		Collector: collectortest.Config(),
+		Registry:  n.Metrics,
+		Log:       o.Log,
+	})
 	if err != nil {
-		return fail(err)
+		ln.Close()
+		return nil, err
 	}
-	d := collector.Deps{Writer: n.Cluster.Submitter(), Log: o.Log, Registry: n.Metrics, Ready: n.Cluster.Ready}
-	switch {
-	case n.Store != nil:
-		d.Store = n.Store
-	case n.Cluster.Router != nil:
-		d.Store = n.Cluster.Router
-	default:
-		d.Store = cluster.NoStore{}
-	}
-	if o.Role.Ingests() {
-		if n.en, err = enrich.New(enrich.Config{KeepBots: true}, o.Log); err != nil {
-			return fail(err)
-		}
-		d.Enricher = n.en
-	}
-	if n.Server, err = collector.New(collectortest.Config(), d); err != nil {
-		return fail(err)
-	}
+	n.Server, n.Store, n.Writer, n.Cluster = n.stack.Server, n.stack.Store, n.stack.Writer, n.stack.Node
 	go func() {
 		defer close(n.done)
 		_ = n.Server.Serve(ln)
@@ -151,33 +127,7 @@ func (n *Node) Stop() {
 	n.stopped.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if n.Server != nil {
-			_ = n.Server.Shutdown(ctx)
-			<-n.done
-		}
-		n.close(ctx)
+		_ = n.stack.Close(ctx)
+		<-n.done
 	})
-}
-
-func (n *Node) close(ctx context.Context) {
-	if n.Cluster != nil {
-		_ = n.Cluster.Close(ctx)
-	}
-	if n.Writer != nil {
-		_ = n.Writer.Close(ctx)
-	}
-	if n.en != nil {
-		_ = n.en.Close()
-	}
-	if n.Store != nil {
-		_ = n.Store.Close()
-	}
-}
-
-// storeOrNil keeps a nil *badger.Store from becoming a non-nil interface.
-func storeOrNil(st *badger.Store) store.Store {
-	if st == nil {
-		return nil
-	}
-	return st
 }
