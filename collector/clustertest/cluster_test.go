@@ -440,6 +440,10 @@ func TestQueryNodeRoutesTrails(t *testing.T) {
 	if st != http.StatusServiceUnavailable || !strings.Contains(body, fmt.Sprintf("partition %d has no live store", p)) {
 		t.Errorf("no store for partition %d: %d %s", p, st, body)
 	}
+	_, m := get(t, q.URL+"/metrics")
+	if want := fmt.Sprintf(`touchtrail_cluster_query_unanswered_total{partition="%d"} 1`, p); !strings.Contains(m, want) || !strings.Contains(m, "touchtrail_cluster_query_seconds_count") {
+		t.Errorf("query node /metrics lacks %s or the sub-query latencies", want)
+	}
 	if st, body := get(t, fmt.Sprintf("%s/v1/sites/%s/funnel?steps=%s", q.URL, collectortest.Site, "pageview")); st != http.StatusServiceUnavailable || !strings.Contains(body, "not built yet") {
 		t.Errorf("a site-wide question through the query node: %d %s, want 503 saying it is not routed", st, body)
 	}

@@ -23,6 +23,9 @@ type Metrics struct {
 	ackPending   prometheus.Gauge // consumer: delivered, not yet acknowledged
 	partitionLag *prometheus.GaugeVec
 	commitWait   prometheus.Histogram
+
+	querySeconds *prometheus.HistogramVec
+	queryMissing *prometheus.CounterVec
 }
 
 type pendingFn struct{ f func() int }
@@ -64,6 +67,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}),
 	}
+	m.querySeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "touchtrail_cluster_query_seconds", Help: "Query node: time of a sub-query routed to a partition's stores, answered or not.",
+		Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16),
+	}, []string{"partition"})
+	m.queryMissing = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "touchtrail_cluster_query_unanswered_total", Help: "Query node: sub-queries a partition did not answer (no live store, timeout); the query answered 503 naming the partition.",
+	}, []string{"partition"})
 	pendingGauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "touchtrail_cluster_publish_pending_acks", Help: "Events published and waiting for JetStream's acknowledgement.",
 	}, func() float64 {
@@ -74,7 +84,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	})
 	if reg != nil {
 		reg.MustRegister(m.publishSeconds, m.published, m.publishDuplicates, m.publishFailed, pendingGauge,
-			m.consumed, m.redelivered, m.pending, m.ackPending, m.partitionLag, m.commitWait)
+			m.consumed, m.redelivered, m.pending, m.ackPending, m.partitionLag, m.commitWait, m.querySeconds, m.queryMissing)
 	}
 	return m
 }

@@ -162,7 +162,7 @@ func StartNode(ctx context.Context, cfg NodeConfig, w Submitter, log *slog.Logge
 		if stream, err = waitStream(ctx, js, stream, log); err != nil {
 			return fail(err)
 		}
-		n.Router = NewRouter(nc, stream)
+		n.Router = NewRouter(nc, stream, cfg.Metrics)
 	}
 	var lag func() int64
 	if n.Consumer != nil {

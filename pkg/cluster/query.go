@@ -124,13 +124,18 @@ func (q *QueryServer) Close() {
 type Router struct {
 	nc      *nats.Conn
 	stream  StreamConfig
+	m       *Metrics
 	Timeout time.Duration // of one sub-query. Default: 5s
 }
 
 // NewRouter routes over nc to the stores of the stream sc describes (its
-// Partitions as read back from JetStream).
-func NewRouter(nc *nats.Conn, sc StreamConfig) *Router {
-	return &Router{nc: nc, stream: sc.withDefaults(), Timeout: 5 * time.Second}
+// Partitions as read back from JetStream), counting in m (nil: not
+// counted).
+func NewRouter(nc *nats.Conn, sc StreamConfig, m *Metrics) *Router {
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	return &Router{nc: nc, stream: sc.withDefaults(), m: m, Timeout: 5 * time.Second}
 }
 
 var errNotRouted = fmt.Errorf("this query node routes visitor trails only; site-wide questions, user trails and erasure across stores are not built yet: ask a store node: %w", store.ErrUnavailable)
@@ -147,8 +152,11 @@ func (r *Router) Trail(ctx context.Context, site string, v event.VisitorID, q st
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
 	defer cancel()
+	start := time.Now()
 	m, err := r.nc.RequestWithContext(ctx, querySubject(r.stream.Subject, p), b)
+	r.m.querySeconds.WithLabelValues(partLabel(p)).Observe(time.Since(start).Seconds())
 	if err != nil {
+		r.m.queryMissing.WithLabelValues(partLabel(p)).Inc()
 		if errors.Is(err, nats.ErrNoResponders) {
 			return store.TrailPage{}, fmt.Errorf("partition %d has no live store (partial: [%d]): %w", p, p, store.ErrUnavailable)
 		}
