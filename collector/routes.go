@@ -47,6 +47,12 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 				return
 			}
 		}
+		if s.ready != nil {
+			if err := s.ready(); err != nil {
+				writeError(ctx, fasthttp.StatusServiceUnavailable, "not ready: "+err.Error(), 1)
+				return
+			}
+		}
 		ctx.SetContentType("application/json")
 		ctx.SetBodyString(`{"status":"ready"}` + "\n")
 		return

@@ -47,6 +47,9 @@ type Deps struct {
 	// Journey holds the journey model's rules (session gap, stage URL
 	// rules, checkout steps, thresholds). Default: journey.DefaultConfig().
 	Journey *journey.Config
+	// Ready, when set, is asked by /readyz: an error makes it answer 503
+	// with the error (a cluster node's stream or consumer lag).
+	Ready func() error
 }
 
 // Server is the collector's HTTP server. It is safe for concurrent use.
@@ -77,6 +80,7 @@ type Server struct {
 	acceptWarn time.Time // last accept-error log line; under acceptMu
 	acceptMu   sync.Mutex
 	ui         fasthttp.RequestHandler     // nil: the UI is off
+	ready      func() error                // nil: no extra readiness check
 	hooks      map[string]map[string]*hook // by site, then name
 	// compat holds the switched-on compatibility APIs by path (compatapi.go).
 	compat      map[string]fasthttp.RequestHandler
@@ -107,6 +111,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		log:       d.Log,
 		now:       d.Now,
 		limiter:   newIPLimiter(cfg.RatePerIP, cfg.RateBurst, cfg.RateLimitedIPs),
+		ready:     d.Ready,
 		assets:    newAssets(cfg.SnippetPath, cfg.IngestPath),
 	}
 	if s.log == nil {

@@ -32,6 +32,7 @@ type serveConfig struct {
 	Cookieless bool             `json:"cookieless"`  // accept cookieless batches (daily salted visitor ids). Default: true
 	ShutdownIn duration         `json:"shutdown_in"` // how long a graceful shutdown may take. Default: 30s
 	Journey    journeyConfig    `json:"journey"`     // the journey model's rules
+	Cluster    clusterConfig    `json:"cluster"`     // a cluster node over NATS JetStream; none: the single node
 }
 
 // journeyConfig is journey.Config as the config file writes it; zero
@@ -105,6 +106,7 @@ func defaultServeConfig() serveConfig {
 		LogFormat:  "text",
 		Cookieless: true,
 		ShutdownIn: duration(30 * time.Second),
+		Cluster:    defaultClusterConfig(),
 	}
 }
 
@@ -129,6 +131,8 @@ func loadServeConfig(args []string) (serveConfig, error) {
 	logLevel := fs.String("log-level", cfg.LogLevel, "debug, info, warn or error")
 	logFormat := fs.String("log-format", cfg.LogFormat, "text or json")
 	demoData := fs.Bool("demo-data", false, "load a synthetic demo data set into the demo site at start-up")
+	scratch := defaultClusterConfig()
+	clusterFlags(fs, &scratch)
 	if err := parseFlags(fs, args); err != nil {
 		return cfg, err
 	}
@@ -163,6 +167,9 @@ func loadServeConfig(args []string) (serveConfig, error) {
 	over("log-level", func() { cfg.LogLevel = *logLevel })
 	over("log-format", func() { cfg.LogFormat = *logFormat })
 	over("demo-data", func() { cfg.DemoData = *demoData })
+	if err := overCluster(fs, &cfg.Cluster); err != nil {
+		return cfg, err
+	}
 	if cfg.GeoDB == "" {
 		if p := filepath.Join(cfg.DataDir, "geo", "GeoLite2-City.mmdb"); fileExists(p) {
 			cfg.GeoDB = p
@@ -191,6 +198,9 @@ func (c serveConfig) validate() error {
 	if err := c.Journey.config().Validate(); err != nil {
 		return fmt.Errorf("journey.stage_rules: %w", err)
 	}
+	if err := c.Cluster.validate(); err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
 	return nil
 }
 
@@ -205,6 +215,7 @@ func parseLevel(s string) (slog.Level, error) {
 // redacted is the config as printed at start-up: no secrets.
 func (c serveConfig) redacted() serveConfig {
 	r := c
+	r.Cluster = c.Cluster.redacted()
 	r.Collector.Sites = append([]collector.Site(nil), c.Collector.Sites...)
 	for i := range r.Collector.Sites {
 		r.Collector.Sites[i].WriteKeys = redact(r.Collector.Sites[i].WriteKeys)
