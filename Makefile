@@ -60,6 +60,7 @@ browser-deps:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need) >/dev/null; \
 	  else echo "FAIL: the browser and proxy tests need:$$need (apt-get install -y$$need)" >&2; exit 1; fi; }
 	@command -v node >/dev/null 2>&1 || { echo "FAIL: the snippet tests need node" >&2; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { echo "FAIL: the client-library tests (collector/compat) need npm" >&2; exit 1; }
 
 ## bench: the benchmark harness (see bench/README.md); BENCH_FLAGS=-short for a quick run
 bench:

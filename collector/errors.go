@@ -48,7 +48,7 @@ func (s *Server) wrap(route string, h handlerFunc) fasthttp.RequestHandler {
 			s.log.Error("request failed", "route", route, "err", err)
 		}
 		s.metrics.errors.WithLabelValues(route, strconv.Itoa(status)).Inc()
-		if route == "events" || route == "pixel" {
+		if route == "events" || route == "pixel" || isCompatRoute(route) {
 			s.metrics.refused.WithLabelValues(refusalReason(status)).Inc()
 		}
 		writeError(ctx, status, msg, retry)

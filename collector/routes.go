@@ -71,8 +71,16 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.routeSnippet(ctx)
 		return
 	}
+	if h := s.compat[string(path)]; h != nil {
+		h(ctx)
+		return
+	}
 	if s.ui != nil && (string(path) == "/ui" || bytes.HasPrefix(path, []byte("/ui/"))) {
 		s.ui(ctx)
+		return
+	}
+	if hookRoute(path) { // authenticated by the hook's secret, not a token
+		s.wrap("hooks", s.routeHook)(ctx)
 		return
 	}
 	if bytes.HasPrefix(path, []byte("/v1/sites/")) {

@@ -45,6 +45,11 @@ type journeyConfig struct {
 	LowFeedback      float64             `json:"low_feedback"`        // score/scale below this is friction. Default: 0.6
 	RepeatedSearches int                 `json:"repeated_searches"`   // Default: 3
 	LapsedAfter      duration            `json:"lapsed_after"`        // Default: 720h
+	// A chat or ticket this long after a search or help page counts
+	// against self-service. Default: 24h.
+	SelfServiceWindow duration `json:"self_service_window"`
+	// Two tickets opened this close are repeat_ticket. Default: 168h.
+	RepeatTicketWindow duration `json:"repeat_ticket_window"`
 }
 
 func (j journeyConfig) config() journey.Config {
@@ -66,6 +71,12 @@ func (j journeyConfig) config() journey.Config {
 	}
 	if j.LapsedAfter > 0 {
 		c.LapsedAfter = time.Duration(j.LapsedAfter)
+	}
+	if j.SelfServiceWindow > 0 {
+		c.SelfServiceWindow = time.Duration(j.SelfServiceWindow)
+	}
+	if j.RepeatTicketWindow > 0 {
+		c.RepeatTicketWindow = time.Duration(j.RepeatTicketWindow)
 	}
 	return c
 }
@@ -211,6 +222,11 @@ func (c serveConfig) redacted() serveConfig {
 		if r.Collector.Sites[i].IdentifySecret != "" {
 			r.Collector.Sites[i].IdentifySecret = "<redacted>"
 		}
+		hooks := append([]collector.Hook(nil), r.Collector.Sites[i].Hooks...)
+		for k := range hooks {
+			hooks[k].Secret = "<redacted>"
+		}
+		r.Collector.Sites[i].Hooks = hooks
 	}
 	r.Collector.Tokens = append([]collector.Token(nil), c.Collector.Tokens...)
 	for i := range r.Collector.Tokens {
