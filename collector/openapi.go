@@ -98,6 +98,8 @@ var queryRoutes = []queryRoute{
 	{[]string{"attribution"}, "GET", ScopeRead, siteRoute((*Server).attribution)},
 	{[]string{"map"}, "GET", ScopeRead, siteRoute((*Server).journeyMap)},
 	{[]string{"engagement"}, "GET", ScopeRead, siteRoute((*Server).engagement)},
+	{[]string{"selfservice"}, "GET", ScopeRead, siteRoute((*Server).selfService)},
+	{[]string{"satisfaction"}, "GET", ScopeRead, siteRoute((*Server).satisfaction)},
 	{[]string{"export"}, "GET", ScopeRead, siteRoute(func(s *Server, _ context.Context, ctx *fasthttp.RequestCtx, site string) error {
 		return s.export(ctx, site) // streamed after the handler returns, under its own deadline
 	})},
@@ -139,7 +141,8 @@ func matchQuery(seg []string, method string) (r *queryRoute, allow []string) {
 func RouteList() []string {
 	out := []string{"POST /v1/events", "OPTIONS /v1/events", "POST /", "OPTIONS /", "GET /v1/p.gif",
 		"GET /t.js", "GET /t-chat.js", "GET /t-checkout.js", "GET /t-engage.js",
-		"GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.json", "GET /v1/backup"}
+		"GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.json", "GET /v1/backup",
+		"POST /v1/sites/{site}/hooks/{name}"}
 	for _, r := range queryRoutes {
 		p := "/v1/sites/{site}"
 		for i, s := range r.segs {

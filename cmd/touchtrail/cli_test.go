@@ -192,6 +192,20 @@ func TestEverySettingFromFlagEnvAndFile(t *testing.T) {
 		{"max-conns-per-addr", "collector.max_conns_per_addr", "-1", `-1`},
 		{"session-gap", "journey.session_gap", "45m", `"45m"`},
 		{"stage-rules", "journey.stage_rules", `[{"pattern":"/docs*","stage":"use"}]`, `[{"pattern":"/docs*","stage":"use"}]`},
+		{"self-service-window", "journey.self_service_window", "12h", `"12h"`},
+		{"repeat-ticket-window", "journey.repeat_ticket_window", "72h", `"72h"`},
+		{"compat", "collector.compat", `{"segment":true}`, `{"segment":true,"posthog":false,"plausible":false,"umami":false}`},
+		{"nats", "cluster.nats", "nats://127.0.0.1:4222", `"nats://127.0.0.1:4222"`},
+		{"role", "cluster.role", "store", `"store"`},
+		{"node", "cluster.node", "st-1", `"st-1"`},
+		{"partitions", "cluster.partitions", "0-7", `"0-7"`},
+		{"stream-partitions", "cluster.stream_partitions", "16", `16`},
+		{"stream-replicas", "cluster.stream_replicas", "3", `3`},
+		{"stream-max-age", "cluster.stream_max_age", "48h", `"48h"`},
+		{"stream-max-bytes", "cluster.stream_max_bytes", "1000000", `1000000`},
+		{"ack-wait", "cluster.ack_wait", "20s", `"20s"`},
+		{"ready-lag", "cluster.ready_lag", "50", `50`},
+		{"member-ttl", "cluster.member_ttl", "30s", `"30s"`},
 		{"replace-stage-rules", "journey.replace_stage_rules", "true", `true`},
 		{"checkout-last-step", "journey.checkout_last_step", "4", `4`},
 		{"low-feedback", "journey.low_feedback", "0.5", `0.5`},
@@ -212,7 +226,7 @@ func TestEverySettingFromFlagEnvAndFile(t *testing.T) {
 			if name == "" || name == "-" {
 				continue
 			}
-			if name == "collector" || name == "journey" {
+			if name == "collector" || name == "journey" || name == "cluster" {
 				walk(name+".", f.Type)
 				continue
 			}

@@ -41,6 +41,7 @@ type serveConfig struct {
 	ShutdownTimeout duration         `json:"shutdown_timeout"` // how long a graceful shutdown may take. Default: 30s
 	Collector       collector.Config `json:"collector"`        // sites, tokens and ingest limits
 	Journey         journeyConfig    `json:"journey"`          // the journey model's rules
+	Cluster         clusterConfig    `json:"cluster"`          // a cluster node over NATS JetStream; none: the single node
 
 	openFiles    string // what raiseOpenFileLimit did, for the log
 	openFilesErr error
@@ -55,6 +56,11 @@ type journeyConfig struct {
 	LowFeedback      float64             `json:"low_feedback"`        // score/scale below this is friction. Default: 0.6
 	RepeatedSearches int                 `json:"repeated_searches"`   // Default: 3
 	LapsedAfter      duration            `json:"lapsed_after"`        // Default: 720h
+	// A chat or ticket this long after a search or help page counts
+	// against self-service. Default: 24h.
+	SelfServiceWindow duration `json:"self_service_window"`
+	// Two tickets opened this close are repeat_ticket. Default: 168h.
+	RepeatTicketWindow duration `json:"repeat_ticket_window"`
 }
 
 func (j journeyConfig) config() journey.Config {
@@ -65,6 +71,8 @@ func (j journeyConfig) config() journey.Config {
 	c.LowFeedback = j.LowFeedback
 	c.RepeatedSearches = j.RepeatedSearches
 	c.LapsedAfter = time.Duration(j.LapsedAfter)
+	c.SelfServiceWindow = time.Duration(j.SelfServiceWindow)
+	c.RepeatTicketWindow = time.Duration(j.RepeatTicketWindow)
 	return c
 }
 
@@ -86,7 +94,11 @@ func defaultServeConfig() serveConfig {
 			LowFeedback:      jd.LowFeedback,
 			RepeatedSearches: jd.RepeatedSearches,
 			LapsedAfter:      duration(jd.LapsedAfter),
+
+			SelfServiceWindow:  duration(jd.SelfServiceWindow),
+			RepeatTicketWindow: duration(jd.RepeatTicketWindow),
 		},
+		Cluster: defaultClusterConfig(),
 	}
 }
 
@@ -126,6 +138,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig, file *string) {
 	fs.Var(jsonFlag{&cc.TrustedProxies}, "trusted-proxies", "networks of the reverse proxies whose -proxy-header is believed, e.g. '[\"10.0.0.0/8\"]'")
 	fs.StringVar(&cc.SnippetPath, "snippet-path", cc.SnippetPath, "one more `path` of the snippet on this origin, for first-party serving, e.g. /js/app.js")
 	fs.StringVar(&cc.IngestPath, "ingest-path", cc.IngestPath, "one more `path` of POST /v1/events, for first-party serving, e.g. /api/e")
+	fs.Var(jsonFlag{&cc.Compat}, "compat", "compatibility APIs to serve, e.g. '{\"segment\":true,\"plausible\":true}'")
 	fs.BoolVar(&cc.DisableUI, "disable-ui", cc.DisableUI, "turn off the journey-map pages under /ui/")
 	fs.Var(&cc.HeaderTimeout, "header-timeout", "how long a request's headers may take to arrive")
 	fs.Var(&cc.BodyTimeout, "body-timeout", "how long a request's body may take to arrive after its headers")
@@ -152,6 +165,10 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig, file *string) {
 	fs.Float64Var(&jc.LowFeedback, "low-feedback", jc.LowFeedback, "feedback `share` (score/scale) below which it is friction")
 	fs.IntVar(&jc.RepeatedSearches, "repeated-searches", jc.RepeatedSearches, "`searches` in one session that count as friction")
 	fs.Var(&jc.LapsedAfter, "lapsed-after", "absence after which a returning visitor is lapsed")
+	fs.Var(&jc.SelfServiceWindow, "self-service-window", "a chat or ticket this long after a search or help page counts against self-service")
+	fs.Var(&jc.RepeatTicketWindow, "repeat-ticket-window", "two tickets opened this close are repeat_ticket")
+
+	clusterFlags(fs, &c.Cluster)
 }
 
 // loadServeConfig fills the config from defaults, the file, the environment
@@ -251,6 +268,9 @@ func (c serveConfig) Validate() error {
 	if err := c.Journey.Validate(); err != nil {
 		return fmt.Errorf("journey.%w", err)
 	}
+	if err := c.Cluster.validate(); err != nil {
+		return fmt.Errorf("cluster.%w", err)
+	}
 	if len(c.Collector.Sites) == 0 && !c.Demo {
 		return errNoSites
 	}
@@ -305,7 +325,13 @@ func (c serveConfig) masked() serveConfig {
 		if r.Collector.Sites[i].IdentifySecret != "" {
 			r.Collector.Sites[i].IdentifySecret = maskOne(r.Collector.Sites[i].IdentifySecret)
 		}
+		hooks := append([]collector.Hook(nil), r.Collector.Sites[i].Hooks...)
+		for k := range hooks {
+			hooks[k].Secret = "<redacted>"
+		}
+		r.Collector.Sites[i].Hooks = hooks
 	}
+	r.Cluster = c.Cluster.redacted()
 	r.Collector.Tokens = slices.Clone(c.Collector.Tokens)
 	for i := range r.Collector.Tokens {
 		r.Collector.Tokens[i].Secret = maskOne(r.Collector.Tokens[i].Secret)

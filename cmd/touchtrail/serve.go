@@ -76,6 +76,17 @@ func serve(cfg serveConfig, ln net.Listener, sig <-chan os.Signal, stdout, stder
 	} else if cfg.openFiles != "" {
 		log.Info(cfg.openFiles)
 	}
+	if cfg.Cluster.enabled() {
+		if len(cfg.Collector.Sites) == 0 {
+			return fmt.Errorf("a cluster node needs its sites in -config (every node the same)")
+		}
+		if cfg.LogFormat == "json" {
+			log.Info("config", "effective", cfg.masked())
+		} else {
+			printConfig(stderr, cfg)
+		}
+		return serveCluster(cfg, log)
+	}
 	var demo *demoCreds
 	if cfg.Demo {
 		if demo, err = ensureDemo(&cfg); err != nil {
