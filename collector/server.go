@@ -16,20 +16,23 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
+	"github.com/touchtrail/touchtrail/pkg/enrich"
 	"github.com/touchtrail/touchtrail/pkg/event"
 	"github.com/touchtrail/touchtrail/pkg/journey"
 	"github.com/touchtrail/touchtrail/pkg/store"
 )
 
-// submitter takes encoded records for durable storage (a store.Writer).
+// submitter takes encoded records for durable storage (a store.Writer): it
+// waits for them at most timeout (in sync durability) and calls
+// owner.Release once it no longer needs their memory.
 type submitter interface {
-	Submit(ctx context.Context, recs []store.Record) error
+	SubmitFor(recs []store.Record, timeout time.Duration, owner store.Releaser) error
 }
 
 // enricher fills a touchpoint's device, geo and channel fields and drops its
-// client IP (an *enrich.Enricher).
+// client IP (an *enrich.Enricher); m memoises the lookups of one request.
 type enricher interface {
-	Enrich(tp *event.Touchpoint) error
+	EnrichMemo(tp *event.Touchpoint, m *enrich.Memo) error
 }
 
 // Deps are the components a Server works with; cmd/touchtrail wires them.

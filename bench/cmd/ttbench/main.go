@@ -32,9 +32,15 @@ func main() {
 	quiet := flag.Duration("wait-quiet", 30*time.Second, "first wait up to this long for a second in which other processes take under 10 % of the CPU")
 	maxOthers := flag.Float64("max-others", 0.10, "redo a phase (twice at most) in which other processes took more than this share of the CPU; 0: never")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
+	history := flag.Int("steady-history", 3_000_000, "touchpoints in the store before a steady phase starts")
+	steady := flag.Duration("steady-duration", 2*time.Minute, "length of each steady phase")
+	slice := flag.Duration("steady-slice", 10*time.Second, "the steady phases' time slices")
+	cache := flag.String("cache", "", "where the steady phases' history is kept between runs (default: touchtrail-bench in the user's cache directory)")
+	profiles := flag.String("steady-profiles", "", "write each steady phase's CPU profile into this directory (<phase>.pprof)")
 	flag.Parse()
 	if *short {
 		*duration, *events = 2*time.Second, 200_000
+		*history, *steady, *slice = 500_000, 6*time.Second, 2*time.Second
 	}
 	switch *geo {
 	case "off":
@@ -62,16 +68,19 @@ func main() {
 		others := bench.WaitQuiet(*quiet, 0.10)
 		fmt.Fprintf(os.Stderr, "other processes take %.0f %% of the CPU\n", 100*others)
 	}
-	setup := fmt.Sprintf("%s a load phase, %d connections, geo %s", *duration, *conns, orOff(*geo))
+	setup := fmt.Sprintf("%s a load phase, %d connections, geo %s; steady phases %s in slices of %s over %d touchpoints",
+		*duration, *conns, orOff(*geo), *steady, *slice, *history)
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "ttbench on %s: %s\n", bench.Machine(), setup)
 	rs, err := bench.Run(bench.Config{Duration: *duration, Conns: *conns, Events: *events, Seed: *seed, GeoDB: *geo, Phases: ids, MaxOthers: *maxOthers,
+		SteadyHistory: *history, SteadyDuration: *steady, SteadySlice: *slice, CacheDir: *cache, SteadyProfiles: *profiles,
 		Log: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }})
 	if *cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
 	var table strings.Builder
 	bench.WriteTable(&table, rs)
+	bench.WriteSlices(&table, rs)
 	fmt.Print("\n" + table.String())
 	if err != nil {
 		fail(err)

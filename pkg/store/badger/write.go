@@ -171,8 +171,6 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 	days := make(map[dayID]*dayEntry)
 	var order []*dayEntry
 	var ikey, tkey []byte
-	s.inflightMu.Lock()
-	defer s.inflightMu.Unlock()
 	for i := range recs {
 		r := &recs[i]
 		if at, ok := s.erasedAt(r.Site, r.Visitor, tkey); ok && r.Derived <= at {
@@ -180,23 +178,39 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 			continue
 		}
 		ikey = idKey(ikey[:0], r.Site, r.Visitor, r.ID)
-		if _, dup := s.inflight[string(ikey)]; dup {
+		maybe := s.seen.maybe(ikey)
+		var id string
+		// inflightMu is held for the map work only, never across a read:
+		// the commit callbacks of earlier groups (forget) wait on it.
+		s.inflightMu.Lock()
+		_, dup := s.inflight[string(ikey)]
+		if !dup && !maybe {
+			id = string(ikey)
+			s.inflight[id] = struct{}{}
+		}
+		s.inflightMu.Unlock()
+		if dup {
 			res.Duplicates++
 			continue
 		}
-		if s.seen.maybe(ikey) {
-			_, err := rtxn.Get(ikey)
-			switch {
-			case err == nil:
+		if maybe {
+			// Read in a transaction begun after the in-flight check: an
+			// earlier group's id that left the in-flight set then was
+			// committed before, so this read sees it.
+			stored, err := s.idStored(ikey)
+			if err != nil {
+				return res, nil, nil, ids, err
+			}
+			if stored {
 				res.Duplicates++
 				continue
-			case !errors.Is(err, bdg.ErrKeyNotFound):
-				return res, nil, nil, ids, fmt.Errorf("dedupe lookup: %w", err)
 			}
+			id = string(ikey)
+			s.inflightMu.Lock()
+			s.inflight[id] = struct{}{}
+			s.inflightMu.Unlock()
 		}
 		s.seen.add(ikey)
-		id := string(ikey)
-		s.inflight[id] = struct{}{}
 		ids = append(ids, id)
 		exp := s.expiresAt(r.Derived)
 		units = append(units, len(entries))
@@ -228,6 +242,20 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 		entries = append(entries, e)
 	}
 	return res, entries, units, ids, nil
+}
+
+// idStored reads the id index for a Bloom filter's "maybe".
+func (s *Store) idStored(ikey []byte) (bool, error) {
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
+	_, err := txn.Get(ikey)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, bdg.ErrKeyNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("dedupe lookup: %w", err)
 }
 
 // forget drops a group's ids from the in-flight set once it is written;
