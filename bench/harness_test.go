@@ -15,7 +15,8 @@ func TestHarnessSmoke(t *testing.T) {
 	if testing.Short() {
 		d = 300 * time.Millisecond
 	}
-	rs, err := Run(Config{Duration: d, Conns: 4, Events: 5000, Dir: t.TempDir(), Verify: true, Log: t.Logf})
+	rs, err := Run(Config{Duration: d, Conns: 4, Events: 5000, Dir: t.TempDir(), Verify: true, Log: t.Logf,
+		SteadyHistory: 3000, SteadyDuration: 2 * d, SteadySlice: d, CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +35,9 @@ func TestHarnessSmoke(t *testing.T) {
 			if r.BytesPerEvent <= 0 {
 				t.Errorf("%s: no bytes on disk", r.Phase)
 			}
+		}
+		if strings.HasPrefix(r.ID, "ss-") && (len(r.Slices) != 2 || r.Slices[0].ServerCPU <= 0 || r.Slices[1].RSS <= 0 || r.Slices[0].CompactionShare < 0) {
+			t.Errorf("%s: slices %+v, want 2 with CPU, a profile and RSS", r.Phase, r.Slices)
 		}
 		if r.ID != "b" && !(r.P50 > 0 && r.P50 <= r.P99 && r.P99 <= r.P999) {
 			t.Errorf("%s: p50 %v p99 %v p99.9 %v", r.Phase, r.P50, r.P99, r.P999)

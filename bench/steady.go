@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -74,7 +75,7 @@ func (h *harness) steadyPhase(id string, rate float64) (Result, error) {
 	if id == "ss-half" {
 		name = fmt.Sprintf("steady state, 1 event, async, paced to half of its peak (%.0f req/s)", rate)
 	}
-	name += fmt.Sprintf(", over %.1fM touchpoints", float64(cfg.SteadyHistory)/1e6)
+	name += ", over " + thousands(cfg.SteadyHistory) + " touchpoints"
 	col, err := collectortest.Launch(collectortest.Options{Dir: dir, Durability: mode, GeoDB: cfg.GeoDB})
 	if err != nil {
 		return Result{}, err
@@ -415,7 +416,11 @@ func WriteSlices(w io.Writer, rs []Result) {
 		if len(r.Slices) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n%s (ratio to A: %.0f %%):\n\n", r.Phase, 100*r.Ratio)
+		ratio := ""
+		if r.Ratio > 0 {
+			ratio = fmt.Sprintf(" (%.0f %% of A)", 100*r.Ratio)
+		}
+		fmt.Fprintf(w, "\n%s%s:\n\n", r.Phase, ratio)
 		fmt.Fprintln(w, "| at | req/s | p50 | p99 | p99.9 | CPU µs/event (all) | server CPU µs/event | compaction share | ZSTD share | GC share | RSS |")
 		fmt.Fprintln(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 		for _, s := range r.Slices {
@@ -430,3 +435,12 @@ func WriteSlices(w io.Writer, rs []Result) {
 }
 
 func pct(f float64) string { return fmt.Sprintf("%.0f %%", 100*f) }
+
+// thousands writes n with thousands separators: 3,000,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

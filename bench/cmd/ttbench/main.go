@@ -21,7 +21,7 @@ import (
 const defaultGeoDB = "data/geo/GeoLite2-City.mmdb"
 
 func main() {
-	short := flag.Bool("short", false, "a quick run: 2 s a load phase, 200,000 events in ceiling B (about 30 s in all)")
+	short := flag.Bool("short", false, "a quick run: 2 s a load phase, 200,000 events in ceiling B, 6 s steady phases over 500,000 touchpoints (about a minute in all)")
 	duration := flag.Duration("duration", 10*time.Second, "length of each load phase (trail reads: half of it each)")
 	conns := flag.Int("conns", 64, "load connections")
 	events := flag.Int("events", 500_000, "events written in the ceiling B phase")
@@ -38,9 +38,23 @@ func main() {
 	cache := flag.String("cache", "", "where the steady phases' history is kept between runs (default: touchtrail-bench in the user's cache directory)")
 	profiles := flag.String("steady-profiles", "", "write each steady phase's CPU profile into this directory (<phase>.pprof)")
 	flag.Parse()
-	if *short {
-		*duration, *events = 2*time.Second, 200_000
-		*history, *steady, *slice = 500_000, 6*time.Second, 2*time.Second
+	if *short { // a quick run, where the flags given do not say otherwise
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for _, d := range []struct {
+			name string
+			f    func()
+		}{
+			{"duration", func() { *duration = 2 * time.Second }},
+			{"events", func() { *events = 200_000 }},
+			{"steady-history", func() { *history = 500_000 }},
+			{"steady-duration", func() { *steady = 6 * time.Second }},
+			{"steady-slice", func() { *slice = 2 * time.Second }},
+		} {
+			if !set[d.name] {
+				d.f()
+			}
+		}
 	}
 	switch *geo {
 	case "off":

@@ -238,8 +238,14 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 		if err != nil {
 			return res, nil, nil, ids, err
 		}
+		if e != nil {
+			units = append(units, len(entries))
+			entries = append(entries, e)
+		}
+	}
+	for _, ev := range s.takeEvicted() { // changed entries the cache let go
 		units = append(units, len(entries))
-		entries = append(entries, e)
+		entries = append(entries, entry([]byte(ev.key), dayValue(ev.v), ev.v.expires))
 	}
 	return res, entries, units, ids, nil
 }
@@ -267,49 +273,48 @@ func (s *Store) forget(ids []string, failed bool) {
 	}
 	s.inflightMu.Unlock()
 	if failed {
-		s.days.Purge()
+		s.dropDays()
 	}
 }
 
-// mergeDay adds a group's counts to the visitor's day entry. The entries
-// of recently active visitors are cached — including what groups still
-// being written added — so a visitor's next touchpoints that day update it
-// without reading it back (this store is the only writer; erase and a
-// failed commit purge the cache).
+// mergeDay adds a group's counts to the visitor's day entry and returns
+// the entry to write with the group, or nil. The entries of recently active
+// visitors are cached — including what groups still being written added —
+// so a visitor's next touchpoints that day update the cache only (see
+// days.go for when it is written). A visitor-day not in the cache is read
+// back (this store is the only writer; erase and a failed commit drop the
+// cache) and written with this group.
 func (s *Store) mergeDay(rtxn *bdg.Txn, d *dayEntry) (*bdg.Entry, error) {
 	k := dayKey(nil, d.site, d.day, d.visitor)
 	if c, ok := s.days.Get(string(k)); ok {
-		d.last, d.count, d.expires = max(d.last, c.last), d.count+c.count, max(d.expires, c.expires)
-	} else {
-		item, err := rtxn.Get(k)
-		switch {
-		case err == nil:
-			err = item.Value(func(v []byte) error {
-				if len(v) == 12 {
-					d.last = max(d.last, int64(binary.BigEndian.Uint64(v)))
-					d.count += binary.BigEndian.Uint32(v[8:])
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, fmt.Errorf("read day index: %w", err)
+		s.days.Add(string(k), dayCached{last: max(d.last, c.last), count: d.count + c.count, expires: max(d.expires, c.expires), dirty: true})
+		return nil, nil
+	}
+	if c, ok := s.untakeEvicted(string(k)); ok { // let go by the cache, not yet written: newer than the disk
+		c = dayCached{last: max(d.last, c.last), count: d.count + c.count, expires: max(d.expires, c.expires)}
+		s.days.Add(string(k), c)
+		return entry(k, dayValue(c), c.expires), nil
+	}
+	item, err := rtxn.Get(k)
+	switch {
+	case err == nil:
+		err = item.Value(func(v []byte) error {
+			if len(v) == 12 {
+				d.last = max(d.last, int64(binary.BigEndian.Uint64(v)))
+				d.count += binary.BigEndian.Uint32(v[8:])
 			}
-			d.expires = max(d.expires, item.ExpiresAt())
-		case !errors.Is(err, bdg.ErrKeyNotFound):
+			return nil
+		})
+		if err != nil {
 			return nil, fmt.Errorf("read day index: %w", err)
 		}
+		d.expires = max(d.expires, item.ExpiresAt())
+	case !errors.Is(err, bdg.ErrKeyNotFound):
+		return nil, fmt.Errorf("read day index: %w", err)
 	}
-	s.days.Add(string(k), dayCached{last: d.last, count: d.count, expires: d.expires})
-	v := binary.BigEndian.AppendUint64(make([]byte, 0, 12), uint64(d.last))
-	v = binary.BigEndian.AppendUint32(v, d.count)
-	return entry(k, v, d.expires), nil
-}
-
-// dayCached is a day-index entry as last written.
-type dayCached struct {
-	last    int64
-	count   uint32
-	expires uint64
+	c := dayCached{last: d.last, count: d.count, expires: d.expires}
+	s.days.Add(string(k), c)
+	return entry(k, dayValue(c), d.expires), nil
 }
 
 // entry is a Badger entry expiring at exp (Unix seconds).
