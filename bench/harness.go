@@ -36,7 +36,14 @@ type Config struct {
 	// waiting up to a minute for a quiet second) in which other processes
 	// took more than this share (0..1) of the machine's CPU.
 	MaxOthers float64
-	Log       func(format string, args ...any) // progress. Default: quiet
+	// OverloadConns are the connections of the overload phase ("over1k");
+	// "over4k" uses four times as many. Default: 1024.
+	OverloadConns int
+	// Child, when set, is this program's path: the overload phases then
+	// run their collector in a child process (`Child -serve-collector
+	// DIR`), so that their peak RSS is the collector's alone.
+	Child string
+	Log   func(format string, args ...any) // progress. Default: quiet
 	// SteadyHistory is the touchpoints the store holds before a steady
 	// phase starts (see steady.go). Default: 3,000,000.
 	SteadyHistory int
@@ -53,7 +60,7 @@ type Config struct {
 }
 
 // PhaseIDs are the phases in the order they run.
-var PhaseIDs = []string{"a", "sync1", "async1", "half", "b", "sync100", "async100", "reads", "ss-async1", "ss-sync1", "ss-half"}
+var PhaseIDs = []string{"a", "sync1", "async1", "half", "b", "sync100", "async100", "reads", "peak500", "over1k", "over4k", "ss-async1", "ss-sync1", "ss-half"}
 
 // Result is one row of the table.
 type Result struct {
@@ -70,6 +77,7 @@ type Result struct {
 	BytesPerEvent  float64 // on disk after a flush, 0 when not measured
 	PeakRSS        int64   // bytes
 	RSSPerPhase    bool    // PeakRSS is this phase's own peak, not the process's so far
+	OwnRSS         bool    // PeakRSS is the collector process's alone (no load generator)
 	// Others is the share of the machine's CPU time that other processes
 	// took during the phase (0..1): above a few percent, the row is noise.
 	Others float64
@@ -94,6 +102,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Log == nil {
 		c.Log = func(string, ...any) {}
+	}
+	if c.OverloadConns <= 0 {
+		c.OverloadConns = 1024
 	}
 	if c.SteadyHistory <= 0 {
 		c.SteadyHistory = 3_000_000
@@ -154,6 +165,8 @@ func Run(cfg Config) ([]Result, error) {
 			err = h.measure(func() (Result, error) { return ceilingB(cfg) })
 		case "reads":
 			err = h.reads()
+		case "peak500", "over1k", "over4k":
+			err = h.measure(func() (Result, error) { return overloadPhase(cfg, id) })
 		case "ss-async1", "ss-sync1", "ss-half":
 			rate := 0.0
 			if id == "ss-half" {
@@ -192,7 +205,9 @@ func (h *harness) measure(phase func() (Result, error)) error {
 			return err
 		}
 		r.Others = othersCPU(cpu, readCPU())
-		r.PeakRSS, r.RSSPerPhase = PeakRSS(), perPhase
+		if !r.OwnRSS {
+			r.PeakRSS, r.RSSPerPhase = PeakRSS(), perPhase
+		}
 		h.cfg.Log("%-44s %9.0f req/s %9.0f ev/s  p50 %-9s p99 %-9s p99.9 %-9s %4d MiB  others %.0f %%",
 			r.Phase, r.ReqPerSec, r.EventsPerSec, r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond),
 			r.P999.Round(time.Microsecond), r.PeakRSS>>20, 100*r.Others)
@@ -217,6 +232,7 @@ func (h *harness) find(id string) *Result {
 
 // ratios sets each row's ratio to its ceiling measured in this run:
 // requests/s to A for one-event requests, events/s to B for batches,
+// accepted events/s under overload to P (the unsaturated peak),
 // reads/s to R (the store read directly) for trail reads over HTTP.
 func (h *harness) ratios() {
 	for i := range h.out {
@@ -229,10 +245,12 @@ func (h *harness) ratios() {
 			c = h.find("b")
 		case "R":
 			c = h.find("store" + r.ID[len("read"):])
+		case "P":
+			c = h.find("peak500")
 		}
 		switch {
 		case c == nil:
-		case r.Ceiling == "B":
+		case r.Ceiling == "B" || r.Ceiling == "P":
 			r.Ratio = r.EventsPerSec / c.EventsPerSec
 		default:
 			r.Ratio = r.ReqPerSec / c.ReqPerSec
@@ -243,6 +261,9 @@ func (h *harness) ratios() {
 func fromLoad(id, name string, lr LoadResult) Result {
 	if lr.Shed > 0 {
 		name += fmt.Sprintf(" (%.0f %% of requests shed: 503)", 100*float64(lr.Shed)/float64(lr.Requests+lr.Shed))
+	}
+	if lr.Errors > 0 {
+		name += fmt.Sprintf(" (%d requests failed)", lr.Errors)
 	}
 	return Result{ID: id, Phase: name, Requests: lr.Requests, Events: lr.Events, Shed: lr.Shed,
 		ReqPerSec: lr.ReqPerSec(), EventsPerSec: lr.EventsPerSec(),

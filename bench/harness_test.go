@@ -15,7 +15,7 @@ func TestHarnessSmoke(t *testing.T) {
 	if testing.Short() {
 		d = 300 * time.Millisecond
 	}
-	rs, err := Run(Config{Duration: d, Conns: 4, Events: 5000, Dir: t.TempDir(), Verify: true, Log: t.Logf,
+	rs, err := Run(Config{Duration: d, Conns: 4, Events: 5000, OverloadConns: 8, Dir: t.TempDir(), Verify: true, Log: t.Logf,
 		SteadyHistory: 3000, SteadyDuration: 2 * d, SteadySlice: d, CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

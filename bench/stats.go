@@ -69,7 +69,7 @@ func ResetPeakRSS() error {
 }
 
 // cpuTimes are clock ticks since boot: of all cores, of all cores not
-// idle, and of this process.
+// idle, and of this process (with its children waited for).
 type cpuTimes struct{ total, busy, self int64 }
 
 // readCPU reads /proc/stat and /proc/self/stat; zero where they are not.
@@ -90,9 +90,12 @@ func readCPU() cpuTimes {
 		// After the command in parentheses: state is field 3, utime 14, stime 15.
 		if i := strings.LastIndexByte(string(b), ')'); i >= 0 {
 			if f := strings.Fields(string(b[i+1:])); len(f) > 12 {
-				u, _ := strconv.ParseInt(f[11], 10, 64)
-				s, _ := strconv.ParseInt(f[12], 10, 64)
-				c.self = u + s
+				// utime, stime, and cutime, cstime: the children waited
+				// for (the overload phases' collector process) are ours.
+				for _, x := range f[11:15] {
+					n, _ := strconv.ParseInt(x, 10, 64)
+					c.self += n
+				}
 			}
 		}
 	}

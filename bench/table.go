@@ -32,6 +32,9 @@ func WriteTable(w io.Writer, rs []Result) {
 			if !r.RSSPerPhase {
 				rss += " (process so far)"
 			}
+			if r.OwnRSS {
+				rss += " (collector alone)"
+			}
 		}
 		fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %.0f %% |\n", r.Phase, req, r.EventsPerSec,
 			dur(r.P50), dur(r.P99), dur(r.P999), ratio, disk, rss, 100*r.Others)

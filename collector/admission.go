@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/netip"
 	"sync/atomic"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -121,4 +122,16 @@ func (s *Server) readStream(ctx *fasthttp.RequestCtx, st *ingestState) ([]byte, 
 		return nil, errStatus(fasthttp.StatusBadRequest, "cannot read the body: %v", err)
 	}
 	return st.raw.Bytes(), nil
+}
+
+// holdRefusal waits RefusalDelay before an overload refusal is answered,
+// or less when the collector shuts down. The connection's goroutine waits
+// (a few KiB); the unread body waits in the kernel.
+func (s *Server) holdRefusal() {
+	t := time.NewTimer(s.cfg.RefusalDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.base.Done():
+	}
 }

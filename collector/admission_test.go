@@ -143,3 +143,24 @@ func TestAdmissionContentType(t *testing.T) {
 		}
 	}
 }
+
+// The header timeout runs from a request's first byte: a client that
+// connects and sends only later is served, one whose headers never end is
+// closed within a second.
+func TestHeaderTimeoutFromFirstByte(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{})
+	late := dial(t, col.Addr)
+	time.Sleep(1500 * time.Millisecond) // past the 800ms header timeout, before the first byte
+	late.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	late.mustAnswer(2*time.Second, http.StatusOK)
+
+	slow := dial(t, col.Addr)
+	start := time.Now()
+	slow.write("GET /healthz HTTP/1.1\r\nHost: x\r\n") // the blank line never comes
+	if resp, body, err := slow.answer(3 * time.Second); err == nil && resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unfinished headers answered %d %s, want 400 or a closed connection", resp.StatusCode, body)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("unfinished headers held %s, want under 1s", took)
+	}
+}

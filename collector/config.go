@@ -65,8 +65,14 @@ type Config struct {
 	// answered (read, gunzipped, being decoded or waiting for their
 	// commit), whatever the number of connections: past it a request is
 	// refused with 503 and Retry-After before its body is read. It must be
-	// at least MaxBodyBytes. Default: 32 MiB.
+	// at least MaxBodyBytes. Default: 8 MiB (32 batches of 500 events at
+	// once: more only adds latency on a machine of a few cores).
 	MaxIngestBytes int64 `json:"max_ingest_bytes"`
+	// RefusalDelay holds the answer to a request refused for overload
+	// (503) this long: a client that ignores Retry-After cannot retry
+	// faster than the collector can refuse cheaply. Negative: answer at
+	// once. Default: 1s (the Retry-After it gets).
+	RefusalDelay time.Duration `json:"refusal_delay"`
 	// RatePerIP is the sustained requests per second one client IP may send
 	// to the ingest path. Default: 20. Negative disables the limit.
 	RatePerIP float64 `json:"rate_per_ip"`
@@ -101,10 +107,10 @@ type Config struct {
 	// (IPv6: of one /64). Default: 1024. Negative: no cap (a reverse proxy
 	// that is the only client).
 	MaxConnsPerAddr int `json:"max_conns_per_addr"`
-	// HeaderTimeout bounds the reading of a request's headers, from its
-	// first byte (from the connection's start for the first request): a
-	// request whose headers never end (bare-LF line ends, a slow trickle)
-	// is closed after it. Default: 800ms.
+	// HeaderTimeout bounds the reading of a request's headers from its
+	// first byte (a new connection may first stay silent 10s): a request
+	// whose headers never end (bare-LF line ends, a slow trickle) is
+	// closed after it. Default: 800ms.
 	HeaderTimeout time.Duration `json:"header_timeout"`
 	// BodyTimeout bounds the reading of a request's body after its
 	// headers. Default: 30s.
@@ -134,7 +140,10 @@ func (c Config) WithDefaults() Config {
 		c.MaxEvents = 500
 	}
 	if c.MaxIngestBytes <= 0 {
-		c.MaxIngestBytes = 32 << 20
+		c.MaxIngestBytes = 8 << 20
+	}
+	if c.RefusalDelay == 0 {
+		c.RefusalDelay = time.Second
 	}
 	if c.RatePerIP == 0 {
 		c.RatePerIP = 20

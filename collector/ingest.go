@@ -97,6 +97,9 @@ func (s *Server) ingest(ctx *fasthttp.RequestCtx) error {
 	trusted := s.writeKeys.any(bearer(ctx))
 	n, err := s.admit(ctx, ip, trusted)
 	if err != nil {
+		if err == errOverloaded && s.cfg.RefusalDelay > 0 {
+			s.holdRefusal()
+		}
 		return err
 	}
 	s.metrics.inflight.Add(float64(n))

@@ -19,7 +19,10 @@ import (
 func TestJourneyMapEndpoint(t *testing.T) {
 	opts := journeytest.Options{Site: collectortest.Site, Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Days: 7}
 	visitors, truth := journeytest.Generate(11, 400, opts)
-	col := collectortest.Start(t, collectortest.Options{})
+	// The collector's clock a day after the data: a query without from/to
+	// reads its default range, the 30 days before now.
+	now := opts.End().Add(24 * time.Hour)
+	col := collectortest.Start(t, collectortest.Options{Now: func() time.Time { return now }})
 	if err := journeytest.Load(context.Background(), col.Store, collectortest.Site, visitors); err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +77,8 @@ func TestJourneyMapEndpoint(t *testing.T) {
 		m.Scope = q.scope
 		if q.query != "" {
 			m.Scope.From, m.Scope.To = opts.Start, opts.End()
+		} else {
+			m.Scope.From, m.Scope.To = now.Add(-30*24*time.Hour), now
 		}
 		if q.ch != "" {
 			m.Channel = event.ParseChannel(q.ch)

@@ -181,8 +181,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 			return fasthttp.RequestConfig{MaxRequestBodySize: 1, ReadTimeout: cfg.BodyTimeout}
 		},
 		DisablePreParseMultipartForm: true,
-		// ReadTimeout bounds the headers (from the first byte, or from the
-		// connection's start): a request fasthttp cannot finish parsing,
+		// ReadTimeout bounds the headers from their first byte (a new
+		// connection first gets firstByteTimeout, see headerClock): a
+		// request fasthttp cannot finish parsing,
 		// such as one with bare-LF line ends, is closed after it, and so is
 		// a client trickling headers in (slowloris).
 		ReadTimeout:           cfg.HeaderTimeout,
@@ -199,7 +200,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 // Serve answers requests on ln until Shutdown, within the connection caps;
 // temporary accept errors (too many open files) do not stop it.
 func (s *Server) Serve(ln net.Listener) error {
-	if err := s.http.Serve(&limitedListener{Listener: ln, limits: s.conns, warn: s.warnAccept}); err != nil {
+	if err := s.http.Serve(headerClockListener{&limitedListener{Listener: ln, limits: s.conns, warn: s.warnAccept}}); err != nil {
 		return fmt.Errorf("collector serve: %w", err)
 	}
 	return nil

@@ -45,10 +45,17 @@ type MiddlewareOptions struct {
 	// Skip, when set, is asked first: true skips the request (health
 	// checks, admin pages, …).
 	Skip func(r *http.Request) bool
-	// ClientIPHeader names a header with the client IP set by a trusted
-	// proxy, e.g. "X-Forwarded-For" (its first address is used). Only set
-	// it behind a proxy that overwrites it. Default: "" (r.RemoteAddr).
+	// ClientIPHeader names the header trusted proxies append the client
+	// address to, e.g. "X-Forwarded-For". The client is its rightmost
+	// address that is not a trusted proxy; a request whose peer
+	// (r.RemoteAddr) is not a trusted proxy keeps its peer: whatever a
+	// client writes into the header itself is never believed. Default: ""
+	// (r.RemoteAddr).
 	ClientIPHeader string
+	// TrustedProxies are the networks of the proxies in front of the
+	// backend. Default: loopback and private networks (127.0.0.0/8, ::1,
+	// 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7).
+	TrustedProxies []netip.Prefix
 	// Visitor returns the visitor id of a request without the snippet's
 	// cookie (a session id, a user id of your own: any string up to 128
 	// bytes, hashed); "" skips the page view. Default: nil (skip).
@@ -82,6 +89,9 @@ func Middleware(c *Client, next http.Handler, opts ...MiddlewareOptions) http.Ha
 	if o.Methods == nil {
 		o.Methods = []string{http.MethodGet}
 	}
+	if o.TrustedProxies == nil {
+		o.TrustedProxies = defaultTrustedProxies
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !slices.Contains(o.Methods, r.Method) || hasExt(r.URL.Path, o.SkipExtensions) || (o.Skip != nil && o.Skip(r)) {
 			next.ServeHTTP(w, r)
@@ -106,7 +116,7 @@ func Middleware(c *Client, next http.Handler, opts ...MiddlewareOptions) http.Ha
 			return
 		}
 		_ = c.Track(Event{Type: event.TypePageview, Visitor: id, TS: start.UnixMicro(), URL: requestURL(r),
-			Referrer: r.Referer(), ClientIP: clientIP(r, o.ClientIPHeader), UserAgent: r.UserAgent(), Results: -1})
+			Referrer: r.Referer(), ClientIP: clientIP(r, o.ClientIPHeader, o.TrustedProxies), UserAgent: r.UserAgent(), Results: -1})
 	})
 }
 
@@ -123,22 +133,45 @@ func requestURL(r *http.Request) string {
 	return scheme + "://" + r.Host + r.URL.RequestURI()
 }
 
-func clientIP(r *http.Request, header string) netip.Addr {
-	if header != "" {
-		first, _, _ := strings.Cut(r.Header.Get(header), ",")
-		if a, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
-			return a.Unmap()
-		}
-	}
+var defaultTrustedProxies = []netip.Prefix{
+	netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("fc00::/7"),
+}
+
+// clientIP is the peer, or, when the peer is a trusted proxy, the
+// rightmost hop of header that is not one (a malformed hop ends the walk
+// at the nearest trusted one).
+func clientIP(r *http.Request, header string, trusted []netip.Prefix) netip.Addr {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	a, err := netip.ParseAddr(host)
+	client, err := netip.ParseAddr(host)
 	if err != nil {
 		return netip.Addr{}
 	}
-	return a.Unmap()
+	client = client.Unmap()
+	trusts := func(a netip.Addr) bool {
+		return slices.ContainsFunc(trusted, func(p netip.Prefix) bool { return p.Contains(a) })
+	}
+	if header == "" || !trusts(client) {
+		return client
+	}
+	lines := r.Header.Values(header)
+	for i := len(lines) - 1; i >= 0; i-- {
+		hops := strings.Split(lines[i], ",")
+		for j := len(hops) - 1; j >= 0; j-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(hops[j]))
+			if err != nil || a.Zone() != "" {
+				return client
+			}
+			client = a.Unmap()
+			if !trusts(client) {
+				return client
+			}
+		}
+	}
+	return client
 }
 
 // statusRecorder notes the status and content type a handler answers with.

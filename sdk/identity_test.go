@@ -23,6 +23,6 @@ func TestUserHashKnownAnswer(t *testing.T) {
 func ExampleUserHash() {
 	const identifySecret = "identify-secret-0123456789" // from the site's config, never sent to browsers
 	user := "u-42"
-	fmt.Printf("touchtrail('identify', {user: %q, user_hash: %q})\n", user, sdk.UserHash(identifySecret, user))
-	// Output: touchtrail('identify', {user: "u-42", user_hash: "38a7c51820dcc2cc3ea98735c43f26fc428d01b3fb080b3a979a9fe9baa60c7f"})
+	fmt.Printf("touchtrail('identify', %q, {user_hash: %q})\n", user, sdk.UserHash(identifySecret, user))
+	// Output: touchtrail('identify', "u-42", {user_hash: "38a7c51820dcc2cc3ea98735c43f26fc428d01b3fb080b3a979a9fe9baa60c7f"})
 }

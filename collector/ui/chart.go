@@ -194,7 +194,7 @@ func flowChart(r *journey.MapResult, l *locale) template.HTML {
 			col = colBack
 		}
 		sw := 1.5 + 8*float64(f.Visitors)/float64(peak)
-		tip := fmt.Sprintf("%s → %s: %s", l.Stage(f.From), l.Stage(f.To), l.T("map.visitors", f.Visitors))
+		tip := fmt.Sprintf("%s%s%s: %s", l.Stage(f.From), l.Arrow(), l.Stage(f.To), l.T("map.visitors", f.Visitors))
 		c.n++
 		fmt.Fprintf(&c.b, `<path d="M%s %s A%s %s 0 0 %d %s %s" fill="none" stroke="%s" stroke-opacity="0.5" stroke-width="%s"><title>%s</title></path>`,
 			f1(x1), f1(mid), f1(rad), f1(min(rad, mid-14)), sweep, f1(x2), f1(mid), col, f1(sw), esc(tip))
@@ -213,23 +213,27 @@ func flowChart(r *journey.MapResult, l *locale) template.HTML {
 type hbar struct {
 	label string
 	value float64 // 0..1 of the bar's full width
+	drop  float64 // 0..1: a drop-off drawn after the value, in colLeft
+	dropT string  // the drop-off's tooltip
 	text  string  // the figure written after the bar
 	tip   string
 	color string
 }
 
-// barsChart draws labelled horizontal bars.
+// barsChart draws horizontal bars, each with its label above it and its
+// figure after it. It is narrow, so that phones scale it little.
 func barsChart(id, title, desc string, rows []hbar, l *locale) template.HTML {
-	const w, labelW, rowH = 640.0, 200.0, 30.0
-	h := rowH*float64(len(rows)) + 8
+	const w, rowH, textW = 440.0, 44.0, 110.0
+	h := rowH*float64(len(rows)) + 4
 	c := newCanvas(id, w, h, l.RTL(), title, desc)
-	barW := w - labelW - 110
+	barW := w - textW
 	for i, r := range rows {
-		y := 4 + rowH*float64(i)
-		c.text(labelW-8, y+18, "end", colInk, clip(r.label, 30), "")
-		c.rect(labelW, y+4, barW, rowH-10, "#eef2f5", "")
-		c.rect(labelW, y+4, barW*r.value, rowH-10, cmp.Or(r.color, colGo), r.tip)
-		c.text(labelW+barW*r.value+6, y+18, "start", colInk, r.text, ` font-weight="600"`)
+		y := 2 + rowH*float64(i)
+		c.text(0, y+14, "start", colInk, clip(r.label, 44), ` font-size="14"`)
+		c.rect(0, y+20, barW, 17, "#eef2f5", "")
+		c.rect(0, y+20, barW*r.value, 17, cmp.Or(r.color, colGo), r.tip)
+		c.rect(barW*r.value, y+20, barW*r.drop, 17, colLeft, r.dropT)
+		c.text(barW*(r.value+r.drop)+6, y+34, "start", colInk, r.text, ` font-size="14" font-weight="600"`)
 	}
 	return c.html()
 }
@@ -343,7 +347,7 @@ func sankeyChart(p *journey.PathsResult, start string, l *locale) template.HTML 
 		b.to.in += bh
 		xm := (x0 + x1) / 2
 		X := func(x float64) string { return f1(c.x(x, 0)) }
-		tip := fmt.Sprintf("%s → %s: %s", l.Label(b.from.label), l.Label(b.to.label), l.T("map.visitors", b.n))
+		tip := fmt.Sprintf("%s%s%s: %s", l.Label(b.from.label), l.Arrow(), l.Label(b.to.label), l.T("map.visitors", b.n))
 		c.n++
 		fmt.Fprintf(&c.b, `<path d="M%s %s C%s %s %s %s %s %s L%s %s C%s %s %s %s %s %s Z" fill="%s" fill-opacity="0.45"><title>%s</title></path>`,
 			X(x0), f1(y0), X(xm), f1(y0), X(xm), f1(y1), X(x1), f1(y1),

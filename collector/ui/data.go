@@ -3,6 +3,8 @@ package ui
 import (
 	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,6 +18,9 @@ import (
 // The pages' questions, answered with pkg/journey over the store, as the
 // query API answers them (the handler tests hold the two to the same
 // numbers).
+
+// errBusy is returned when every scan slot is taken.
+var errBusy = errors.New("too many scans running")
 
 // filter is the range, segment and channel of a site-wide page.
 type filter struct {
@@ -59,6 +64,9 @@ func (u *UI) readFilter(r *http.Request, withChannel bool) (*filter, error) {
 	if !f.To.After(f.From) {
 		return nil, errStatus(http.StatusBadRequest, "to: before from")
 	}
+	if f.To.Sub(f.From) > u.cfg.MaxRange {
+		return nil, errStatus(http.StatusBadRequest, fmt.Sprintf("the range is longer than the maximum of %d days", int(u.cfg.MaxRange.Hours()/24)))
+	}
 	seg, err := journey.ParseSegment(q.Get("segment"))
 	if err != nil {
 		return nil, errStatus(http.StatusBadRequest, err.Error())
@@ -92,10 +100,28 @@ func (f *filter) scope(cfg *journey.Config) journey.Scope {
 // scan gives every visitor active in the filter's range, with its whole
 // trail, to fn.
 func (u *UI) scan(ctx context.Context, site string, f *filter, fn func(v event.VisitorID, trail []event.Touchpoint)) error {
+	release, err := u.slot()
+	if err != nil {
+		return err
+	}
+	defer release()
 	return u.d.Store.ScanTrails(ctx, site, f.From, f.To, func(v event.VisitorID, trail []event.Touchpoint) error {
 		fn(v, trail)
 		return nil
 	})
+}
+
+// slot takes a scan slot (Deps.ScanSlot) for a site-wide scan or a whole
+// journey; release it when done.
+func (u *UI) slot() (release func(), err error) {
+	if u.d.ScanSlot == nil {
+		return func() {}, nil
+	}
+	release, err = u.d.ScanSlot()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errBusy, err)
+	}
+	return release, nil
 }
 
 // journeyMap is GET …/map's answer.
@@ -250,6 +276,7 @@ type tlTouch struct {
 type tlSession struct {
 	journey.Session
 	N       int
+	Cut     bool // Touches holds only the first maxShown
 	Touches []tlTouch
 	Device  string
 	Country string

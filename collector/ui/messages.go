@@ -21,6 +21,11 @@ var messages = map[string][3]string{
 	"utc":          {"Times are in UTC.", "الأوقات بالتوقيت العالمي المنسق.", "Orele sunt în UTC."},
 	"range":        {"%s to %s", "من %s إلى %s", "%s – %s"},
 
+	// Durations.
+	"dur.s": {"%ds", "%d ث", "%ds"},
+	"dur.m": {"%dm %ds", "%d د %d ث", "%dm %ds"},
+	"dur.h": {"%dh %dm", "%d س %d د", "%dh %dm"},
+
 	// Filters.
 	"filters":        {"Filters", "عوامل التصفية", "Filtre"},
 	"from":           {"From", "من", "De la"},
@@ -94,19 +99,21 @@ var messages = map[string][3]string{
 	"empty":         {"Nobody was active in this range.", "لم يكن أحد نشطًا في هذه الفترة.", "Nimeni nu a fost activ în acest interval."},
 
 	// Funnel.
-	"funnel.title":   {"Funnel", "مسار التحويل", "Pâlnie"},
-	"funnel.steps":   {"Steps", "الخطوات", "Pași"},
-	"funnel.help":    {"Comma-separated: pageview:/pricing, checkout_step:1, search, chat_open, custom:name", "مفصولة بفواصل: pageview:/pricing, checkout_step:1, search, chat_open, custom:name", "Separați prin virgulă: pageview:/pricing, checkout_step:1, search, chat_open, custom:name"},
-	"funnel.within":  {"Conversion window", "نافذة التحويل", "Fereastra de conversie"},
-	"funnel.chart":   {"Visitors reaching each step", "الزوار الذين بلغوا كل خطوة", "Vizitatori care au ajuns la fiecare pas"},
-	"funnel.step":    {"Step", "الخطوة", "Pas"},
-	"funnel.prev":    {"From previous", "من السابقة", "Din precedentul"},
-	"funnel.first":   {"From first", "من الأولى", "Din primul"},
-	"funnel.drop":    {"Drop-off", "المتسربون", "Abandon"},
-	"funnel.median":  {"Median time", "الوقت الوسيط", "Timp median"},
-	"funnel.ex":      {"Who dropped off", "من تسرّب", "Cine a abandonat"},
-	"funnel.bad":     {"Steps: %s", "الخطوات: %s", "Pași: %s"},
-	"funnel.within2": {"24h, 7d…", "24h, 7d…", "24h, 7d…"},
+	"funnel.title":     {"Funnel", "مسار التحويل", "Pâlnie"},
+	"funnel.steps":     {"Steps", "الخطوات", "Pași"},
+	"funnel.help":      {"Comma-separated: pageview:/pricing, checkout_step:1, search, chat_open, custom:name", "مفصولة بفواصل: pageview:/pricing, checkout_step:1, search, chat_open, custom:name", "Separați prin virgulă: pageview:/pricing, checkout_step:1, search, chat_open, custom:name"},
+	"funnel.within":    {"Conversion window", "نافذة التحويل", "Fereastra de conversie"},
+	"funnel.chart":     {"Visitors reaching each step", "الزوار الذين بلغوا كل خطوة", "Vizitatori care au ajuns la fiecare pas"},
+	"funnel.dropped":   {"%d dropped off; the others took %s (median)", "تسرّب %d؛ واستغرق الباقون %s (الوسيط)", "%d au abandonat; ceilalți au avut nevoie de %s (mediana)"},
+	"funnel.chartdesc": {"Per step, the share of the first step's visitors who reached it, and in orange those who dropped off just before it.", "لكل خطوة، نسبة زوار الخطوة الأولى الذين بلغوها، وبالبرتقالي من تسرّبوا قبلها مباشرة.", "Pentru fiecare pas, procentul vizitatorilor primului pas care au ajuns la el și, cu portocaliu, cei care au abandonat chiar înainte."},
+	"funnel.step":      {"Step", "الخطوة", "Pas"},
+	"funnel.prev":      {"From previous", "من السابقة", "Din precedentul"},
+	"funnel.first":     {"From first", "من الأولى", "Din primul"},
+	"funnel.drop":      {"Drop-off", "المتسربون", "Abandon"},
+	"funnel.median":    {"Median time", "الوقت الوسيط", "Timp median"},
+	"funnel.ex":        {"Who dropped off", "من تسرّب", "Cine a abandonat"},
+	"funnel.bad":       {"Steps: %s", "الخطوات: %s", "Pași: %s"},
+	"funnel.within2":   {"24h, 7d…", "24h, 7d…", "24h, 7d…"},
 
 	// Paths.
 	"paths.title": {"Paths", "المسارات", "Trasee"},
@@ -150,17 +157,26 @@ var messages = map[string][3]string{
 	"tl.flag":      {"friction", "احتكاك", "fricțiune"},
 	"tl.visitors":  {"Visitors of this user", "زوار هذا المستخدم", "Vizitatorii acestui utilizator"},
 	"tl.truncated": {"Only the first touchpoints are shown.", "تُعرض أولى نقاط التفاعل فقط.", "Sunt afișate doar primele interacțiuni."},
+	"tl.showing":   {"Sessions %d to %d of %d", "الجلسات من %d إلى %d من أصل %d", "Sesiunile %d–%d din %d"},
+	"tl.earlier":   {"Earlier sessions", "جلسات أقدم", "Sesiuni anterioare"},
+	"tl.later":     {"Later sessions", "جلسات أحدث", "Sesiuni ulterioare"},
+	"tl.cut":       {"Only the first %d touchpoints of this session are shown.", "تُعرض أول %d نقطة تفاعل فقط من هذه الجلسة.", "Sunt afișate doar primele %d interacțiuni ale acestei sesiuni."},
+	"tl.pages":     {"Sessions", "الجلسات", "Sesiuni"},
 	"tl.none":      {"none", "لا شيء", "niciunul"},
 	"tl.erase":     {"Erase this visitor", "احذف هذا الزائر", "Șterge acest vizitator"},
 	"tl.yes":       {"yes", "نعم", "da"},
 	"tl.no":        {"no", "لا", "nu"},
 
 	// Erase.
-	"erase.title":   {"Erase visitor %s?", "حذف الزائر %s؟", "Ștergeți vizitatorul %s?"},
-	"erase.warn":    {"Every touchpoint, day and identity record of this visitor is deleted, and events sent again later are refused. This cannot be undone.", "تُحذف كل نقاط التفاعل وسجلات الأيام والهوية لهذا الزائر، وتُرفض الأحداث المرسلة لاحقًا. لا يمكن التراجع عن ذلك.", "Toate interacțiunile, zilele și legăturile de identitate ale acestui vizitator sunt șterse, iar evenimentele retrimise sunt refuzate. Operația este ireversibilă."},
-	"erase.confirm": {"Erase for good", "احذف نهائيًا", "Șterge definitiv"},
-	"erase.cancel":  {"Cancel", "إلغاء", "Renunță"},
-	"erase.done":    {"Visitor %s was erased.", "تم حذف الزائر %s.", "Vizitatorul %s a fost șters."},
+	"erase.title":     {"Erase visitor %s?", "حذف الزائر %s؟", "Ștergeți vizitatorul %s?"},
+	"erase.warn":      {"Every touchpoint, day and identity record of this visitor is deleted, and events sent again later are refused. This cannot be undone.", "تُحذف كل نقاط التفاعل وسجلات الأيام والهوية لهذا الزائر، وتُرفض الأحداث المرسلة لاحقًا. لا يمكن التراجع عن ذلك.", "Toate interacțiunile, zilele și legăturile de identitate ale acestui vizitator sunt șterse, iar evenimentele retrimise sunt refuzate. Operația este ireversibilă."},
+	"erase.confirm":   {"Erase for good", "احذف نهائيًا", "Șterge definitiv"},
+	"erase.cancel":    {"Cancel", "إلغاء", "Renunță"},
+	"erase.usertitle": {"Erase user %s?", "حذف المستخدم %s؟", "Ștergeți utilizatorul %s?"},
+	"erase.userwarn":  {"Every visitor stitched to this user is erased: touchpoints, days and identity records; events sent again later are refused. This cannot be undone.", "يُحذف كل زائر مرتبط بهذا المستخدم: نقاط التفاعل وسجلات الأيام والهوية، وتُرفض الأحداث المرسلة لاحقًا. لا يمكن التراجع عن ذلك.", "Toți vizitatorii legați de acest utilizator sunt șterși: interacțiuni, zile și legături de identitate; evenimentele retrimise sunt refuzate. Operația este ireversibilă."},
+	"erase.userdone":  {"User %s was erased.", "تم حذف المستخدم %s.", "Utilizatorul %s a fost șters."},
+	"tl.eraseuser":    {"Erase this user", "احذف هذا المستخدم", "Șterge acest utilizator"},
+	"erase.done":      {"Visitor %s was erased.", "تم حذف الزائر %s.", "Vizitatorul %s a fost șters."},
 
 	// Recent visitors.
 	"visitors.title": {"Recent visitors", "الزوار الأخيرون", "Vizitatori recenți"},
@@ -177,12 +193,14 @@ var messages = map[string][3]string{
 	"signin.token": {"Read token", "رمز القراءة", "Token de citire"},
 	"signin.help":  {"Paste a read token of the query API. It is kept in a cookie only this site can read, never in an address.", "الصق رمز قراءة من واجهة الاستعلام. يُحفظ في ملف تعريف ارتباط لا يقرؤه إلا هذا الموقع، ولا يظهر في أي عنوان.", "Lipiți un token de citire al API-ului. Este păstrat într-un cookie pe care doar acest site îl citește, niciodată într-o adresă."},
 	"signin.wrong": {"That token is not valid.", "هذا الرمز غير صالح.", "Token-ul nu este valid."},
+	"signin.slow":  {"Too many wrong tokens from your address: wait a few seconds.", "رموز خاطئة كثيرة من عنوانك: انتظر بضع ثوانٍ.", "Prea multe token-uri greșite de la adresa dvs.: așteptați câteva secunde."},
 	"signin.out":   {"You are signed out.", "تم تسجيل خروجك.", "V-ați deconectat."},
 	"err.title":    {"Something went wrong", "حدث خطأ", "Ceva n-a mers bine"},
 	"err.404":      {"There is nothing here.", "لا يوجد شيء هنا.", "Aici nu este nimic."},
 	"err.403":      {"Your token may not do this.", "رمزك لا يسمح بذلك.", "Token-ul dvs. nu permite acest lucru."},
 	"err.400":      {"The request was not understood: %s", "تعذر فهم الطلب: %s", "Cererea nu a fost înțeleasă: %s"},
 	"err.500":      {"The collector could not answer. Try again.", "تعذر على الخادم الإجابة. حاول مجددًا.", "Colectorul nu a putut răspunde. Încercați din nou."},
+	"err.503":      {"The collector is busy: try again in a moment.", "الخادم مشغول: حاول بعد لحظة.", "Colectorul este ocupat: încercați din nou peste puțin timp."},
 	"err.back":     {"Back to the journey map", "العودة إلى خريطة الرحلة", "Înapoi la harta călătoriei"},
 }
 

@@ -1,5 +1,6 @@
 /* touchtrail: every touchpoint of the journey, in order. Readable source; `make js` builds
-   dist/t.js (CHAT false) and dist/t-chat.js (CHAT true: plus the chat widgets' open events). */
+   dist/t.js (CHAT false) and dist/t-chat.js (CHAT true: plus clicks on [data-touchtrail-chat]
+   and the chat widgets' open events). The add-on src/checkout.js reads checkout markup. */
 (() => {
   var w = window, d = document, n = navigator, loc = location, h = history;
   var script = d.currentScript || {}, ds = script.dataset || {}, site = ds.site;

@@ -193,6 +193,12 @@ func (tp *Touchpoint) strField(f strField) *string {
 //
 // Site is copied from the batch into every event that names none. The strings
 // of b stay valid after body is reused.
+//
+// The body must be strict JSON (RFC 8259): NaN, Infinity, raw control
+// characters in strings and numbers such as 01 or +1 make it ErrMalformed.
+// Strings follow one rule: what is decoded is valid UTF-8 without control
+// characters; each invalid UTF-8 sequence, lone surrogate escape and control
+// character other than tab, LF and CR becomes U+FFFD.
 func (d *Decoder) Decode(body []byte, b *Batch) error {
 	b.Reset()
 	d.spans = d.spans[:0]

@@ -21,9 +21,17 @@ import (
 const defaultGeoDB = "data/geo/GeoLite2-City.mmdb"
 
 func main() {
-	short := flag.Bool("short", false, "a quick run: 2 s a load phase, 200,000 events in ceiling B, 6 s steady phases over 500,000 touchpoints (about a minute in all)")
+	if len(os.Args) > 1 && os.Args[1] == bench.ChildFlag {
+		if err := bench.ServeChild(os.Args[2:]); err != nil {
+			fail(err)
+		}
+		return
+	}
+	short := flag.Bool("short", false, "a quick run: 2 s a load phase, 200,000 events in ceiling B, 6 s steady phases over 500,000 touchpoints")
 	duration := flag.Duration("duration", 10*time.Second, "length of each load phase (trail reads: half of it each)")
 	conns := flag.Int("conns", 64, "load connections")
+	ownProc := flag.Bool("collector-process", true, "run the overload phases' collector in a child process (its peak RSS alone); false: in this one (for -cpuprofile)")
+	overConns := flag.Int("overload-conns", 1024, "connections of the overload phase (over4k: four times as many)")
 	events := flag.Int("events", 500_000, "events written in the ceiling B phase")
 	seed := flag.Uint64("seed", 1, "seed of the event generators")
 	geo := flag.String("geo", "auto", "GeoIP2 City database for enrichment: a path, off, or auto ("+defaultGeoDB+" when present)")
@@ -86,7 +94,15 @@ func main() {
 		*duration, *conns, orOff(*geo), *steady, *slice, *history)
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "ttbench on %s: %s\n", bench.Machine(), setup)
+	self := ""
+	if *ownProc {
+		var err error
+		if self, err = os.Executable(); err != nil {
+			fail(err)
+		}
+	}
 	rs, err := bench.Run(bench.Config{Duration: *duration, Conns: *conns, Events: *events, Seed: *seed, GeoDB: *geo, Phases: ids, MaxOthers: *maxOthers,
+		OverloadConns: *overConns, Child: self,
 		SteadyHistory: *history, SteadyDuration: *steady, SteadySlice: *slice, CacheDir: *cache, SteadyProfiles: *profiles,
 		Log: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }})
 	if *cpuprofile != "" {
