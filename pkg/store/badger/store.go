@@ -113,8 +113,8 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		WithLogger(slogAdapter{log}).
 		WithMemTableSize(cfg.MemTableSize).
 		WithNumMemtables(numMemtables).
-		WithNumLevelZeroTables(3).
-		WithNumLevelZeroTablesStall(8).
+		WithNumLevelZeroTables(5).
+		WithNumLevelZeroTablesStall(16).
 		WithBlockCacheSize(cfg.BlockCacheSize).
 		WithIndexCacheSize(cfg.IndexCacheSize).
 		WithValueThreshold(min(valueThreshold, cfg.MemTableSize*15/100)). // Badger's cap: its max batch
@@ -124,7 +124,8 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		WithZSTDCompressionLevel(1).
 		WithNumVersionsToKeep(1).
 		WithNumCompactors(2).
-		WithMetricsEnabled(false)
+		WithMetricsEnabled(false).
+		WithDetectConflicts(false)
 	if cfg.Uncompressed {
 		opts = opts.WithCompression(options.None)
 	}
