@@ -55,7 +55,8 @@ type Config struct {
 	CacheDir string
 	// SteadyProfiles, when set, is a directory where each steady phase
 	// leaves its CPU profile (<phase>.pprof; the load generator's samples
-	// are labelled ttbench-load).
+	// are labelled ttbench-load) and its heap profile at the slice where
+	// the resident set peaked (<phase>-heap.pprof).
 	SteadyProfiles string
 }
 

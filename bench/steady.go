@@ -88,6 +88,7 @@ func (h *harness) steadyPhase(id string, rate float64) (Result, error) {
 	var slices []Slice
 	var lats []Latencies
 	var profs []*profile.Profile
+	var peakRSS int64
 	start := time.Now()
 	for time.Since(start) < cfg.SteadyDuration {
 		cpu0 := readCPU()
@@ -124,6 +125,13 @@ func (h *harness) steadyPhase(id string, rate float64) (Result, error) {
 		cfg.Log("  %6s %8.0f req/s  p50 %-9s p99 %-9s p99.9 %-9s server %5.1f µs/event  compaction %3.0f %%  RSS %d MiB (%d MiB files)",
 			s.At, s.ReqPerSec, s.P50.Round(time.Microsecond), s.P99.Round(time.Microsecond), s.P999.Round(time.Microsecond),
 			s.ServerCPU, 100*s.CompactionShare, s.RSS>>20, s.RSSFile>>20)
+		if cfg.SteadyProfiles != "" && s.RSS >= peakRSS { // the heap where the resident set peaked
+			peakRSS = s.RSS
+			if err := writeHeapProfile(filepath.Join(cfg.SteadyProfiles, id+"-heap.pprof")); err != nil {
+				col.Stop()
+				return Result{}, err
+			}
+		}
 		slices = append(slices, s)
 		lats = append(lats, lr.Latency)
 		all.Requests += lr.Requests
@@ -158,6 +166,22 @@ func writeProfile(path string, profs []*profile.Profile) error {
 		return err
 	}
 	if err := p.Write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeHeapProfile writes the heap profile now (in use and allocated).
+func writeHeapProfile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
 		f.Close()
 		return err
 	}

@@ -44,7 +44,7 @@ func main() {
 	steady := flag.Duration("steady-duration", 2*time.Minute, "length of each steady phase")
 	slice := flag.Duration("steady-slice", 10*time.Second, "the steady phases' time slices")
 	cache := flag.String("cache", "", "where the steady phases' history is kept between runs (default: touchtrail-bench in the user's cache directory)")
-	profiles := flag.String("steady-profiles", "", "write each steady phase's CPU profile into this directory (<phase>.pprof)")
+	profiles := flag.String("steady-profiles", "", "write each steady phase's CPU profile (<phase>.pprof) and heap profile at its peak RSS (<phase>-heap.pprof) into this directory")
 	flag.Parse()
 	if *short { // a quick run, where the flags given do not say otherwise
 		set := map[string]bool{}
