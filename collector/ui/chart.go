@@ -311,7 +311,8 @@ func sankeyChart(p *journey.PathsResult, start string, l *locale) template.HTML 
 		}
 	}
 	scale := avail / float64(p.Visitors)
-	colX := func(d int) float64 { return 8 + float64(d)*(w-16-nodeW)/float64(max(depth, 1)) }
+	const labelRoom = 160 // right of the last column, for its labels
+	colX := func(d int) float64 { return 8 + float64(d)*(w-16-nodeW-labelRoom)/float64(max(depth, 1)) }
 	for _, col := range cols {
 		y := padTop
 		for _, nd := range col {
@@ -358,12 +359,46 @@ func sankeyChart(p *journey.PathsResult, start string, l *locale) template.HTML 
 			nh := max(float64(nd.n)*scale, 1)
 			name := l.Label(nd.label)
 			c.rect(colX(d), nd.y, nodeW, nh, colInk, fmt.Sprintf("%s: %s", name, l.T("map.visitors", nd.n)))
-			anchor, tx := "start", colX(d)+nodeW+4
-			if d == depth && depth > 0 {
-				anchor, tx = "end", colX(d)-4
-			}
-			c.text(tx, nd.y+min(nh/2, 12)+4, anchor, colInk, clip(name, 22)+" · "+l.N(nd.n), ` font-size="11"`)
+			c.text(colX(d)+nodeW+4, nd.y+min(nh/2, 12)+4, "start", colInk, clip(name, 24)+" · "+l.N(nd.n), ` font-size="11"`)
 		}
+	}
+	return c.html()
+}
+
+// sessionsChart draws a page of sessions as bands in time order, one slot
+// each (a linear time axis would crush a week's sessions next to a month's
+// gap), orange when a touchpoint in it marks friction; under few bands,
+// their days.
+func sessionsChart(sessions []tlSession, l *locale) template.HTML {
+	const w, h, x0, x1, y, bh = 760.0, 60.0, 4.0, 756.0, 6.0, 26.0
+	c := newCanvas("chart-sessions", w, h, l.RTL(), l.T("tl.chart"), l.T("tl.chartdesc"))
+	n := len(sessions)
+	if n == 0 {
+		return c.html()
+	}
+	slotW := (x1 - x0) / float64(n)
+	for i, s := range sessions {
+		col := colFlow
+		var sig []string
+		for _, tc := range s.Touches {
+			if tc.Signal != "" {
+				col = colLeft
+				sig = append(sig, l.Signal(tc.Signal))
+			}
+		}
+		tip := l.T("tl.session", s.N) + " · " + l.Time(s.Start) + " · " + l.T("tl.count", len(s.Touches))
+		if len(sig) > 0 {
+			tip += " · " + strings.Join(sig, ", ")
+		}
+		x := x0 + slotW*float64(i)
+		c.rect(x+slotW*0.08, y, max(slotW*0.84, 1), bh, col, tip)
+		if n <= 8 {
+			c.text(x+slotW/2, h-10, "middle", colMuted, l.Date(s.Start), "")
+		}
+	}
+	if n > 8 {
+		c.text(x0, h-10, "start", colMuted, l.Date(sessions[0].Start), "")
+		c.text(x1, h-10, "end", colMuted, l.Date(sessions[n-1].Start), "")
 	}
 	return c.html()
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/touchtrail/touchtrail/pkg/journey"
 )
@@ -71,16 +72,22 @@ func TestChartsMirror(t *testing.T) {
 	m := sampleMap()
 	paths := journey.PathsResult{Visitors: 10, Depth: 2, Transitions: []journey.Transition{
 		{Depth: 0, From: "pageview /pricing", To: `pageview /<b>`, Visitors: 6}, {Depth: 1, From: `pageview /<b>`, To: "checkout_step 1", Visitors: 4}}}
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	sessions := []tlSession{
+		{N: 1, Session: journey.Session{Start: t0, End: t0.Add(10 * time.Minute)}, Touches: []tlTouch{{Signal: journey.SignalLowFeedback}}},
+		{N: 2, Session: journey.Session{Start: t0.Add(5 * time.Hour), End: t0.Add(5 * time.Hour)}},
+	}
 	rows := []hbar{{label: "a <b>", value: 1, text: "10"}, {label: "b", value: 0.25, text: "2"}}
 	charts := map[string]struct {
 		draw func(l *locale) string
 		w    float64
 	}{
-		"stages": {func(l *locale) string { return string(stageBarsChart(&m, l)) }, 600},
-		"curve":  {func(l *locale) string { return string(curveChart(&m, l)) }, 600},
-		"flows":  {func(l *locale) string { return string(flowChart(&m, l)) }, 600},
-		"bars":   {func(l *locale) string { return string(barsChart("b", "t", "d", rows, l)) }, 440},
-		"sankey": {func(l *locale) string { return string(sankeyChart(&paths, "pageview:/pricing", l)) }, 820},
+		"stages":   {func(l *locale) string { return string(stageBarsChart(&m, l)) }, 600},
+		"curve":    {func(l *locale) string { return string(curveChart(&m, l)) }, 600},
+		"flows":    {func(l *locale) string { return string(flowChart(&m, l)) }, 600},
+		"bars":     {func(l *locale) string { return string(barsChart("b", "t", "d", rows, l)) }, 440},
+		"sankey":   {func(l *locale) string { return string(sankeyChart(&paths, "pageview:/pricing", l)) }, 820},
+		"sessions": {func(l *locale) string { return string(sessionsChart(sessions, l)) }, 760},
 	}
 	for name, c := range charts {
 		ltr, rtl := c.draw(locales[langEn]), c.draw(locales[langAr])

@@ -26,6 +26,12 @@ var messages = map[string][3]string{
 	"dur.m": {"%dm %ds", "%d د %d ث", "%dm %ds"},
 	"dur.h": {"%dh %dm", "%d س %d د", "%dh %dm"},
 
+	// Device classes.
+	"dev.desktop": {"desktop", "حاسوب مكتبي", "desktop"},
+	"dev.mobile":  {"mobile", "هاتف محمول", "mobil"},
+	"dev.tablet":  {"tablet", "جهاز لوحي", "tabletă"},
+	"dev.bot":     {"bot", "روبوت", "bot"},
+
 	// Filters.
 	"filters":        {"Filters", "عوامل التصفية", "Filtre"},
 	"from":           {"From", "من", "De la"},
@@ -63,6 +69,7 @@ var messages = map[string][3]string{
 	"type.identify":      {"Signed in", "تسجيل الدخول", "Autentificare"},
 	"type.feedback":      {"Feedback", "تقييم", "Feedback"},
 	"type.custom":        {"Event", "حدث", "Eveniment"},
+	"type.engagement":    {"Time on page", "الوقت في الصفحة", "Timp pe pagină"},
 
 	// Friction signals.
 	"sig.search_no_results":  {"Search with no results", "بحث بلا نتائج", "Căutare fără rezultate"},
@@ -71,6 +78,7 @@ var messages = map[string][3]string{
 	"sig.help_then_chat":     {"Help page, then chat", "صفحة مساعدة ثم دردشة", "Pagină de ajutor, apoi chat"},
 	"sig.checkout_abandoned": {"Checkout abandoned", "دفع متروك", "Plată abandonată"},
 	"sig.low_feedback":       {"Low feedback", "تقييم منخفض", "Feedback scăzut"},
+	"sig.quick_exit_help":    {"Help page left at once, then asked", "غادر صفحة المساعدة فورًا ثم سأل", "Pagină de ajutor părăsită imediat, apoi întrebare"},
 
 	// The journey map.
 	"map.title":     {"Journey map", "خريطة الرحلة", "Harta călătoriei"},
@@ -157,6 +165,12 @@ var messages = map[string][3]string{
 	"tl.flag":      {"friction", "احتكاك", "fricțiune"},
 	"tl.visitors":  {"Visitors of this user", "زوار هذا المستخدم", "Vizitatorii acestui utilizator"},
 	"tl.truncated": {"Only the first touchpoints are shown.", "تُعرض أولى نقاط التفاعل فقط.", "Sunt afișate doar primele interacțiuni."},
+	"tl.chart":     {"Sessions along time", "الجلسات عبر الزمن", "Sesiunile în timp"},
+	"tl.chartdesc": {"Each band is a session, from its first touchpoint to its last; orange bands hold friction.", "كل شريط جلسة من أول نقطة تفاعل إلى آخرها؛ الأشرطة البرتقالية فيها احتكاك.", "Fiecare bandă este o sesiune, de la prima la ultima interacțiune; benzile portocalii conțin fricțiuni."},
+	"tl.count":     {"%d touchpoints", "%d نقطة تفاعل", "%d interacțiuni"},
+	"tl.table":     {"The sessions as a table", "الجلسات كجدول", "Sesiunile ca tabel"},
+	"tl.start":     {"Start", "البداية", "Început"},
+	"tl.duration":  {"Duration", "المدة", "Durata"},
 	"tl.showing":   {"Sessions %d to %d of %d", "الجلسات من %d إلى %d من أصل %d", "Sesiunile %d–%d din %d"},
 	"tl.earlier":   {"Earlier sessions", "جلسات أقدم", "Sesiuni anterioare"},
 	"tl.later":     {"Later sessions", "جلسات أحدث", "Sesiuni ulterioare"},

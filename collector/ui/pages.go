@@ -258,6 +258,7 @@ type timelineView struct {
 	Sessions  []tlSession // the ones this page shows
 	Truncated bool
 	Admin     bool
+	Chart     template.HTML // the sessions shown, along time
 	// The page of sessions shown: First to Last (1-based) of Total;
 	// Earlier and Later are the upto= of the pages before and after (0:
 	// none).
@@ -301,6 +302,17 @@ func (tv *timelineView) window(upto int) {
 	}
 }
 
+// Signals lists the friction signals marked in a session.
+func (s *tlSession) Signals() []string {
+	var out []string
+	for _, t := range s.Touches {
+		if t.Signal != "" {
+			out = append(out, t.Signal)
+		}
+	}
+	return out
+}
+
 // PageURL is the address of the timeline page ending with session upto.
 func (tv *timelineView) PageURL(upto int) string {
 	q := url.Values{"upto": {strconv.Itoa(upto)}}
@@ -338,6 +350,7 @@ func (u *UI) visitorPage(w http.ResponseWriter, r *http.Request, ses *session, p
 	tv.Sessions = timeline(trail, &tv.Journey, u.d.Journey)
 	upto, _ := strconv.Atoi(r.URL.Query().Get("upto"))
 	tv.window(upto)
+	tv.Chart = sessionsChart(tv.Sessions, p.L)
 	p.Nav, p.Data, p.Title = "visitors", tv, p.L.T("tl.visitor", short(tv.Visitor))
 	u.render(w, r, http.StatusOK, "timeline", p)
 }
@@ -372,6 +385,7 @@ func (u *UI) userPage(w http.ResponseWriter, r *http.Request, ses *session, p *p
 	tv.Sessions = timeline(trail, &tv.Journey, u.d.Journey)
 	upto, _ := strconv.Atoi(r.URL.Query().Get("upto"))
 	tv.window(upto)
+	tv.Chart = sessionsChart(tv.Sessions, p.L)
 	p.Nav, p.Data, p.Title = "visitors", tv, p.L.T("tl.user", user)
 	u.render(w, r, http.StatusOK, "timeline", p)
 }

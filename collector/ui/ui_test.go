@@ -294,6 +294,9 @@ func TestSignInAndHeaders(t *testing.T) {
 	if r := b.do(http.MethodPost, "/ui/signin", url.Values{"token": {collectortest.ReadToken}}, map[string]string{"Origin": "http://evil.example"}); r.status != http.StatusForbidden {
 		t.Errorf("sign-in posted from another origin: %d, want 403", r.status)
 	}
+	if r := b.do(http.MethodPost, "/ui/signin", url.Values{"token": {collectortest.ReadToken}}, map[string]string{"Sec-Fetch-Site": "cross-site"}); r.status != http.StatusForbidden {
+		t.Errorf("sign-in posted from another site (Sec-Fetch-Site): %d, want 403", r.status)
+	}
 
 	r = b.do(http.MethodPost, "/ui/signin", url.Values{"token": {collectortest.ReadToken}, "next": {"/ui/s/test/funnel"}}, map[string]string{"Origin": col.URL})
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/ui/s/test/funnel" {
