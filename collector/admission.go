@@ -47,16 +47,16 @@ var errOverloaded = &httpError{status: fasthttp.StatusServiceUnavailable, msg: "
 // s.admitted.release). trusted says the request carries some site's write
 // key (checked against the batch's site once it is decoded): such senders
 // are not rate limited per IP.
-func (s *Server) admit(ctx *fasthttp.RequestCtx, ip netip.Addr, trusted bool) (int64, error) {
+func (s *Server) admit(ctx *fasthttp.RequestCtx, ip netip.Addr, trusted bool, limit int, okType func([]byte) bool) (int64, error) {
 	if s.draining.Load() {
 		return 0, &httpError{status: fasthttp.StatusServiceUnavailable, msg: "collector shutting down", retryAfter: 1}
 	}
-	if ct := ctx.Request.Header.ContentType(); !ingestContentType(ct) {
+	if ct := ctx.Request.Header.ContentType(); !okType(ct) {
 		return 0, errStatus(fasthttp.StatusUnsupportedMediaType, "content type %q not supported (use application/json or text/plain)", truncateBytes(ct, 64))
 	}
 	cl := ctx.Request.Header.ContentLength()
-	if cl > s.cfg.MaxBodyBytes {
-		return 0, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", s.cfg.MaxBodyBytes)
+	if cl > limit {
+		return 0, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", limit)
 	}
 	if !trusted {
 		if ok, wait := s.limiter.allow(ip, s.now()); !ok {
@@ -70,7 +70,7 @@ func (s *Server) admit(ctx *fasthttp.RequestCtx, ip netip.Addr, trusted bool) (i
 	}
 	n := int64(cl)
 	if n < 0 { // chunked: as much as it may be
-		n = int64(s.cfg.MaxBodyBytes)
+		n = int64(limit)
 	}
 	if !s.admitted.acquire(n) {
 		return 0, errOverloaded
@@ -99,24 +99,24 @@ func truncateBytes(b []byte, n int) string {
 	return string(b)
 }
 
-// readStream reads the admitted request body into st.raw, within
-// MaxBodyBytes.
-func (s *Server) readStream(ctx *fasthttp.RequestCtx, st *ingestState) ([]byte, error) {
+// readStream reads the admitted request body into st.raw, within maxBytes
+// bytes.
+func (s *Server) readStream(ctx *fasthttp.RequestCtx, st *ingestState, maxBytes int) ([]byte, error) {
 	r := ctx.RequestBodyStream()
 	if r == nil { // a server that does not stream (Handler used directly)
 		b := ctx.PostBody()
-		if len(b) > s.cfg.MaxBodyBytes {
-			return nil, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", s.cfg.MaxBodyBytes)
+		if len(b) > maxBytes {
+			return nil, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", maxBytes)
 		}
 		return b, nil
 	}
-	limit := int64(s.cfg.MaxBodyBytes)
+	limit := int64(maxBytes)
 	if cl := ctx.Request.Header.ContentLength(); cl > 0 {
 		st.raw.Grow(cl)
 	}
 	n, err := st.raw.ReadFrom(io.LimitReader(r, limit+1))
 	if n > limit {
-		return nil, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", s.cfg.MaxBodyBytes)
+		return nil, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", maxBytes)
 	}
 	if err != nil {
 		return nil, errStatus(fasthttp.StatusBadRequest, "cannot read the body: %v", err)

@@ -40,12 +40,47 @@ type Site struct {
 	// may identify as any user: fine only where user ids are not secret
 	// and merging journeys by mistake does no harm).
 	IdentifySecret string `json:"identify_secret,omitempty"`
+	// Hooks are the site's help-desk webhooks:
+	// POST /v1/sites/{site}/hooks/{name}. Default: none.
+	Hooks []Hook `json:"hooks,omitempty"`
 	// SpamReferrers are referrer-spam domains of this site, besides the
 	// built-in list (Matomo's) and the enricher's spam_referrers: events
 	// whose referrer host is one of them, or a subdomain, are dropped and
 	// counted like bot traffic (kept, flagged, with keep-bots).
 	// Default: none.
 	SpamReferrers []string `json:"spam_referrers,omitempty"`
+	// Domains are the site's domains as Plausible's script names them
+	// (data-domain, the d field): a Plausible event for one of them is
+	// this site's. Default: none.
+	Domains []string `json:"domains,omitempty"`
+	// UmamiWebsites are the website ids Umami's script sends
+	// (data-website-id): an Umami event for one of them is this site's.
+	// Default: none.
+	UmamiWebsites []string `json:"umami_websites,omitempty"`
+	// PostHogKeys are PostHog project API keys (phc_…) whose events are
+	// this site's, taken as a browser's (origins, rate limit, DNT, no
+	// trusted fields), as posthog-js sends them. A PostHog client whose
+	// key is one of the site's WriteKeys is a trusted backend instead.
+	// Default: none.
+	PostHogKeys []string `json:"posthog_keys,omitempty"`
+}
+
+// CompatConfig switches the compatibility APIs on (see collector/compat).
+// Each is off by default: a collector answers only what it was asked to.
+type CompatConfig struct {
+	// Segment serves Segment's HTTP tracking API (also RudderStack's):
+	// POST /v1/batch, /v1/track, /v1/page, /v1/screen, /v1/identify,
+	// /v1/group, /v1/alias, with a write key as the Basic auth user name.
+	Segment bool `json:"segment"`
+	// PostHog serves PostHog's capture API: /capture/, /batch/, /i/v0/e/
+	// and /e/, the site found by the project key.
+	PostHog bool `json:"posthog"`
+	// Plausible serves Plausible's POST /api/event, the site found by
+	// domain (Site.Domains).
+	Plausible bool `json:"plausible"`
+	// Umami serves Umami's POST /api/send, the site found by website id
+	// (Site.UmamiWebsites).
+	Umami bool `json:"umami"`
 }
 
 // Token is a query API credential.
@@ -143,6 +178,9 @@ type Config struct {
 	DefaultRange time.Duration `json:"default_range"`
 	// MaxRange is the longest range a scan may read. Default: 8784h (366 days).
 	MaxRange time.Duration `json:"max_range"`
+	// Compat switches the compatibility APIs for other analytics
+	// clients on. Default: all off.
+	Compat CompatConfig `json:"compat"`
 	// Limits bound each event.
 	Limits event.Limits `json:"-"`
 }
@@ -220,9 +258,22 @@ func (c Config) Validate() error {
 		if s.IdentifySecret != "" && len(s.IdentifySecret) < 16 {
 			return fmt.Errorf("site %q: the identify secret must be at least 16 characters", s.ID)
 		}
+		names := map[string]bool{}
+		for _, h := range s.Hooks {
+			if _, err := newHook(h); err != nil {
+				return fmt.Errorf("site %q: %w", s.ID, err)
+			}
+			if names[h.Name] {
+				return fmt.Errorf("site %q: hook %q configured twice", s.ID, h.Name)
+			}
+			names[h.Name] = true
+		}
 	}
 	if len(c.Sites) == 0 {
 		return errors.New("no sites configured")
+	}
+	if err := c.validateCompat(); err != nil {
+		return err
 	}
 	if _, err := newProxies(c.ProxyHeader, c.TrustedProxies); err != nil {
 		return err

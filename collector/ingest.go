@@ -35,6 +35,8 @@ type ingestState struct {
 	gz       *gzip.Reader
 	rejected []rejection
 	out      []byte
+	accepted int // as answered
+	dropped  int // bots, as answered
 }
 
 type rejection struct {
@@ -64,6 +66,7 @@ func putIngestState(st *ingestState) {
 	st.raw.Reset()
 	st.rejected = st.rejected[:0]
 	st.out = st.out[:0]
+	st.accepted, st.dropped = 0, 0
 	ingestPool.Put(st)
 }
 
@@ -94,41 +97,55 @@ const TrustedIPHeader = "X-Touchtrail-Client-IP"
 // ingest answers POST /v1/events: admission on the headers, then the body.
 func (s *Server) ingest(ctx *fasthttp.RequestCtx) error {
 	ip := s.clientIP(ctx)
-	trusted := s.writeKeys.any(bearer(ctx))
-	n, err := s.admit(ctx, ip, trusted)
+	key := bearer(ctx)
+	st := getIngestState()
+	defer putIngestState(st)
+	body, n, err := s.readAdmitted(ctx, st, ip, s.writeKeys.any(key), s.cfg.MaxBodyBytes, ingestContentType)
+	defer s.release(n)
+	if err != nil {
+		return err
+	}
+	return s.accept(ctx, st, body, ip, key)
+}
+
+// readAdmitted admits an ingest request on its headers (admit: limit bounds
+// its body, okType its content type), then reads the body and gunzips it.
+// Whatever it returns, the caller must release the n bytes it reserved
+// once done with the body.
+func (s *Server) readAdmitted(ctx *fasthttp.RequestCtx, st *ingestState, ip netip.Addr, trusted bool, limit int, okType func([]byte) bool) (body []byte, n int64, err error) {
+	n, err = s.admit(ctx, ip, trusted, limit, okType)
 	if err != nil {
 		if err == errOverloaded && s.cfg.RefusalDelay > 0 {
 			s.holdRefusal()
 		}
-		return err
+		return nil, 0, err
 	}
 	s.metrics.inflight.Add(float64(n))
-	defer func() {
-		s.admitted.release(n)
-		s.metrics.inflight.Sub(float64(n))
-	}()
-	st := getIngestState()
-	defer putIngestState(st)
-	raw, err := s.readStream(ctx, st)
+	raw, err := s.readStream(ctx, st, limit)
 	if err != nil {
-		return err
+		return nil, n, err
 	}
-	body, err := s.inflate(ctx, st, raw)
+	body, err = s.inflate(ctx, st, raw)
 	if err != nil {
-		return err
+		return nil, n, err
 	}
 	if len(body) > len(raw) { // gunzipped: its bytes count too
 		extra := int64(len(body))
 		if !s.admitted.acquire(extra) {
-			return errOverloaded
+			return nil, n, errOverloaded
 		}
 		s.metrics.inflight.Add(float64(extra))
-		defer func() {
-			s.admitted.release(extra)
-			s.metrics.inflight.Sub(float64(extra))
-		}()
+		n += extra
 	}
-	return s.accept(ctx, st, body, ip)
+	return body, n, nil
+}
+
+// release gives back n admitted bytes.
+func (s *Server) release(n int64) {
+	if n > 0 {
+		s.admitted.release(n)
+		s.metrics.inflight.Sub(float64(n))
+	}
 }
 
 // pixel answers GET /v1/p.gif?site=…&type=…&visitor=…: the query becomes a
@@ -175,7 +192,7 @@ func (s *Server) pixel(ctx *fasthttp.RequestCtx) error {
 	} else if s.draining.Load() {
 		err = errOverloaded
 	} else {
-		err = s.accept(ctx, st, b, ip)
+		err = s.accept(ctx, st, b, ip, nil)
 	}
 	if err != nil {
 		status, _, _ := s.mapError(err)
@@ -273,8 +290,9 @@ func (s *Server) inflate(ctx *fasthttp.RequestCtx, st *ingestState, body []byte)
 }
 
 // accept decodes, checks, enriches and stores one batch and answers 202.
-// The caller has admitted it (rate limit, capacity).
-func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, ip netip.Addr) error {
+// The caller has admitted it (rate limit, capacity). key is the write key
+// the request presents (nil: none, a browser's request).
+func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, ip netip.Addr, key []byte) error {
 	st.dec.MaxEvents = s.cfg.MaxEvents
 	if err := st.dec.Decode(body, &st.batch); err != nil {
 		if errors.Is(err, event.ErrTooManyEvents) {
@@ -291,7 +309,7 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 		return errStatus(fasthttp.StatusNotFound, "unknown site %q", b.Site)
 	}
 	trusted := false
-	if key := bearer(ctx); len(key) > 0 {
+	if len(key) > 0 {
 		if !s.writeKeys.check(site.ID, key) {
 			return errStatus(fasthttp.StatusUnauthorized, "invalid write key for site %q", site.ID)
 		}
@@ -359,7 +377,16 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 		// they are written) and gives their memory back when done.
 		rb := st.recs
 		st.recs = nil
-		err := s.writer.SubmitFor(rb.recs, s.cfg.WriteTimeout, rb)
+		var err error
+		if s.owned != nil {
+			err = s.owned.SubmitFor(rb.recs, s.cfg.WriteTimeout, rb)
+		} else {
+			// Another submitter may keep the records: their memory is
+			// given up, not pooled.
+			wctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+			err = s.writer.Submit(wctx, rb.recs)
+			cancel()
+		}
 		if err != nil {
 			status, _, _ := s.mapError(err)
 			reason := refusalReason(status)
@@ -439,6 +466,7 @@ func (s *Server) countOutcomes(st *ingestState, dropped, spam int) {
 
 // answer writes 202 {"accepted":n,"rejected":[{"index":i,"error":"…"}],"dropped":k}.
 func (s *Server) answer(ctx *fasthttp.RequestCtx, st *ingestState, accepted, dropped int) error {
+	st.accepted, st.dropped = accepted, dropped
 	b := append(st.out[:0], `{"accepted":`...)
 	b = strconv.AppendInt(b, int64(accepted), 10)
 	b = append(b, `,"rejected":[`...)

@@ -22,10 +22,17 @@ import (
 	"github.com/touchtrail/touchtrail/pkg/store"
 )
 
-// submitter takes encoded records for durable storage (a store.Writer): it
-// waits for them at most timeout (in sync durability) and calls
-// owner.Release once it no longer needs their memory.
+// submitter takes encoded records for durable storage (a store.Writer, or
+// a cluster node's publisher).
 type submitter interface {
+	Submit(ctx context.Context, recs []store.Record) error
+}
+
+// ownedSubmitter is a submitter that waits at most timeout (in sync
+// durability) without a context and calls owner.Release once it no longer
+// needs the records' memory (a store.Writer): the ingest path then
+// allocates nothing for it.
+type ownedSubmitter interface {
 	SubmitFor(recs []store.Record, timeout time.Duration, owner store.Releaser) error
 }
 
@@ -50,6 +57,9 @@ type Deps struct {
 	// Journey holds the journey model's rules (session gap, stage URL
 	// rules, checkout steps, thresholds). Default: journey.DefaultConfig().
 	Journey *journey.Config
+	// Ready, when set, is asked by /readyz: an error makes it answer 503
+	// with the error (a cluster node's stream or consumer lag).
+	Ready func() error
 }
 
 // Server is the collector's HTTP server. It is safe for concurrent use.
@@ -60,6 +70,7 @@ type Server struct {
 	tokens     *tokenSet
 	store      store.Store
 	writer     submitter
+	owned      ownedSubmitter // writer, when it is one; else nil
 	enricher   enricher
 	salts      *Salts
 	log        *slog.Logger
@@ -79,7 +90,12 @@ type Server struct {
 	conns      *connLimits
 	acceptWarn time.Time // last accept-error log line; under acceptMu
 	acceptMu   sync.Mutex
-	ui         fasthttp.RequestHandler // nil: the UI is off
+	ui         fasthttp.RequestHandler     // nil: the UI is off
+	ready      func() error                // nil: no extra readiness check
+	hooks      map[string]map[string]*hook // by site, then name
+	// compat holds the switched-on compatibility APIs by path (compatapi.go).
+	compat      map[string]fasthttp.RequestHandler
+	compatSites compatSites
 
 	routeIngest, routePixel, routePreflight, routeSnippet fasthttp.RequestHandler
 	assets                                                map[string]*asset // the scripts served, by path
@@ -106,12 +122,14 @@ func New(cfg Config, d Deps) (*Server, error) {
 		log:       d.Log,
 		now:       d.Now,
 		limiter:   newIPLimiter(cfg.RatePerIP, cfg.RateBurst, cfg.RateLimitedIPs),
+		ready:     d.Ready,
 		assets:    newAssets(cfg.SnippetPath, cfg.IngestPath),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	s.log = s.log.With("module", "collector")
+	s.owned, _ = d.Writer.(ownedSubmitter)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -119,11 +137,22 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if d.Journey != nil {
 		s.journeyCfg = *d.Journey
 	}
+	s.hooks = map[string]map[string]*hook{}
 	for i := range cfg.Sites {
 		site := &cfg.Sites[i]
 		s.sites[site.ID] = site
 		for _, k := range site.WriteKeys {
 			s.writeKeys[site.ID] = append(s.writeKeys[site.ID], secret(sha256.Sum256([]byte(k))))
+		}
+		for _, hc := range site.Hooks {
+			h, err := newHook(hc)
+			if err != nil {
+				return nil, fmt.Errorf("invalid collector config: site %q: %w", site.ID, err)
+			}
+			if s.hooks[site.ID] == nil {
+				s.hooks[site.ID] = map[string]*hook{}
+			}
+			s.hooks[site.ID][h.name] = h
 		}
 	}
 	var err error
@@ -163,6 +192,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.routePixel = s.wrap("pixel", s.pixel)
 	s.routePreflight = s.wrap("preflight", s.preflight)
 	s.routeSnippet = s.wrap("snippet", s.snippet)
+	s.compat = s.newCompat()
 	if s.ui, err = s.newUI(); err != nil {
 		return nil, err
 	}
