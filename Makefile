@@ -45,7 +45,7 @@ test-go:
 	@# The SDK is its own module (sdk/go.mod); the root module's tests run it against the collector.
 	cd sdk && $(GO) test -race ./...
 	@# The allocation guards build only without -race (the race detector allocates).
-	$(GO) test -count=1 -run 'Alloc|PerEvent' ./pkg/event/ ./pkg/enrich/ ./pkg/journey/
+	$(GO) test -count=1 -run 'Alloc|PerEvent' ./pkg/event/ ./pkg/enrich/ ./pkg/journey/ ./collector/
 
 test-js:
 	node --test js/test/*.test.js

@@ -2,6 +2,7 @@ package collector_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -94,6 +95,19 @@ func checkAgainstSpec(t *testing.T, req *http.Request, a answer) {
 		if err := doc.Components.Schemas["Error"].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
 			t.Errorf("openapi: %s %s → %d: not the Error shape: %v", req.Method, req.URL.Path, a.status, err)
 		}
+	}
+	if a.header.Get("Content-Encoding") == "gzip" && len(a.body) > 0 {
+		zr, err := gzip.NewReader(bytes.NewReader(a.body))
+		if err != nil {
+			t.Errorf("openapi: %s %s: Content-Encoding gzip, not gzip: %v", req.Method, req.URL.Path, err)
+			return
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil {
+			t.Errorf("openapi: %s %s: broken gzip: %v", req.Method, req.URL.Path, err)
+			return
+		}
+		a.body = plain // the document describes the decoded body
 	}
 	route, params, err := router.FindRoute(req)
 	switch {
