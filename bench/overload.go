@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -48,11 +49,14 @@ func overloadPhase(cfg Config, id string) (Result, error) {
 		return Result{}, err
 	}
 	var lr LoadResult
+	var cpu float64
 	if id == "peak500" {
-		lr, conns, err = peak(cfg, srv.addr)
+		lr, conns, cpu, err = peak(cfg, srv)
 		name = fmt.Sprintf("collector, %d events/request, sync, unsaturated peak (best of %v connections: %d)", overloadBatch, peakTries(cfg), conns)
 	} else {
+		t0 := srv.cpu()
 		lr, err = overloadLoad(cfg, srv.addr, conns).Run()
+		cpu = srv.cpu() - t0
 	}
 	if lr.Errors > 0 {
 		cfg.Log("  %s: %d requests failed, the first: %v", id, lr.Errors, lr.FirstErr)
@@ -61,6 +65,9 @@ func overloadPhase(cfg Config, id string) (Result, error) {
 	r := fromLoad(id, name, lr)
 	if id != "peak500" {
 		r.Ceiling = "P"
+	}
+	if cpu > 0 {
+		r.EventsPerCPU = float64(lr.Events) / cpu
 	}
 	if rss > 0 {
 		r.PeakRSS, r.RSSPerPhase = rss, true
@@ -83,27 +90,30 @@ func peakTries(cfg Config) []int {
 }
 
 // peak loads the collector at each of peakTries' connection counts and
-// returns the best run that shed nothing (or the best at all).
-func peak(cfg Config, addr string) (LoadResult, int, error) {
+// returns the best run that shed nothing (or the best at all), and the
+// collector's CPU seconds in it.
+func peak(cfg Config, srv *collectorProc) (LoadResult, int, float64, error) {
 	var best LoadResult
-	bestConns := 0
+	bestConns, bestCPU := 0, 0.0
 	for _, n := range peakTries(cfg) {
 		c := cfg
 		c.Duration = max(cfg.Duration/2, 100*time.Millisecond)
-		lr, err := overloadLoad(c, addr, n).Run()
+		t0 := srv.cpu()
+		lr, err := overloadLoad(c, srv.addr, n).Run()
+		cpu := srv.cpu() - t0
 		if err != nil {
-			return lr, n, err
+			return lr, n, cpu, err
 		}
 		better := lr.EventsPerSec() > best.EventsPerSec()
 		if bestConns > 0 && best.Shed == 0 && lr.Shed > 0 {
 			better = false // saturated: admission refused some
 		}
 		if better || bestConns == 0 {
-			best, bestConns = lr, n
+			best, bestConns, bestCPU = lr, n, cpu
 		}
 		cfg.Seed++ // fresh ids for the next try
 	}
-	return best, bestConns, nil
+	return best, bestConns, bestCPU, nil
 }
 
 // overloadLoad sends 500-event batches with the write key. A shed request
@@ -192,6 +202,32 @@ func startCollector(cfg Config, dir string) (*collectorProc, error) {
 	return p, nil
 }
 
+// cpu is the CPU time the collector process used so far, in seconds (0
+// in process: it cannot be told from the load generator's).
+func (p *collectorProc) cpu() float64 {
+	if p.cmd == nil {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return float64(u+s) / clockTicks
+}
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc/…/stat times.
+const clockTicks = 100
+
 // stop stops the collector and returns its peak RSS (0 in process).
 func (p *collectorProc) stop() (int64, error) {
 	if p.col != nil {
@@ -230,8 +266,19 @@ func ServeChild(args []string) error {
 	if err != nil {
 		return err
 	}
+	if path := os.Getenv("TTBENCH_CHILD_CPUPROFILE"); path != "" { // profiling the collector alone
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer f.Close()
+	}
 	fmt.Println(col.Addr)
 	_, _ = io.Copy(io.Discard, os.Stdin)
+	pprof.StopCPUProfile()
 	rss := PeakRSS()
 	col.Stop()
 	fmt.Println(rss)

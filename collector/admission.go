@@ -124,14 +124,67 @@ func (s *Server) readStream(ctx *fasthttp.RequestCtx, st *ingestState) ([]byte, 
 	return st.raw.Bytes(), nil
 }
 
-// holdRefusal waits RefusalDelay before an overload refusal is answered,
-// or less when the collector shuts down. The connection's goroutine waits
-// (a few KiB); the unread body waits in the kernel.
+// holdRefusal waits before an overload refusal is answered: RefusalDelay,
+// or longer when more than MaxRefusalRate refusals a second are due, at
+// most maxRefusalHold; less when the collector shuts down. The
+// connection's goroutine waits (a few KiB); the unread body waits in the
+// kernel. So a flood of clients that ignore Retry-After costs at most
+// MaxRefusalRate refusals a second, whatever the number of connections.
 func (s *Server) holdRefusal() {
-	t := time.NewTimer(s.cfg.RefusalDelay)
+	wait := s.cfg.RefusalDelay
+	if s.refusals != nil {
+		r := s.refusals.Reserve()
+		if d := r.Delay(); d > wait {
+			wait = min(d, maxRefusalHold)
+		}
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-t.C:
 	case <-s.base.Done():
+	}
+}
+
+// maxRefusalHold bounds how long a refusal is held.
+const maxRefusalHold = 10 * time.Second
+
+// drainBufs are the big buffers refused bodies are read into and dropped:
+// fasthttp would discard them through its 4 KiB read buffer, a read
+// system call for every 4 KiB, which under a flood of refusals costs more
+// than the refusals themselves. A bufio.Reader hands a read of at least
+// its size straight to the connection.
+var (
+	drainBufs  = make(chan []byte, maxDrains)
+	drainsMade atomic.Int32
+)
+
+const maxDrains = 16
+
+// drainBody reads the unread body of a refused request of at most
+// MaxBodyBytes and drops it, keeping the connection usable; with no drain
+// buffer free it leaves the body to fasthttp.
+func (s *Server) drainBody(ctx *fasthttp.RequestCtx) {
+	r := ctx.RequestBodyStream()
+	if r == nil || ctx.Request.Header.ContentLength() > s.cfg.MaxBodyBytes {
+		return
+	}
+	var buf []byte
+	select {
+	case buf = <-drainBufs:
+	default:
+		if drainsMade.Add(1) > maxDrains {
+			drainsMade.Add(-1)
+			return
+		}
+		buf = make([]byte, 64<<10)
+	}
+	defer func() { drainBufs <- buf }()
+	for left := s.cfg.MaxBodyBytes; left > 0; {
+		n, err := r.Read(buf[:min(len(buf), left)])
+		left -= n
+		if err != nil {
+			return
+		}
 	}
 }

@@ -73,6 +73,7 @@ func (s *Server) ingest(ctx *fasthttp.RequestCtx) error {
 		if err == errOverloaded && s.cfg.RefusalDelay > 0 {
 			s.holdRefusal()
 		}
+		s.drainBody(ctx)
 		return err
 	}
 	s.metrics.inflight.Add(float64(n))

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
+	"golang.org/x/time/rate"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
 	"github.com/touchtrail/touchtrail/pkg/journey"
@@ -64,6 +65,7 @@ type Server struct {
 	limiter    *ipLimiter
 	proxies    *proxies
 	admitted   inflight
+	refusals   *rate.Limiter   // of held overload refusals
 	base       context.Context // of every query; cancelled at shutdown
 	stopBase   context.CancelCauseFunc
 	scans      chan struct{} // MaxScans slots
@@ -129,6 +131,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.metrics = newMetrics(reg)
 	s.admitted.max = cfg.MaxIngestBytes
+	if cfg.RefusalDelay > 0 {
+		s.refusals = rate.NewLimiter(rate.Limit(cfg.MaxRefusalRate), max(1, int(cfg.MaxRefusalRate)))
+	}
 	s.base, s.stopBase = context.WithCancelCause(context.Background())
 	s.scans = make(chan struct{}, cfg.MaxScans)
 	if ws, ok := d.Writer.(writerStats); ok {
