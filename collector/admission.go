@@ -163,7 +163,8 @@ const maxDrains = 16
 
 // drainBody reads the unread body of a refused request of at most
 // MaxBodyBytes and drops it, keeping the connection usable; with no drain
-// buffer free it leaves the body to fasthttp.
+// buffer free it leaves the body to fasthttp, which discards it after the
+// answer.
 func (s *Server) drainBody(ctx *fasthttp.RequestCtx) {
 	r := ctx.RequestBodyStream()
 	if r == nil || ctx.Request.Header.ContentLength() > s.cfg.MaxBodyBytes {
@@ -180,11 +181,23 @@ func (s *Server) drainBody(ctx *fasthttp.RequestCtx) {
 		buf = make([]byte, 64<<10)
 	}
 	defer func() { drainBufs <- buf }()
+	// A body that is not on its way is not waited for: the answer must
+	// not wait on it. The connection is then closed after the answer.
+	if ctx.SetReadDeadline(time.Now().Add(drainWait)) != nil {
+		return
+	}
 	for left := s.cfg.MaxBodyBytes; left > 0; {
 		n, err := r.Read(buf[:min(len(buf), left)])
 		left -= n
+		if err == io.EOF {
+			return
+		}
 		if err != nil {
+			ctx.SetConnectionClose()
 			return
 		}
 	}
 }
+
+// drainWait bounds the wait for the rest of a refused body.
+const drainWait = 200 * time.Millisecond
