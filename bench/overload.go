@@ -279,6 +279,12 @@ func ServeChild(args []string) error {
 	fmt.Println(col.Addr)
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	pprof.StopCPUProfile()
+	if path := os.Getenv("TTBENCH_CHILD_MEMPROFILE"); path != "" { // the heap as the load ends
+		if f, err := os.Create(path); err == nil {
+			_ = pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	rss := PeakRSS()
 	col.Stop()
 	fmt.Println(rss)

@@ -99,9 +99,9 @@ func truncateBytes(b []byte, n int) string {
 	return string(b)
 }
 
-// readStream reads the admitted request body into st.raw, within
+// readStream reads the admitted request body into buf, within
 // MaxBodyBytes.
-func (s *Server) readStream(ctx *fasthttp.RequestCtx, st *ingestState) ([]byte, error) {
+func (s *Server) readStream(ctx *fasthttp.RequestCtx, buf *bytes.Buffer) ([]byte, error) {
 	r := ctx.RequestBodyStream()
 	if r == nil { // a server that does not stream (Handler used directly)
 		b := ctx.PostBody()
@@ -112,16 +112,16 @@ func (s *Server) readStream(ctx *fasthttp.RequestCtx, st *ingestState) ([]byte, 
 	}
 	limit := int64(s.cfg.MaxBodyBytes)
 	if cl := ctx.Request.Header.ContentLength(); cl > 0 {
-		st.raw.Grow(cl)
+		buf.Grow(cl)
 	}
-	n, err := st.raw.ReadFrom(io.LimitReader(r, limit+1))
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
 	if n > limit {
 		return nil, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", s.cfg.MaxBodyBytes)
 	}
 	if err != nil {
 		return nil, errStatus(fasthttp.StatusBadRequest, "cannot read the body: %v", err)
 	}
-	return st.raw.Bytes(), nil
+	return buf.Bytes(), nil
 }
 
 // holdRefusal waits before an overload refusal is answered: RefusalDelay,

@@ -30,7 +30,6 @@ type ingestState struct {
 	batch    event.Batch
 	recs     []store.Record
 	slab     []byte
-	raw      bytes.Buffer // the body as read
 	body     bytes.Buffer // the body gunzipped
 	gz       *gzip.Reader
 	rejected []rejection
@@ -44,6 +43,20 @@ type rejection struct {
 
 var ingestPool = sync.Pool{New: func() any { return new(ingestState) }}
 
+// rawPool holds the buffers bodies are read into (apart from the parse
+// state, which only the decode slots use).
+var rawPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getRawBuf() *bytes.Buffer { return rawPool.Get().(*bytes.Buffer) }
+
+func putRawBuf(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 { // do not pool what one big body grew
+		return
+	}
+	b.Reset()
+	rawPool.Put(b)
+}
+
 func getIngestState() *ingestState { return ingestPool.Get().(*ingestState) }
 
 func putIngestState(st *ingestState) {
@@ -52,10 +65,6 @@ func putIngestState(st *ingestState) {
 	st.recs = st.recs[:0]
 	st.slab = st.slab[:0]
 	st.body.Reset()
-	if st.raw.Cap() > 1<<20 { // do not pool what one big body grew
-		st.raw = bytes.Buffer{}
-	}
-	st.raw.Reset()
 	st.rejected = st.rejected[:0]
 	st.out = st.out[:0]
 	ingestPool.Put(st)
@@ -81,28 +90,49 @@ func (s *Server) ingest(ctx *fasthttp.RequestCtx) error {
 		s.admitted.release(n)
 		s.metrics.inflight.Sub(float64(n))
 	}()
-	st := getIngestState()
-	defer putIngestState(st)
-	raw, err := s.readStream(ctx, st)
+	rb := getRawBuf()
+	defer putRawBuf(rb)
+	raw, err := s.readStream(ctx, rb)
 	if err != nil {
 		return err
 	}
-	body, err := s.inflate(ctx, st, raw)
+	recs, accepted, release, err := s.decode(ctx, raw, ip)
+	defer release()
 	if err != nil {
 		return err
+	}
+	return s.submit(recs, accepted)
+}
+
+// decode turns a read body into records within one of the decode slots:
+// only so many bodies are parsed at once (a parsed batch takes several
+// times its bytes), and the parse state goes back to its pool before the
+// wait for the commit. release gives back what decode reserved.
+func (s *Server) decode(ctx *fasthttp.RequestCtx, raw []byte, ip netip.Addr) (recs []store.Record, accepted int, release func(), err error) {
+	release = func() {}
+	s.decodeSlots <- struct{}{}
+	st := getIngestState()
+	defer func() {
+		putIngestState(st)
+		<-s.decodeSlots
+	}()
+	body, err := s.inflate(ctx, st, raw)
+	if err != nil {
+		return nil, 0, release, err
 	}
 	if len(body) > len(raw) { // gunzipped: its bytes count too
 		extra := int64(len(body))
 		if !s.admitted.acquire(extra) {
-			return errOverloaded
+			return nil, 0, release, errOverloaded
 		}
 		s.metrics.inflight.Add(float64(extra))
-		defer func() {
+		release = func() {
 			s.admitted.release(extra)
 			s.metrics.inflight.Sub(float64(extra))
-		}()
+		}
 	}
-	return s.accept(ctx, st, body, ip)
+	recs, accepted, err = s.accept(ctx, st, body, ip)
+	return recs, accepted, release, err
 }
 
 // pixel answers GET /v1/p.gif?site=…&type=…&visitor=…: the query becomes a
@@ -149,7 +179,11 @@ func (s *Server) pixel(ctx *fasthttp.RequestCtx) error {
 	} else if s.draining.Load() {
 		err = errOverloaded
 	} else {
-		err = s.accept(ctx, st, b, ip)
+		var recs []store.Record
+		var n int
+		if recs, n, err = s.accept(ctx, st, b, ip); err == nil {
+			err = s.submit(recs, n)
+		}
 	}
 	if err != nil {
 		status, _, _ := s.mapError(err)
@@ -248,26 +282,30 @@ func (s *Server) inflate(ctx *fasthttp.RequestCtx, st *ingestState, body []byte)
 
 // accept decodes, checks, enriches and stores one batch and answers 202.
 // The caller has admitted it (rate limit, capacity).
-func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, ip netip.Addr) error {
+//
+// It answers 202 in ctx and returns the records to submit (see submit):
+// the caller gives st back before it waits for the commit. An error means
+// a refusal of the whole batch.
+func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, ip netip.Addr) ([]store.Record, int, error) {
 	st.dec.MaxEvents = s.cfg.MaxEvents
 	if err := st.dec.Decode(body, &st.batch); err != nil {
 		if errors.Is(err, event.ErrTooManyEvents) {
-			return errStatus(fasthttp.StatusRequestEntityTooLarge, "%v", err)
+			return nil, 0, errStatus(fasthttp.StatusRequestEntityTooLarge, "%v", err)
 		}
-		return errStatus(fasthttp.StatusBadRequest, "%v", err)
+		return nil, 0, errStatus(fasthttp.StatusBadRequest, "%v", err)
 	}
 	b := &st.batch
 	site := s.sites[b.Site]
 	if site == nil {
 		if b.Site == "" {
-			return errStatus(fasthttp.StatusBadRequest, "missing site")
+			return nil, 0, errStatus(fasthttp.StatusBadRequest, "missing site")
 		}
-		return errStatus(fasthttp.StatusNotFound, "unknown site %q", b.Site)
+		return nil, 0, errStatus(fasthttp.StatusNotFound, "unknown site %q", b.Site)
 	}
 	trusted := false
 	if key := bearer(ctx); len(key) > 0 {
 		if !s.writeKeys.check(site.ID, key) {
-			return errStatus(fasthttp.StatusUnauthorized, "invalid write key for site %q", site.ID)
+			return nil, 0, errStatus(fasthttp.StatusUnauthorized, "invalid write key for site %q", site.ID)
 		}
 		trusted = true
 		if h := ctx.Request.Header.Peek(TrustedIPHeader); len(h) > 0 {
@@ -279,7 +317,7 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 	origin := ctx.Request.Header.Peek(fasthttp.HeaderOrigin)
 	if !trusted {
 		if !s.originAllowed(site, origin) {
-			return errStatus(fasthttp.StatusForbidden, "origin %q may not send events for site %q", origin, site.ID)
+			return nil, 0, errStatus(fasthttp.StatusForbidden, "origin %q may not send events for site %q", origin, site.ID)
 		}
 	}
 	setCORS(ctx, origin)
@@ -287,7 +325,7 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 	if !trusted && s.cfg.RespectDNT && (string(ctx.Request.Header.Peek("DNT")) == "1" || string(ctx.Request.Header.Peek("Sec-GPC")) == "1") {
 		s.metrics.events.WithLabelValues(reasonDNT).Add(float64(len(b.Events)))
 		s.metrics.refused.WithLabelValues(reasonDNT).Inc()
-		return s.answer(ctx, st, 0, len(b.Events))
+		return nil, 0, s.answer(ctx, st, 0, len(b.Events))
 	}
 
 	now := s.now()
@@ -324,28 +362,39 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 		accepted++
 	}
 	s.countOutcomes(st, dropped)
-	if len(st.recs) > 0 {
-		wctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
-		err := s.writer.Submit(wctx, st.recs)
-		cancel()
-		// The writer may keep the records (async durability): give up our
+	recs := st.recs
+	if len(recs) > 0 {
+		// The writer keeps the records (async durability): give up our
 		// claim on their memory instead of reusing it.
 		st.recs, st.slab = nil, nil
-		if err != nil {
-			status, _, _ := s.mapError(err)
-			reason := refusalReason(status)
-			if errors.Is(err, context.DeadlineExceeded) {
-				// Queued, not yet durable: the group commit goes on, and a
-				// retry is stored once. Not accepted: the client was not
-				// told so.
-				reason = reasonOverload
-			}
-			s.metrics.events.WithLabelValues(reason).Add(float64(accepted))
-			return fmt.Errorf("submit %d events: %w", accepted, err)
-		}
-		s.metrics.events.WithLabelValues("accepted").Add(float64(accepted))
 	}
-	return s.answer(ctx, st, accepted, dropped)
+	return recs, accepted, s.answer(ctx, st, accepted, dropped)
+}
+
+// submit hands an accepted batch's records to the writer and counts them:
+// accepted once stored (sync) or queued (async), under the refusal's
+// reason otherwise.
+func (s *Server) submit(recs []store.Record, accepted int) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+	err := s.writer.Submit(wctx, recs)
+	cancel()
+	if err != nil {
+		status, _, _ := s.mapError(err)
+		reason := refusalReason(status)
+		if errors.Is(err, context.DeadlineExceeded) {
+			// Queued, not yet durable: the group commit goes on, and a
+			// retry is stored once. Not accepted: the client was not
+			// told so.
+			reason = reasonOverload
+		}
+		s.metrics.events.WithLabelValues(reason).Add(float64(accepted))
+		return fmt.Errorf("submit %d events: %w", accepted, err)
+	}
+	s.metrics.events.WithLabelValues("accepted").Add(float64(accepted))
+	return nil
 }
 
 // prepare applies the request's context to one decoded event: its site,

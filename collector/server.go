@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,33 +53,35 @@ type Deps struct {
 
 // Server is the collector's HTTP server. It is safe for concurrent use.
 type Server struct {
-	cfg        Config
-	sites      map[string]*Site
-	writeKeys  writeKeys
-	tokens     *tokenSet
-	store      store.Store
-	writer     submitter
-	enricher   enricher
-	salts      *Salts
-	log        *slog.Logger
-	now        func() time.Time
-	limiter    *ipLimiter
-	proxies    *proxies
-	admitted   inflight
-	refusals   *rate.Limiter   // of held overload refusals
-	base       context.Context // of every query; cancelled at shutdown
-	stopBase   context.CancelCauseFunc
-	scans      chan struct{} // MaxScans slots
-	wstats     writerStats   // nil when the writer tells nothing
-	metrics    *metrics
-	promH      fasthttp.RequestHandler
-	journeyCfg journey.Config
-	http       *fasthttp.Server
-	draining   atomic.Bool
-	conns      *connLimits
-	acceptWarn time.Time // last accept-error log line; under acceptMu
-	acceptMu   sync.Mutex
-	ui         fasthttp.RequestHandler // nil: the UI is off
+	cfg       Config
+	sites     map[string]*Site
+	writeKeys writeKeys
+	tokens    *tokenSet
+	store     store.Store
+	writer    submitter
+	enricher  enricher
+	salts     *Salts
+	log       *slog.Logger
+	now       func() time.Time
+	limiter   *ipLimiter
+	proxies   *proxies
+	admitted  inflight
+	refusals  *rate.Limiter   // of held overload refusals
+	base      context.Context // of every query; cancelled at shutdown
+	stopBase  context.CancelCauseFunc
+	scans     chan struct{} // MaxScans slots
+	// decodeSlots bound the ingest bodies being parsed at once.
+	decodeSlots chan struct{}
+	wstats      writerStats // nil when the writer tells nothing
+	metrics     *metrics
+	promH       fasthttp.RequestHandler
+	journeyCfg  journey.Config
+	http        *fasthttp.Server
+	draining    atomic.Bool
+	conns       *connLimits
+	acceptWarn  time.Time // last accept-error log line; under acceptMu
+	acceptMu    sync.Mutex
+	ui          fasthttp.RequestHandler // nil: the UI is off
 
 	routeIngest, routePixel, routePreflight, routeSnippet fasthttp.RequestHandler
 }
@@ -136,6 +139,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.base, s.stopBase = context.WithCancelCause(context.Background())
 	s.scans = make(chan struct{}, cfg.MaxScans)
+	s.decodeSlots = make(chan struct{}, max(4, 2*runtime.GOMAXPROCS(0)))
 	if ws, ok := d.Writer.(writerStats); ok {
 		s.wstats = ws
 		registerWriter(reg, ws)
