@@ -126,7 +126,8 @@ func (s *Server) readStream(ctx *fasthttp.RequestCtx, buf *bytes.Buffer) ([]byte
 
 // holdRefusal waits before an overload refusal is answered: RefusalDelay,
 // or longer when more than MaxRefusalRate refusals a second are due, at
-// most maxRefusalHold; less when the collector shuts down. The
+// most maxRefusalHold (under the 30 s a client commonly waits for an
+// answer); less when the collector shuts down. The
 // connection's goroutine waits (a few KiB); the unread body waits in the
 // kernel. So a flood of clients that ignore Retry-After costs at most
 // MaxRefusalRate refusals a second, whatever the number of connections.
@@ -134,8 +135,12 @@ func (s *Server) holdRefusal() {
 	wait := s.cfg.RefusalDelay
 	if s.refusals != nil {
 		r := s.refusals.Reserve()
-		if d := r.Delay(); d > wait {
-			wait = min(d, maxRefusalHold)
+		switch d := r.Delay(); {
+		case d > maxRefusalHold:
+			r.Cancel() // no debt past the cap: it would hold refusals after the flood
+			wait = maxRefusalHold
+		case d > wait:
+			wait = d
 		}
 	}
 	t := time.NewTimer(wait)
@@ -147,7 +152,7 @@ func (s *Server) holdRefusal() {
 }
 
 // maxRefusalHold bounds how long a refusal is held.
-const maxRefusalHold = 10 * time.Second
+const maxRefusalHold = 20 * time.Second
 
 // drainBufs are the big buffers refused bodies are read into and dropped:
 // fasthttp would discard them through its 4 KiB read buffer, a read

@@ -74,8 +74,9 @@ type Config struct {
 	// once. Default: 1s (the Retry-After it gets).
 	RefusalDelay time.Duration `json:"refusal_delay"`
 	// MaxRefusalRate bounds the overload refusals answered a second: past
-	// it a refusal is held longer (up to 10s), so that refusing a flood
-	// costs the same at any number of connections. Default: 512.
+	// it a refusal is held longer (up to 20s), so that refusing a flood
+	// costs about the same at any number of connections (each refusal
+	// reads and drops its body). Default: 200.
 	MaxRefusalRate float64 `json:"max_refusal_rate"`
 	// RatePerIP is the sustained requests per second one client IP may send
 	// to the ingest path. Default: 20. Negative disables the limit.
@@ -150,7 +151,7 @@ func (c Config) WithDefaults() Config {
 		c.RefusalDelay = time.Second
 	}
 	if c.MaxRefusalRate <= 0 {
-		c.MaxRefusalRate = 512
+		c.MaxRefusalRate = 200
 	}
 	if c.RatePerIP == 0 {
 		c.RatePerIP = 20
