@@ -47,16 +47,16 @@ var errOverloaded = &httpError{status: fasthttp.StatusServiceUnavailable, msg: "
 // s.admitted.release). trusted says the request carries some site's write
 // key (checked against the batch's site once it is decoded): such senders
 // are not rate limited per IP.
-func (s *Server) admit(ctx *fasthttp.RequestCtx, ip netip.Addr, trusted bool) (int64, error) {
+func (s *Server) admit(ctx *fasthttp.RequestCtx, ip netip.Addr, trusted bool, limit int, okType func([]byte) bool) (int64, error) {
 	if s.draining.Load() {
 		return 0, &httpError{status: fasthttp.StatusServiceUnavailable, msg: "collector shutting down", retryAfter: 1}
 	}
-	if ct := ctx.Request.Header.ContentType(); !ingestContentType(ct) {
+	if ct := ctx.Request.Header.ContentType(); !okType(ct) {
 		return 0, errStatus(fasthttp.StatusUnsupportedMediaType, "content type %q not supported (use application/json or text/plain)", truncateBytes(ct, 64))
 	}
 	cl := ctx.Request.Header.ContentLength()
-	if cl > s.cfg.MaxBodyBytes {
-		return 0, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", s.cfg.MaxBodyBytes)
+	if cl > limit {
+		return 0, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", limit)
 	}
 	if !trusted {
 		if ok, wait := s.limiter.allow(ip, s.now()); !ok {
@@ -70,7 +70,7 @@ func (s *Server) admit(ctx *fasthttp.RequestCtx, ip netip.Addr, trusted bool) (i
 	}
 	n := int64(cl)
 	if n < 0 { // chunked: as much as it may be
-		n = int64(s.cfg.MaxBodyBytes)
+		n = int64(limit)
 	}
 	if !s.admitted.acquire(n) {
 		return 0, errOverloaded
@@ -99,29 +99,29 @@ func truncateBytes(b []byte, n int) string {
 	return string(b)
 }
 
-// readStream reads the admitted request body into buf, within
-// MaxBodyBytes.
-func (s *Server) readStream(ctx *fasthttp.RequestCtx, buf *bytes.Buffer) ([]byte, error) {
+// readStream reads the admitted request body into st.raw, within maxBytes
+// bytes.
+func (s *Server) readStream(ctx *fasthttp.RequestCtx, st *ingestState, maxBytes int) ([]byte, error) {
 	r := ctx.RequestBodyStream()
 	if r == nil { // a server that does not stream (Handler used directly)
 		b := ctx.PostBody()
-		if len(b) > s.cfg.MaxBodyBytes {
-			return nil, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", s.cfg.MaxBodyBytes)
+		if len(b) > maxBytes {
+			return nil, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", maxBytes)
 		}
 		return b, nil
 	}
-	limit := int64(s.cfg.MaxBodyBytes)
+	limit := int64(maxBytes)
 	if cl := ctx.Request.Header.ContentLength(); cl > 0 {
-		buf.Grow(cl)
+		st.raw.Grow(cl)
 	}
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	n, err := st.raw.ReadFrom(io.LimitReader(r, limit+1))
 	if n > limit {
-		return nil, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", s.cfg.MaxBodyBytes)
+		return nil, errStatus(fasthttp.StatusRequestEntityTooLarge, "body larger than %d bytes", maxBytes)
 	}
 	if err != nil {
 		return nil, errStatus(fasthttp.StatusBadRequest, "cannot read the body: %v", err)
 	}
-	return buf.Bytes(), nil
+	return st.raw.Bytes(), nil
 }
 
 // holdRefusal waits before an overload refusal is answered: RefusalDelay,
@@ -166,13 +166,13 @@ var (
 
 const maxDrains = 16
 
-// drainBody reads the unread body of a refused request of at most
-// MaxBodyBytes and drops it, keeping the connection usable; with no drain
+// drainBody reads the unread body of a refused request of at most limit
+// bytes and drops it, keeping the connection usable; with no drain
 // buffer free it leaves the body to fasthttp, which discards it after the
 // answer.
-func (s *Server) drainBody(ctx *fasthttp.RequestCtx) {
+func (s *Server) drainBody(ctx *fasthttp.RequestCtx, limit int) {
 	r := ctx.RequestBodyStream()
-	if r == nil || ctx.Request.Header.ContentLength() > s.cfg.MaxBodyBytes {
+	if r == nil || ctx.Request.Header.ContentLength() > limit {
 		return
 	}
 	var buf []byte
@@ -191,7 +191,7 @@ func (s *Server) drainBody(ctx *fasthttp.RequestCtx) {
 	if ctx.SetReadDeadline(time.Now().Add(drainWait)) != nil {
 		return
 	}
-	for left := s.cfg.MaxBodyBytes; left > 0; {
+	for left := limit; left > 0; {
 		n, err := r.Read(buf[:min(len(buf), left)])
 		left -= n
 		if err == io.EOF {

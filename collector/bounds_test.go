@@ -131,6 +131,7 @@ var queryEndpoints = map[string]string{
 	"friction":        "/v1/sites/test/friction",
 	"attribution":     "/v1/sites/test/attribution",
 	"map":             "/v1/sites/test/map",
+	"engagement":      "/v1/sites/test/engagement",
 }
 
 // Every query endpoint stops at its deadline and says so.
@@ -217,7 +218,7 @@ func TestScanConcurrencyCap(t *testing.T) {
 	first := make(chan answer, 1)
 	go func() { first <- c.get(queryEndpoints["paths"], collectortest.ReadToken) }()
 	time.Sleep(150 * time.Millisecond)
-	for _, name := range []string{"funnel", "friction", "attribution", "user journey", "visitor journey", "user trail"} {
+	for _, name := range []string{"funnel", "friction", "attribution", "engagement", "user journey", "visitor journey", "user trail"} {
 		start := time.Now()
 		a := c.get(queryEndpoints[name], collectortest.ReadToken)
 		if a.status != http.StatusServiceUnavailable || !strings.Contains(string(a.body), "too many scans") ||

@@ -40,6 +40,47 @@ type Site struct {
 	// may identify as any user: fine only where user ids are not secret
 	// and merging journeys by mistake does no harm).
 	IdentifySecret string `json:"identify_secret,omitempty"`
+	// Hooks are the site's help-desk webhooks:
+	// POST /v1/sites/{site}/hooks/{name}. Default: none.
+	Hooks []Hook `json:"hooks,omitempty"`
+	// SpamReferrers are referrer-spam domains of this site, besides the
+	// built-in list (Matomo's) and the enricher's spam_referrers: events
+	// whose referrer host is one of them, or a subdomain, are dropped and
+	// counted like bot traffic (kept, flagged, with keep-bots).
+	// Default: none.
+	SpamReferrers []string `json:"spam_referrers,omitempty"`
+	// Domains are the site's domains as Plausible's script names them
+	// (data-domain, the d field): a Plausible event for one of them is
+	// this site's. Default: none.
+	Domains []string `json:"domains,omitempty"`
+	// UmamiWebsites are the website ids Umami's script sends
+	// (data-website-id): an Umami event for one of them is this site's.
+	// Default: none.
+	UmamiWebsites []string `json:"umami_websites,omitempty"`
+	// PostHogKeys are PostHog project API keys (phc_…) whose events are
+	// this site's, taken as a browser's (origins, rate limit, DNT, no
+	// trusted fields), as posthog-js sends them. A PostHog client whose
+	// key is one of the site's WriteKeys is a trusted backend instead.
+	// Default: none.
+	PostHogKeys []string `json:"posthog_keys,omitempty"`
+}
+
+// CompatConfig switches the compatibility APIs on (see collector/compat).
+// Each is off by default: a collector answers only what it was asked to.
+type CompatConfig struct {
+	// Segment serves Segment's HTTP tracking API (also RudderStack's):
+	// POST /v1/batch, /v1/track, /v1/page, /v1/screen, /v1/identify,
+	// /v1/group, /v1/alias, with a write key as the Basic auth user name.
+	Segment bool `json:"segment"`
+	// PostHog serves PostHog's capture API: /capture/, /batch/, /i/v0/e/
+	// and /e/, the site found by the project key.
+	PostHog bool `json:"posthog"`
+	// Plausible serves Plausible's POST /api/event, the site found by
+	// domain (Site.Domains).
+	Plausible bool `json:"plausible"`
+	// Umami serves Umami's POST /api/send, the site found by website id
+	// (Site.UmamiWebsites).
+	Umami bool `json:"umami"`
 }
 
 // Token is a query API credential.
@@ -96,6 +137,16 @@ type Config struct {
 	// reverse proxies in front of the collector. Default, when ProxyHeader
 	// is set: 127.0.0.0/8 and ::1 (a proxy on the same host).
 	TrustedProxies []string `json:"trusted_proxies,omitempty"`
+	// SnippetPath is one more path of the snippet, for a reverse proxy in
+	// front of the site to pass on from the site's own origin, where
+	// filter lists do not look ("/assets/app.js"); the add-ons are served
+	// beside it ("/assets/t-engage.js"). Default: "" (/t.js, /t-chat.js,
+	// /t-checkout.js and /t-engage.js only; they are always served).
+	SnippetPath string `json:"snippet_path,omitempty"`
+	// IngestPath is one more path of POST /v1/events ("/api/e"); the
+	// scripts served then send to it, on the origin they were loaded from
+	// unless data-api says otherwise. Default: "" (/v1/events only).
+	IngestPath string `json:"ingest_path,omitempty"`
 	// RespectDNT drops browser events sent with "DNT: 1" or "Sec-GPC: 1".
 	RespectDNT bool `json:"respect_dnt"`
 	// PublicMetrics serves /metrics without a token. Default: false.
@@ -132,6 +183,9 @@ type Config struct {
 	DefaultRange time.Duration `json:"default_range"`
 	// MaxRange is the longest range a scan may read. Default: 8784h (366 days).
 	MaxRange time.Duration `json:"max_range"`
+	// Compat switches the compatibility APIs for other analytics
+	// clients on. Default: all off.
+	Compat CompatConfig `json:"compat"`
 	// Limits bound each event.
 	Limits event.Limits `json:"-"`
 }
@@ -212,12 +266,34 @@ func (c Config) Validate() error {
 		if s.IdentifySecret != "" && len(s.IdentifySecret) < 16 {
 			return fmt.Errorf("site %q: the identify secret must be at least 16 characters", s.ID)
 		}
+		names := map[string]bool{}
+		for _, h := range s.Hooks {
+			if _, err := newHook(h); err != nil {
+				return fmt.Errorf("site %q: %w", s.ID, err)
+			}
+			if names[h.Name] {
+				return fmt.Errorf("site %q: hook %q configured twice", s.ID, h.Name)
+			}
+			names[h.Name] = true
+		}
 	}
 	if len(c.Sites) == 0 {
 		return errors.New("no sites configured")
 	}
+	if err := c.validateCompat(); err != nil {
+		return err
+	}
 	if _, err := newProxies(c.ProxyHeader, c.TrustedProxies); err != nil {
 		return err
+	}
+	if err := checkPath("snippet_path", c.SnippetPath); err != nil {
+		return err
+	}
+	if err := checkPath("ingest_path", c.IngestPath); err != nil {
+		return err
+	}
+	if c.SnippetPath != "" && c.SnippetPath == c.IngestPath {
+		return fmt.Errorf("snippet_path and ingest_path are both %q", c.SnippetPath)
 	}
 	if c.MaxRange > 0 && c.DefaultRange > c.MaxRange {
 		return fmt.Errorf("default_range (%s) is longer than max_range (%s)", c.DefaultRange, c.MaxRange)
@@ -261,4 +337,19 @@ func (s *Site) allowsOrigin(origin []byte) bool {
 		return true
 	}
 	return slices.ContainsFunc(s.Origins, func(o string) bool { return o == string(origin) || o == "*" })
+}
+
+// SiteSpamReferrers returns each site's SpamReferrers by site id, for
+// enrich.Config.SiteSpamReferrers; nil when no site has any.
+func (c Config) SiteSpamReferrers() map[string][]string {
+	var m map[string][]string
+	for _, s := range c.Sites {
+		if len(s.SpamReferrers) > 0 {
+			if m == nil {
+				m = map[string][]string{}
+			}
+			m[s.ID] = s.SpamReferrers
+		}
+	}
+	return m
 }

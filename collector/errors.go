@@ -48,7 +48,7 @@ func (s *Server) wrap(route string, h handlerFunc) fasthttp.RequestHandler {
 			s.log.Error("request failed", "route", route, "err", err)
 		}
 		s.metrics.errors.WithLabelValues(route, strconv.Itoa(status)).Inc()
-		if route == "events" || route == "pixel" {
+		if route == "events" || route == "pixel" || isCompatRoute(route) {
 			s.metrics.refused.WithLabelValues(refusalReason(status)).Inc()
 		}
 		writeError(ctx, status, msg, retry)
@@ -65,6 +65,8 @@ func (s *Server) mapError(err error) (status int, msg string, retryAfter int) {
 		return he.status, he.msg, he.retryAfter
 	case errors.Is(err, store.ErrOverloaded):
 		return fasthttp.StatusServiceUnavailable, "collector overloaded, retry later", 1
+	case errors.Is(err, store.ErrUnavailable):
+		return fasthttp.StatusServiceUnavailable, err.Error(), 2
 	case errors.Is(err, store.ErrDiskFull):
 		return fasthttp.StatusInsufficientStorage, "collector storage full: " + err.Error() + "; retry later", 30
 	case errors.Is(err, store.ErrBadCursor):

@@ -44,7 +44,7 @@ func exchange(t *testing.T, ln *fasthttputil.InmemoryListener, raw []byte) []*ht
 	br := bufio.NewReader(c)
 	var out []*http.Response
 	for len(out) < 8 {
-		wait := 100 * time.Millisecond // the first answer
+		wait := 2 * time.Second // the first answer (an unfinished request is closed after HeaderTimeout, 50 ms)
 		if len(out) > 0 {
 			wait = 10 * time.Millisecond // pipelined ones come together
 		}

@@ -26,14 +26,15 @@ import (
 // ingestState is the per-request scratch of the ingest path, pooled so a
 // request allocates next to nothing.
 type ingestState struct {
-	dec      event.Decoder
-	batch    event.Batch
 	recs     []store.Record
 	slab     []byte
+	raw      bytes.Buffer // the body as read
 	body     bytes.Buffer // the body gunzipped
 	gz       *gzip.Reader
 	rejected []rejection
 	out      []byte
+	accepted int // as answered
+	dropped  int // bots, as answered
 }
 
 type rejection struct {
@@ -43,30 +44,31 @@ type rejection struct {
 
 var ingestPool = sync.Pool{New: func() any { return new(ingestState) }}
 
-// rawPool holds the buffers bodies are read into (apart from the parse
-// state, which only the decode slots use).
-var rawPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-func getRawBuf() *bytes.Buffer { return rawPool.Get().(*bytes.Buffer) }
-
-func putRawBuf(b *bytes.Buffer) {
-	if b.Cap() > 1<<20 { // do not pool what one big body grew
-		return
-	}
-	b.Reset()
-	rawPool.Put(b)
+// decodeState is the parse state of one body: a parsed 500-event batch
+// takes several times its bytes, so only the decode slots hold one, and
+// it goes back to its pool before the wait for the commit (the pooled
+// ingestState stays with its request until the answer).
+type decodeState struct {
+	dec   event.Decoder
+	batch event.Batch
 }
+
+var decodePool = sync.Pool{New: func() any { return new(decodeState) }}
 
 func getIngestState() *ingestState { return ingestPool.Get().(*ingestState) }
 
 func putIngestState(st *ingestState) {
-	st.batch.Reset()
 	clear(st.recs)
 	st.recs = st.recs[:0]
 	st.slab = st.slab[:0]
 	st.body.Reset()
+	if st.raw.Cap() > 1<<20 { // do not pool what one big body grew
+		st.raw = bytes.Buffer{}
+	}
+	st.raw.Reset()
 	st.rejected = st.rejected[:0]
 	st.out = st.out[:0]
+	st.accepted, st.dropped = 0, 0
 	ingestPool.Put(st)
 }
 
@@ -76,63 +78,56 @@ const TrustedIPHeader = "X-Touchtrail-Client-IP"
 // ingest answers POST /v1/events: admission on the headers, then the body.
 func (s *Server) ingest(ctx *fasthttp.RequestCtx) error {
 	ip := s.clientIP(ctx)
-	trusted := s.writeKeys.any(bearer(ctx))
-	n, err := s.admit(ctx, ip, trusted)
+	key := bearer(ctx)
+	st := getIngestState()
+	defer putIngestState(st)
+	body, n, err := s.readAdmitted(ctx, st, ip, s.writeKeys.any(key), s.cfg.MaxBodyBytes, ingestContentType)
+	defer s.release(n)
+	if err != nil {
+		return err
+	}
+	return s.accept(ctx, st, body, ip, key)
+}
+
+// readAdmitted admits an ingest request on its headers (admit: limit bounds
+// its body, okType its content type), then reads the body and gunzips it.
+// Whatever it returns, the caller must release the n bytes it reserved
+// once done with the body.
+func (s *Server) readAdmitted(ctx *fasthttp.RequestCtx, st *ingestState, ip netip.Addr, trusted bool, limit int, okType func([]byte) bool) (body []byte, n int64, err error) {
+	n, err = s.admit(ctx, ip, trusted, limit, okType)
 	if err != nil {
 		if err == errOverloaded && s.cfg.RefusalDelay > 0 {
 			s.holdRefusal()
 		}
-		s.drainBody(ctx)
-		return err
+		s.drainBody(ctx, limit)
+		return nil, 0, err
 	}
 	s.metrics.inflight.Add(float64(n))
-	defer func() {
-		s.admitted.release(n)
-		s.metrics.inflight.Sub(float64(n))
-	}()
-	rb := getRawBuf()
-	defer putRawBuf(rb)
-	raw, err := s.readStream(ctx, rb)
+	raw, err := s.readStream(ctx, st, limit)
 	if err != nil {
-		return err
+		return nil, n, err
 	}
-	recs, accepted, release, err := s.decode(ctx, raw, ip)
-	defer release()
+	body, err = s.inflate(ctx, st, raw)
 	if err != nil {
-		return err
-	}
-	return s.submit(recs, accepted)
-}
-
-// decode turns a read body into records within one of the decode slots:
-// only so many bodies are parsed at once (a parsed batch takes several
-// times its bytes), and the parse state goes back to its pool before the
-// wait for the commit. release gives back what decode reserved.
-func (s *Server) decode(ctx *fasthttp.RequestCtx, raw []byte, ip netip.Addr) (recs []store.Record, accepted int, release func(), err error) {
-	release = func() {}
-	s.decodeSlots <- struct{}{}
-	st := getIngestState()
-	defer func() {
-		putIngestState(st)
-		<-s.decodeSlots
-	}()
-	body, err := s.inflate(ctx, st, raw)
-	if err != nil {
-		return nil, 0, release, err
+		return nil, n, err
 	}
 	if len(body) > len(raw) { // gunzipped: its bytes count too
 		extra := int64(len(body))
 		if !s.admitted.acquire(extra) {
-			return nil, 0, release, errOverloaded
+			return nil, n, errOverloaded
 		}
 		s.metrics.inflight.Add(float64(extra))
-		release = func() {
-			s.admitted.release(extra)
-			s.metrics.inflight.Sub(float64(extra))
-		}
+		n += extra
 	}
-	recs, accepted, err = s.accept(ctx, st, body, ip)
-	return recs, accepted, release, err
+	return body, n, nil
+}
+
+// release gives back n admitted bytes.
+func (s *Server) release(n int64) {
+	if n > 0 {
+		s.admitted.release(n)
+		s.metrics.inflight.Sub(float64(n))
+	}
 }
 
 // pixel answers GET /v1/p.gif?site=…&type=…&visitor=…: the query becomes a
@@ -179,11 +174,7 @@ func (s *Server) pixel(ctx *fasthttp.RequestCtx) error {
 	} else if s.draining.Load() {
 		err = errOverloaded
 	} else {
-		var recs []store.Record
-		var n int
-		if recs, n, err = s.accept(ctx, st, b, ip); err == nil {
-			err = s.submit(recs, n)
-		}
+		err = s.accept(ctx, st, b, ip, nil)
 	}
 	if err != nil {
 		status, _, _ := s.mapError(err)
@@ -281,31 +272,39 @@ func (s *Server) inflate(ctx *fasthttp.RequestCtx, st *ingestState, body []byte)
 }
 
 // accept decodes, checks, enriches and stores one batch and answers 202.
-// The caller has admitted it (rate limit, capacity).
-//
-// It answers 202 in ctx and returns the records to submit (see submit):
-// the caller gives st back before it waits for the commit. An error means
-// a refusal of the whole batch.
-func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, ip netip.Addr) ([]store.Record, int, error) {
-	st.dec.MaxEvents = s.cfg.MaxEvents
-	if err := st.dec.Decode(body, &st.batch); err != nil {
-		if errors.Is(err, event.ErrTooManyEvents) {
-			return nil, 0, errStatus(fasthttp.StatusRequestEntityTooLarge, "%v", err)
+// The caller has admitted it (rate limit, capacity). key is the write key
+// the request presents (nil: none, a browser's request).
+func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, ip netip.Addr, key []byte) error {
+	s.decodeSlots <- struct{}{}
+	ds := decodePool.Get().(*decodeState)
+	decoded := func() {
+		if ds != nil {
+			ds.batch.Reset()
+			decodePool.Put(ds)
+			ds = nil
+			<-s.decodeSlots
 		}
-		return nil, 0, errStatus(fasthttp.StatusBadRequest, "%v", err)
 	}
-	b := &st.batch
+	defer decoded()
+	ds.dec.MaxEvents = s.cfg.MaxEvents
+	if err := ds.dec.Decode(body, &ds.batch); err != nil {
+		if errors.Is(err, event.ErrTooManyEvents) {
+			return errStatus(fasthttp.StatusRequestEntityTooLarge, "%v", err)
+		}
+		return errStatus(fasthttp.StatusBadRequest, "%v", err)
+	}
+	b := &ds.batch
 	site := s.sites[b.Site]
 	if site == nil {
 		if b.Site == "" {
-			return nil, 0, errStatus(fasthttp.StatusBadRequest, "missing site")
+			return errStatus(fasthttp.StatusBadRequest, "missing site")
 		}
-		return nil, 0, errStatus(fasthttp.StatusNotFound, "unknown site %q", b.Site)
+		return errStatus(fasthttp.StatusNotFound, "unknown site %q", b.Site)
 	}
 	trusted := false
-	if key := bearer(ctx); len(key) > 0 {
+	if len(key) > 0 {
 		if !s.writeKeys.check(site.ID, key) {
-			return nil, 0, errStatus(fasthttp.StatusUnauthorized, "invalid write key for site %q", site.ID)
+			return errStatus(fasthttp.StatusUnauthorized, "invalid write key for site %q", site.ID)
 		}
 		trusted = true
 		if h := ctx.Request.Header.Peek(TrustedIPHeader); len(h) > 0 {
@@ -317,7 +316,7 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 	origin := ctx.Request.Header.Peek(fasthttp.HeaderOrigin)
 	if !trusted {
 		if !s.originAllowed(site, origin) {
-			return nil, 0, errStatus(fasthttp.StatusForbidden, "origin %q may not send events for site %q", origin, site.ID)
+			return errStatus(fasthttp.StatusForbidden, "origin %q may not send events for site %q", origin, site.ID)
 		}
 	}
 	setCORS(ctx, origin)
@@ -325,13 +324,13 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 	if !trusted && s.cfg.RespectDNT && (string(ctx.Request.Header.Peek("DNT")) == "1" || string(ctx.Request.Header.Peek("Sec-GPC")) == "1") {
 		s.metrics.events.WithLabelValues(reasonDNT).Add(float64(len(b.Events)))
 		s.metrics.refused.WithLabelValues(reasonDNT).Inc()
-		return nil, 0, s.answer(ctx, st, 0, len(b.Events))
+		return s.answer(ctx, st, 0, len(b.Events))
 	}
 
 	now := s.now()
 	nowMicros := now.UnixMicro()
 	ua := string(ctx.Request.Header.UserAgent()) // once per request, not per event
-	accepted, dropped := 0, 0
+	accepted, dropped, spam := 0, 0, 0
 	for i := range b.Events {
 		tp := &b.Events[i]
 		err := b.Errs[i]
@@ -350,6 +349,9 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 			if err = s.enricher.Enrich(tp); errors.Is(err, enrich.ErrBot) {
 				dropped++
 				continue
+			} else if errors.Is(err, enrich.ErrSpam) {
+				spam++
+				continue
 			}
 		}
 		// The IP is never kept, whatever happened above.
@@ -361,40 +363,30 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 		st.recs = append(st.recs, store.NewRecord(tp, &st.slab))
 		accepted++
 	}
-	s.countOutcomes(st, dropped)
-	recs := st.recs
-	if len(recs) > 0 {
-		// The writer keeps the records (async durability): give up our
+	s.countOutcomes(st, dropped, spam)
+	decoded() // the records are encoded: the parse state is not needed for the wait
+	if len(st.recs) > 0 {
+		wctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+		err := s.writer.Submit(wctx, st.recs)
+		cancel()
+		// The writer may keep the records (async durability): give up our
 		// claim on their memory instead of reusing it.
 		st.recs, st.slab = nil, nil
-	}
-	return recs, accepted, s.answer(ctx, st, accepted, dropped)
-}
-
-// submit hands an accepted batch's records to the writer and counts them:
-// accepted once stored (sync) or queued (async), under the refusal's
-// reason otherwise.
-func (s *Server) submit(recs []store.Record, accepted int) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	wctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
-	err := s.writer.Submit(wctx, recs)
-	cancel()
-	if err != nil {
-		status, _, _ := s.mapError(err)
-		reason := refusalReason(status)
-		if errors.Is(err, context.DeadlineExceeded) {
-			// Queued, not yet durable: the group commit goes on, and a
-			// retry is stored once. Not accepted: the client was not
-			// told so.
-			reason = reasonOverload
+		if err != nil {
+			status, _, _ := s.mapError(err)
+			reason := refusalReason(status)
+			if errors.Is(err, context.DeadlineExceeded) {
+				// Queued, not yet durable: the group commit goes on, and a
+				// retry is stored once. Not accepted: the client was not
+				// told so.
+				reason = reasonOverload
+			}
+			s.metrics.events.WithLabelValues(reason).Add(float64(accepted))
+			return fmt.Errorf("submit %d events: %w", accepted, err)
 		}
-		s.metrics.events.WithLabelValues(reason).Add(float64(accepted))
-		return fmt.Errorf("submit %d events: %w", accepted, err)
+		s.metrics.events.WithLabelValues("accepted").Add(float64(accepted))
 	}
-	s.metrics.events.WithLabelValues("accepted").Add(float64(accepted))
-	return nil
+	return s.answer(ctx, st, accepted, dropped+spam)
 }
 
 // prepare applies the request's context to one decoded event: its site,
@@ -437,9 +429,12 @@ func (s *Server) prepare(tp *event.Touchpoint, b *event.Batch, site *Site, trust
 
 // countOutcomes counts the events refused one by one; accepted ones are
 // counted once the writer has taken them.
-func (s *Server) countOutcomes(st *ingestState, dropped int) {
+func (s *Server) countOutcomes(st *ingestState, dropped, spam int) {
 	if dropped > 0 {
-		s.metrics.events.WithLabelValues("bot").Add(float64(dropped))
+		s.metrics.events.WithLabelValues(reasonBot).Add(float64(dropped))
+	}
+	if spam > 0 {
+		s.metrics.events.WithLabelValues(reasonSpam).Add(float64(spam))
 	}
 	if len(st.rejected) > 0 {
 		s.metrics.events.WithLabelValues("rejected").Add(float64(len(st.rejected)))
@@ -456,6 +451,7 @@ func (s *Server) countOutcomes(st *ingestState, dropped int) {
 
 // answer writes 202 {"accepted":n,"rejected":[{"index":i,"error":"…"}],"dropped":k}.
 func (s *Server) answer(ctx *fasthttp.RequestCtx, st *ingestState, accepted, dropped int) error {
+	st.accepted, st.dropped = accepted, dropped
 	b := append(st.out[:0], `{"accepted":`...)
 	b = strconv.AppendInt(b, int64(accepted), 10)
 	b = append(b, `,"rejected":[`...)

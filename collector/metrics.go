@@ -21,6 +21,7 @@ const (
 	reasonOrigin   = "origin"   // a browser origin the site does not allow (403)
 	reasonDNT      = "dnt"      // Do Not Track / Global Privacy Control honoured (answered 202, nothing kept)
 	reasonBot      = "bot"      // a bot's event, dropped
+	reasonSpam     = "spam"     // an event with a referrer-spam referrer, dropped
 	reasonError    = "error"    // an internal error (500)
 )
 
@@ -41,6 +42,8 @@ type metrics struct {
 	queries      *prometheus.CounterVec
 
 	proxyMalformed prometheus.Counter
+	// hooks counts help-desk webhook deliveries by hook and outcome.
+	hooks *prometheus.CounterVec
 
 	routes map[string]*routeMetrics
 }
@@ -55,7 +58,7 @@ type routeMetrics struct {
 // routeNames are the routes whose series exist from the start.
 var routeNames = []string{"events", "pixel", "snippet", "health", "metrics", "transport", "other",
 	"query_visitors", "query_trail", "query_journey", "query_funnel", "query_paths", "query_friction",
-	"query_attribution", "query", "ui"}
+	"query_attribution", "query_ask", "query", "ui", "hooks", routeSegment, routePostHog, routePlausible, routeUmami}
 
 // routeLabel names the route of path for the metrics without allocating.
 func routeLabel(path []byte) string {
@@ -64,7 +67,7 @@ func routeLabel(path []byte) string {
 		return "events"
 	case "/v1/p.gif":
 		return "pixel"
-	case "/t.js", "/t-chat.js":
+	case "/t.js", "/t-chat.js", "/t-checkout.js", "/t-engage.js", "/t-feedback.js":
 		return "snippet"
 	case "/healthz", "/readyz":
 		return "health"
@@ -73,6 +76,8 @@ func routeLabel(path []byte) string {
 	}
 	const sites = "/v1/sites/"
 	switch {
+	case hookRoute(path):
+		return "hooks"
 	case bytes.HasPrefix(path, []byte(sites)):
 		last := path[bytes.LastIndexByte(path, '/')+1:]
 		switch string(last) {
@@ -90,12 +95,16 @@ func routeLabel(path []byte) string {
 			return "query_friction"
 		case "attribution":
 			return "query_attribution"
+		case "selfservice", "satisfaction":
+			return "query_ask"
+		case "engagement":
+			return "query_engagement"
 		}
 		return "query"
 	case bytes.HasPrefix(path, []byte("/ui/")):
 		return "ui"
 	}
-	return "other"
+	return compatRouteLabel(path)
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -112,7 +121,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"route", "status"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "touchtrail_events_total",
-			Help: "Ingested events by outcome: accepted (stored, or queued in async mode), rejected (invalid), bot, dnt, overload, disk.",
+			Help: "Ingested events by outcome: accepted (stored, or queued in async mode), rejected (invalid), bot, spam (referrer spam), dnt, overload, disk.",
 		}, []string{"outcome"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "touchtrail_ingest_refused_total",
@@ -134,6 +143,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		queries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "touchtrail_queries_refused_total", Help: "Queries refused or stopped, by reason: busy, deadline, gone, shutdown.",
 		}, []string{"reason"}),
+		hooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "touchtrail_hook_deliveries_total",
+			Help: "Help-desk webhook deliveries by hook and outcome: stored, auth, invalid, unknown_visitor, error.",
+		}, []string{"hook", "outcome"}),
 		proxyMalformed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "touchtrail_proxy_header_malformed_total",
 			Help: "Requests from a trusted proxy whose proxy header held a malformed or unknown hop.",
@@ -143,7 +156,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range []string{reasonRate, reasonOverload, reasonDisk, reasonInvalid, reasonOrigin, reasonDNT, reasonError, "unknown_site", "auth"} {
 		m.refused.WithLabelValues(r)
 	}
-	for _, o := range []string{"accepted", "rejected", reasonBot, reasonDNT, reasonOverload, reasonDisk} {
+	for _, o := range []string{"accepted", "rejected", reasonBot, reasonSpam, reasonDNT, reasonOverload, reasonDisk} {
 		m.events.WithLabelValues(o)
 	}
 	for _, r := range routeNames {
@@ -155,7 +168,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.latency, m.errors, m.events, m.refused, m.rejected, m.batchSize,
-			m.inflight, m.queries, m.proxyMalformed, m.pixelRefused)
+			m.inflight, m.queries, m.proxyMalformed, m.pixelRefused, m.hooks)
 	}
 	return m
 }

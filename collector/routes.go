@@ -15,7 +15,10 @@ import (
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	path := ctx.Path()
 	switch string(path) {
-	case "/v1/events":
+	case "/v1/events", s.cfg.IngestPath, "/":
+		if len(path) == 1 && !ctx.IsPost() && !ctx.IsOptions() {
+			break // GET / is no endpoint; POST / is /v1/events for data-api given as an origin
+		}
 		switch {
 		case ctx.IsPost():
 			s.routeIngest(ctx)
@@ -29,9 +32,6 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	case "/v1/p.gif":
 		s.routePixel(ctx)
 		return
-	case "/t.js", "/t-chat.js", "/t-checkout.js":
-		s.routeSnippet(ctx)
-		return
 	case "/healthz":
 		ctx.SetContentType("application/json")
 		ctx.SetBodyString(`{"status":"ok"}` + "\n")
@@ -44,6 +44,12 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		if dc, ok := s.store.(store.DiskChecker); ok {
 			if err := dc.DiskFull(); err != nil {
 				writeError(ctx, fasthttp.StatusServiceUnavailable, "not ready: "+err.Error(), 30)
+				return
+			}
+		}
+		if s.ready != nil {
+			if err := s.ready(); err != nil {
+				writeError(ctx, fasthttp.StatusServiceUnavailable, "not ready: "+err.Error(), 1)
 				return
 			}
 		}
@@ -61,8 +67,20 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.promH(ctx)
 		return
 	}
+	if _, ok := s.assets[string(path)]; ok {
+		s.routeSnippet(ctx)
+		return
+	}
+	if h := s.compat[string(path)]; h != nil {
+		h(ctx)
+		return
+	}
 	if s.ui != nil && (string(path) == "/ui" || bytes.HasPrefix(path, []byte("/ui/"))) {
 		s.ui(ctx)
+		return
+	}
+	if hookRoute(path) { // authenticated by the hook's secret, not a token
+		s.wrap("hooks", s.routeHook)(ctx)
 		return
 	}
 	if bytes.HasPrefix(path, []byte("/v1/sites/")) {

@@ -49,6 +49,9 @@ type Deps struct {
 	// Journey holds the journey model's rules (session gap, stage URL
 	// rules, checkout steps, thresholds). Default: journey.DefaultConfig().
 	Journey *journey.Config
+	// Ready, when set, is asked by /readyz: an error makes it answer 503
+	// with the error (a cluster node's stream or consumer lag).
+	Ready func() error
 }
 
 // Server is the collector's HTTP server. It is safe for concurrent use.
@@ -66,13 +69,13 @@ type Server struct {
 	limiter   *ipLimiter
 	proxies   *proxies
 	admitted  inflight
-	refusals  *rate.Limiter   // of held overload refusals
-	base      context.Context // of every query; cancelled at shutdown
-	stopBase  context.CancelCauseFunc
-	scans     chan struct{} // MaxScans slots
+	refusals  *rate.Limiter // of held overload refusals
 	// decodeSlots bound the ingest bodies being parsed at once.
 	decodeSlots chan struct{}
-	wstats      writerStats // nil when the writer tells nothing
+	base        context.Context // of every query; cancelled at shutdown
+	stopBase    context.CancelCauseFunc
+	scans       chan struct{} // MaxScans slots
+	wstats      writerStats   // nil when the writer tells nothing
 	metrics     *metrics
 	promH       fasthttp.RequestHandler
 	journeyCfg  journey.Config
@@ -81,9 +84,15 @@ type Server struct {
 	conns       *connLimits
 	acceptWarn  time.Time // last accept-error log line; under acceptMu
 	acceptMu    sync.Mutex
-	ui          fasthttp.RequestHandler // nil: the UI is off
+	ui          fasthttp.RequestHandler     // nil: the UI is off
+	ready       func() error                // nil: no extra readiness check
+	hooks       map[string]map[string]*hook // by site, then name
+	// compat holds the switched-on compatibility APIs by path (compatapi.go).
+	compat      map[string]fasthttp.RequestHandler
+	compatSites compatSites
 
 	routeIngest, routePixel, routePreflight, routeSnippet fasthttp.RequestHandler
+	assets                                                map[string]*asset // the scripts served, by path
 }
 
 // New returns a server for cfg. It does not listen: call Serve.
@@ -107,6 +116,8 @@ func New(cfg Config, d Deps) (*Server, error) {
 		log:       d.Log,
 		now:       d.Now,
 		limiter:   newIPLimiter(cfg.RatePerIP, cfg.RateBurst, cfg.RateLimitedIPs),
+		ready:     d.Ready,
+		assets:    newAssets(cfg.SnippetPath, cfg.IngestPath),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -119,11 +130,22 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if d.Journey != nil {
 		s.journeyCfg = *d.Journey
 	}
+	s.hooks = map[string]map[string]*hook{}
 	for i := range cfg.Sites {
 		site := &cfg.Sites[i]
 		s.sites[site.ID] = site
 		for _, k := range site.WriteKeys {
 			s.writeKeys[site.ID] = append(s.writeKeys[site.ID], secret(sha256.Sum256([]byte(k))))
+		}
+		for _, hc := range site.Hooks {
+			h, err := newHook(hc)
+			if err != nil {
+				return nil, fmt.Errorf("invalid collector config: site %q: %w", site.ID, err)
+			}
+			if s.hooks[site.ID] == nil {
+				s.hooks[site.ID] = map[string]*hook{}
+			}
+			s.hooks[site.ID][h.name] = h
 		}
 	}
 	var err error
@@ -167,6 +189,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.routePixel = s.wrap("pixel", s.pixel)
 	s.routePreflight = s.wrap("preflight", s.preflight)
 	s.routeSnippet = s.wrap("snippet", s.snippet)
+	s.compat = s.newCompat()
 	if s.ui, err = s.newUI(); err != nil {
 		return nil, err
 	}
@@ -231,7 +254,24 @@ func (s *Server) Handler() fasthttp.RequestHandler { return s.serveHTTP }
 func (s *Server) serveHTTP(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
 	s.handle(ctx)
-	s.metrics.observe(routeLabel(ctx.Path()), ctx.Response.StatusCode(), start)
+	route := routeLabel(ctx.Path())
+	if route == "other" {
+		route = s.firstPartyRoute(ctx)
+	}
+	s.metrics.observe(route, ctx.Response.StatusCode(), start)
+}
+
+// firstPartyRoute names the route of the configured first-party paths (and
+// of POST /), or "other".
+func (s *Server) firstPartyRoute(ctx *fasthttp.RequestCtx) string {
+	path := ctx.Path()
+	if string(path) == s.cfg.IngestPath || string(path) == "/" && (ctx.IsPost() || ctx.IsOptions()) {
+		return "events"
+	}
+	if _, ok := s.assets[string(path)]; ok {
+		return "snippet"
+	}
+	return "other"
 }
 
 // Shutdown stops accepting requests and waits for the ones in flight (which

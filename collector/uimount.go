@@ -23,8 +23,9 @@ func (s *Server) newUI() (fasthttp.RequestHandler, error) {
 		sites = append(sites, id)
 	}
 	slices.Sort(sites)
-	u, err := ui.New(ui.Config{}, ui.Deps{
+	u, err := ui.New(ui.Config{Timeout: s.cfg.QueryTimeout, MaxRange: s.cfg.MaxRange}, ui.Deps{
 		Store: s.store, Journey: s.journeyCfg, Sites: sites, Log: s.log, Now: s.now,
+		ScanSlot:   s.scanSlot,
 		CountError: func(status int) { s.metrics.errors.WithLabelValues("ui", strconv.Itoa(status)).Inc() },
 		Authenticate: func(token []byte) (ui.Identity, bool) {
 			t := s.tokens.lookup(token)

@@ -6,6 +6,9 @@ package js_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,6 +25,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
 	"github.com/touchtrail/touchtrail/js"
 	"github.com/touchtrail/touchtrail/pkg/store"
@@ -51,6 +55,9 @@ func browser(t *testing.T) (context.Context, context.CancelFunc) {
 			chromedp.Flag("disable-component-update", true),
 			chromedp.Flag("disable-sync", true),
 			chromedp.Flag("disable-dev-shm-usage", true),
+			// An ordinary browser's user agent, as a real visitor sends:
+			// "HeadlessChrome" is on the maintained bot list.
+			chromedp.UserAgent(visitorUA),
 			chromedp.Flag("disable-quic", true),
 		)
 		alloc, _ := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -347,3 +354,37 @@ func TestBrowserCookieless(t *testing.T) {
 		t.Fatalf("cookieless trail:\n%s", summary(tps))
 	}
 }
+
+// identify through the snippet, with the user_hash the site's backend
+// computed: stored when it matches the site's identify secret, refused
+// (and not stored) when it does not.
+func TestBrowserIdentifyWithUserHash(t *testing.T) {
+	const secret = "identify-secret-0123456789"
+	col := collectortest.Start(t, collectortest.Options{Config: func(c *collector.Config) {
+		for i := range c.Sites {
+			if c.Sites[i].ID == collectortest.Site {
+				c.Sites[i].IdentifySecret = secret
+			}
+		}
+	}})
+	shop := site(t, col.URL, "/t.js", "")
+	tab, closeTab := browser(t)
+	do(t, tab, chromedp.Navigate(shop.URL+"/account"), chromedp.WaitVisible("#chat"))
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("u-42"))
+	good := hex.EncodeToString(m.Sum(nil))
+	eval[any](t, tab, fmt.Sprintf(`touchtrail('identify', 'u-42', {user_hash: %q}), touchtrail('identify', 'u-666', {user_hash: %q}), null`, good, good))
+	visitor := eval[string](t, tab, `localStorage.tt_v`)
+	do(t, tab, chromedp.Sleep(1500*time.Millisecond))
+	closeTab()
+	trail(t, col, visitor, 2)
+	time.Sleep(300 * time.Millisecond) // a refused identify would have arrived by now
+	tps := trail(t, col, visitor, 2)
+	if len(tps) != 2 || tps[1]["type"] != "identify" || tps[1]["user"] != "u-42" {
+		t.Fatalf("trail:\n%s\nwant the page view and the verified identify of u-42 only", summary(tps))
+	}
+}
+
+// visitorUA is the user agent the test browser sends: desktop Chrome on
+// Linux, the version of Debian's Chromium.
+const visitorUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"

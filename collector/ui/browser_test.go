@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -52,6 +53,9 @@ func browser(t *testing.T) (context.Context, context.CancelFunc) {
 			chromedp.Flag("disable-component-update", true),
 			chromedp.Flag("disable-sync", true),
 			chromedp.Flag("disable-dev-shm-usage", true),
+			// An ordinary browser's user agent, as a real visitor sends:
+			// "HeadlessChrome" is on the maintained bot list.
+			chromedp.UserAgent(visitorUA),
 			chromedp.Flag("hide-scrollbars", true),
 		)
 		alloc, _ := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -130,7 +134,8 @@ func (c *console) take() []string {
 	return e
 }
 
-// screenshot saves the viewport (or the full page) as PNG, scaled.
+// screenshot saves the viewport (or the full page) as PNG, scaled. The
+// pages test saves viewports (full pages with TOUCHTRAIL_SCREENSHOTS=1).
 func screenshot(t *testing.T, ctx context.Context, path string, full bool, scale float64) {
 	t.Helper()
 	params := page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng, CaptureBeyondViewport: &full}
@@ -173,13 +178,37 @@ func TestBrowserPages(t *testing.T) {
 	con := watchConsole(tab)
 
 	// Sign in through the form; the token never shows in an address.
-	do(t, tab, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(col.URL+"/ui/s/test/friction"), chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", collectortest.ReadToken), chromedp.Submit("#token"), chromedp.WaitVisible("#table-friction"))
+	out := filepath.Join("testout", "screenshots")
+	do(t, tab, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(col.URL+"/ui/s/test/friction"), chromedp.WaitVisible("#token"))
+	screenshot(t, tab, filepath.Join(out, "signin-en-1280.png"), false, 1)
+	do(t, tab, chromedp.SendKeys("#token", collectortest.ReadToken), chromedp.Submit("#token"), chromedp.WaitVisible("#table-friction"))
 	if u := eval[string](t, tab, "location.href"); strings.Contains(u, collectortest.ReadToken) || !strings.HasSuffix(u, "/ui/s/test/friction") {
 		t.Fatalf("after sign-in at %s, want the page asked for and no token", u)
 	}
 	if c := eval[string](t, tab, "document.cookie"); c != "" && strings.Contains(c, "tt_session") {
 		t.Fatalf("the session cookie is readable by script: %q", c)
+	}
+
+	// Keyboard: the first Tab reaches the skip link, shown on focus; Enter
+	// follows it; further Tabs walk the navigation and the filters.
+	do(t, tab, chromedp.Navigate(col.URL+"/ui/s/test/"), chromedp.WaitVisible("#table-map"), chromedp.KeyEvent("\t"))
+	if got := eval[string](t, tab, `document.activeElement.className + ' ' + (document.activeElement.getBoundingClientRect().left >= 0)`); got != "skip true" {
+		t.Errorf("first Tab: focus on %q, want the visible skip link", got)
+	}
+	do(t, tab, chromedp.KeyEvent("\r"))
+	if h := eval[string](t, tab, "location.hash"); h != "#main" {
+		t.Errorf("Enter on the skip link: at %q", h)
+	}
+	do(t, tab, chromedp.Navigate(col.URL+"/ui/s/test/"), chromedp.WaitVisible("#table-map"))
+	var reached []string
+	for range 22 { // a date input takes four Tabs
+		do(t, tab, chromedp.KeyEvent("\t"))
+		reached = append(reached, eval[string](t, tab, "document.activeElement.tagName + (document.activeElement.name ? ':' + document.activeElement.name : '')"))
+	}
+	for _, want := range []string{"A", "INPUT:from", "INPUT:to", "SELECT:segment", "SELECT:channel", "BUTTON"} {
+		if !slices.Contains(reached, want) {
+			t.Errorf("Tab never reaches %s: %v", want, reached)
+		}
 	}
 
 	var rich journeytest.Visitor // a visitor with several friction signals
@@ -203,7 +232,6 @@ func TestBrowserPages(t *testing.T) {
 		{"timeline", "/ui/s/test/visitors/" + rich.ID.String(), ".sessions"},
 		{"user", "/ui/s/test/user?id=" + user, ".sessions"},
 	}
-	out := filepath.Join("testout", "screenshots")
 	for _, lang := range []string{"en", "ar", "ro"} {
 		for _, width := range []int64{1280, 375} {
 			for _, p := range pages {
@@ -213,41 +241,47 @@ func TestBrowserPages(t *testing.T) {
 					sep = "&"
 				}
 				do(t, tab, chromedp.EmulateViewport(width, 900), chromedp.Navigate(col.URL+p.path+sep+"lang="+lang), chromedp.WaitVisible(p.ready))
+				c := eval[pageChecks](t, tab, checksJS)
 				wantDir := map[string]string{"en": "ltr", "ar": "rtl", "ro": "ltr"}[lang]
-				if got := eval[string](t, tab, "document.documentElement.dir + ' ' + document.documentElement.lang"); got != wantDir+" "+lang {
-					t.Errorf("%s: dir and lang %q, want %q", name, got, wantDir+" "+lang)
+				if c.Dir != wantDir || c.Lang != lang {
+					t.Errorf("%s: dir %q lang %q, want %q %q", name, c.Dir, c.Lang, wantDir, lang)
 				}
-				if over := eval[int](t, tab, "document.documentElement.scrollWidth - window.innerWidth"); over > 0 {
-					t.Errorf("%s: the page is %d px wider than the window", name, over)
+				if c.Over > 0 {
+					t.Errorf("%s: the page is %d px wider than the window", name, c.Over)
 				}
-				// Every chart has a title and a description, and the page a
-				// table that says the same in text.
-				bad := eval[[]string](t, tab, `[...document.querySelectorAll('svg.chart')].filter(s => {
-					const ids = (s.getAttribute('aria-labelledby') || '').split(' ');
-					return s.getAttribute('role') !== 'img' || ids.length < 2 || !ids.every(id => (document.getElementById(id)?.textContent || '').trim())
-					  || s.querySelector(':scope > title') === null
-				}).map(s => s.id)`)
-				if len(bad) > 0 {
-					t.Errorf("%s: charts without a text alternative: %v", name, bad)
+				if len(c.Untitled) > 0 {
+					t.Errorf("%s: charts without a text alternative: %v", name, c.Untitled)
 				}
-				charts := eval[int](t, tab, "document.querySelectorAll('svg.chart').length")
-				if tables := eval[int](t, tab, "document.querySelectorAll('table').length"); charts > 0 && tables == 0 {
-					t.Errorf("%s: %d charts and no data table", name, charts)
+				if c.Charts > 0 && c.Tables == 0 {
+					t.Errorf("%s: %d charts and no data table", name, c.Charts)
 				}
-				// Every form control has a label.
-				if n := eval[int](t, tab, `[...document.querySelectorAll('input:not([type=hidden]), select')].filter(e => !e.labels || e.labels.length === 0).length`); n > 0 {
-					t.Errorf("%s: %d form controls without a label", name, n)
+				if c.Unlabelled > 0 {
+					t.Errorf("%s: %d form controls without a label", name, c.Unlabelled)
 				}
-				if low := eval[[]string](t, tab, contrastJS); len(low) > 0 {
-					t.Errorf("%s: text below WCAG AA contrast: %v", name, low)
+				if len(c.LowContrast) > 0 {
+					t.Errorf("%s: text below WCAG AA contrast: %v", name, c.LowContrast)
 				}
-				if p.name == "map" && width == 1280 {
-					d := eval[float64](t, tab, `document.getElementById('stage-discover').getBoundingClientRect().left - document.getElementById('stage-engage').getBoundingClientRect().left`)
-					if (lang == "ar") != (d > 0) {
-						t.Errorf("%s: discover is %.0f px right of engage; the first stage belongs on the %s", name, d, map[bool]string{true: "right", false: "left"}[lang == "ar"])
+				if p.name == "map" && width == 1280 && (lang == "ar") != (c.DiscoverRight > 0) {
+					t.Errorf("%s: discover is %.0f px right of engage; the first stage belongs on the %s", name, c.DiscoverRight,
+						map[bool]string{true: "right", false: "left"}[lang == "ar"])
+				}
+				if p.name == "paths" && lang == "ar" {
+					// A URL path inside Arabic text keeps its order: "/pricing",
+					// not "pricing/".
+					if d := eval[float64](t, tab, `(() => {
+						const w = document.createTreeWalker(document.querySelector('#table-paths'), NodeFilter.SHOW_TEXT);
+						for (let n; (n = w.nextNode());) {
+							const i = n.textContent.indexOf('/pricing');
+							if (i < 0) continue;
+							const at = k => { const r = document.createRange(); r.setStart(n, k); r.setEnd(n, k + 1); return r.getBoundingClientRect().left; };
+							return at(i + 1) - at(i);
+						}
+						return 0;
+					})()`); d <= 0 {
+						t.Errorf("%s: /pricing is drawn right to left (p %.0f px from the slash)", name, d)
 					}
 				}
-				screenshot(t, tab, filepath.Join(out, name+".png"), true, 1)
+				screenshot(t, tab, filepath.Join(out, name+".png"), os.Getenv("TOUCHTRAIL_SCREENSHOTS") == "1", 1)
 				if errs := con.take(); len(errs) > 0 {
 					t.Errorf("%s: console errors: %v", name, errs)
 				}
@@ -268,6 +302,37 @@ func TestBrowserPages(t *testing.T) {
 	}
 	_ = journey.StageCount
 }
+
+// pageChecks is what checksJS reports of a page.
+type pageChecks struct {
+	Dir, Lang     string
+	Over          int      // px the document is wider than the window
+	Untitled      []string // charts without role=img, a title and a description
+	Charts        int
+	Tables        int
+	Unlabelled    int      // form controls without a label
+	LowContrast   []string // contrastJS
+	DiscoverRight float64  // px the discover column lies right of engage's
+}
+
+// checksJS measures a page in one round trip.
+const checksJS = `(() => {
+	const stage = id => document.getElementById(id)?.getBoundingClientRect().left || 0;
+	return {
+		Dir: document.documentElement.dir, Lang: document.documentElement.lang,
+		Over: document.documentElement.scrollWidth - window.innerWidth,
+		Untitled: [...document.querySelectorAll('svg.chart')].filter(s => {
+			const ids = (s.getAttribute('aria-labelledby') || '').split(' ');
+			return s.getAttribute('role') !== 'img' || ids.length < 2 ||
+				!ids.every(id => (document.getElementById(id)?.textContent || '').trim()) || s.querySelector(':scope > title') === null;
+		}).map(s => s.id),
+		Charts: document.querySelectorAll('svg.chart').length,
+		Tables: document.querySelectorAll('table').length,
+		Unlabelled: [...document.querySelectorAll('input:not([type=hidden]), select')].filter(e => !e.labels || e.labels.length === 0).length,
+		LowContrast: ` + contrastJS + `,
+		DiscoverRight: stage('stage-discover') - stage('stage-engage'),
+	};
+})()`
 
 // contrastJS lists the visible texts whose contrast with their background
 // is below WCAG AA: 4.5:1, or 3:1 for large text; chart texts are checked
@@ -356,3 +421,7 @@ func TestBrowserHearsCSPViolations(t *testing.T) {
 	}
 	t.Fatal("no console error for an image the CSP forbids")
 }
+
+// visitorUA is the user agent the test browser sends: desktop Chrome on
+// Linux, the version of Debian's Chromium.
+const visitorUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"

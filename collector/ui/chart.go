@@ -194,7 +194,7 @@ func flowChart(r *journey.MapResult, l *locale) template.HTML {
 			col = colBack
 		}
 		sw := 1.5 + 8*float64(f.Visitors)/float64(peak)
-		tip := fmt.Sprintf("%s → %s: %s", l.Stage(f.From), l.Stage(f.To), l.T("map.visitors", f.Visitors))
+		tip := fmt.Sprintf("%s%s%s: %s", l.Stage(f.From), l.Arrow(), l.Stage(f.To), l.T("map.visitors", f.Visitors))
 		c.n++
 		fmt.Fprintf(&c.b, `<path d="M%s %s A%s %s 0 0 %d %s %s" fill="none" stroke="%s" stroke-opacity="0.5" stroke-width="%s"><title>%s</title></path>`,
 			f1(x1), f1(mid), f1(rad), f1(min(rad, mid-14)), sweep, f1(x2), f1(mid), col, f1(sw), esc(tip))
@@ -213,23 +213,27 @@ func flowChart(r *journey.MapResult, l *locale) template.HTML {
 type hbar struct {
 	label string
 	value float64 // 0..1 of the bar's full width
+	drop  float64 // 0..1: a drop-off drawn after the value, in colLeft
+	dropT string  // the drop-off's tooltip
 	text  string  // the figure written after the bar
 	tip   string
 	color string
 }
 
-// barsChart draws labelled horizontal bars.
+// barsChart draws horizontal bars, each with its label above it and its
+// figure after it. It is narrow, so that phones scale it little.
 func barsChart(id, title, desc string, rows []hbar, l *locale) template.HTML {
-	const w, labelW, rowH = 640.0, 200.0, 30.0
-	h := rowH*float64(len(rows)) + 8
+	const w, rowH, textW = 440.0, 44.0, 110.0
+	h := rowH*float64(len(rows)) + 4
 	c := newCanvas(id, w, h, l.RTL(), title, desc)
-	barW := w - labelW - 110
+	barW := w - textW
 	for i, r := range rows {
-		y := 4 + rowH*float64(i)
-		c.text(labelW-8, y+18, "end", colInk, clip(r.label, 30), "")
-		c.rect(labelW, y+4, barW, rowH-10, "#eef2f5", "")
-		c.rect(labelW, y+4, barW*r.value, rowH-10, cmp.Or(r.color, colGo), r.tip)
-		c.text(labelW+barW*r.value+6, y+18, "start", colInk, r.text, ` font-weight="600"`)
+		y := 2 + rowH*float64(i)
+		c.text(0, y+14, "start", colInk, clip(r.label, 44), ` font-size="14"`)
+		c.rect(0, y+20, barW, 17, "#eef2f5", "")
+		c.rect(0, y+20, barW*r.value, 17, cmp.Or(r.color, colGo), r.tip)
+		c.rect(barW*r.value, y+20, barW*r.drop, 17, colLeft, r.dropT)
+		c.text(barW*(r.value+r.drop)+6, y+34, "start", colInk, r.text, ` font-size="14" font-weight="600"`)
 	}
 	return c.html()
 }
@@ -307,7 +311,8 @@ func sankeyChart(p *journey.PathsResult, start string, l *locale) template.HTML 
 		}
 	}
 	scale := avail / float64(p.Visitors)
-	colX := func(d int) float64 { return 8 + float64(d)*(w-16-nodeW)/float64(max(depth, 1)) }
+	const labelRoom = 160 // right of the last column, for its labels
+	colX := func(d int) float64 { return 8 + float64(d)*(w-16-nodeW-labelRoom)/float64(max(depth, 1)) }
 	for _, col := range cols {
 		y := padTop
 		for _, nd := range col {
@@ -343,7 +348,7 @@ func sankeyChart(p *journey.PathsResult, start string, l *locale) template.HTML 
 		b.to.in += bh
 		xm := (x0 + x1) / 2
 		X := func(x float64) string { return f1(c.x(x, 0)) }
-		tip := fmt.Sprintf("%s → %s: %s", l.Label(b.from.label), l.Label(b.to.label), l.T("map.visitors", b.n))
+		tip := fmt.Sprintf("%s%s%s: %s", l.Label(b.from.label), l.Arrow(), l.Label(b.to.label), l.T("map.visitors", b.n))
 		c.n++
 		fmt.Fprintf(&c.b, `<path d="M%s %s C%s %s %s %s %s %s L%s %s C%s %s %s %s %s %s Z" fill="%s" fill-opacity="0.45"><title>%s</title></path>`,
 			X(x0), f1(y0), X(xm), f1(y0), X(xm), f1(y1), X(x1), f1(y1),
@@ -354,12 +359,46 @@ func sankeyChart(p *journey.PathsResult, start string, l *locale) template.HTML 
 			nh := max(float64(nd.n)*scale, 1)
 			name := l.Label(nd.label)
 			c.rect(colX(d), nd.y, nodeW, nh, colInk, fmt.Sprintf("%s: %s", name, l.T("map.visitors", nd.n)))
-			anchor, tx := "start", colX(d)+nodeW+4
-			if d == depth && depth > 0 {
-				anchor, tx = "end", colX(d)-4
-			}
-			c.text(tx, nd.y+min(nh/2, 12)+4, anchor, colInk, clip(name, 22)+" · "+l.N(nd.n), ` font-size="11"`)
+			c.text(colX(d)+nodeW+4, nd.y+min(nh/2, 12)+4, "start", colInk, clip(name, 24)+" · "+l.N(nd.n), ` font-size="11"`)
 		}
+	}
+	return c.html()
+}
+
+// sessionsChart draws a page of sessions as bands in time order, one slot
+// each (a linear time axis would crush a week's sessions next to a month's
+// gap), orange when a touchpoint in it marks friction; under few bands,
+// their days.
+func sessionsChart(sessions []tlSession, l *locale) template.HTML {
+	const w, h, x0, x1, y, bh = 760.0, 60.0, 4.0, 756.0, 6.0, 26.0
+	c := newCanvas("chart-sessions", w, h, l.RTL(), l.T("tl.chart"), l.T("tl.chartdesc"))
+	n := len(sessions)
+	if n == 0 {
+		return c.html()
+	}
+	slotW := (x1 - x0) / float64(n)
+	for i, s := range sessions {
+		col := colFlow
+		var sig []string
+		for _, tc := range s.Touches {
+			for _, sg := range tc.Signals {
+				col = colLeft
+				sig = append(sig, l.Signal(sg))
+			}
+		}
+		tip := l.T("tl.session", s.N) + " · " + l.Time(s.Start) + " · " + l.T("tl.count", len(s.Touches))
+		if len(sig) > 0 {
+			tip += " · " + strings.Join(sig, ", ")
+		}
+		x := x0 + slotW*float64(i)
+		c.rect(x+slotW*0.08, y, max(slotW*0.84, 1), bh, col, tip)
+		if n <= 8 {
+			c.text(x+slotW/2, h-10, "middle", colMuted, l.Date(s.Start), "")
+		}
+	}
+	if n > 8 {
+		c.text(x0, h-10, "start", colMuted, l.Date(sessions[0].Start), "")
+		c.text(x1, h-10, "end", colMuted, l.Date(sessions[n-1].Start), "")
 	}
 	return c.html()
 }

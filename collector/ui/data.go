@@ -3,6 +3,8 @@ package ui
 import (
 	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,6 +18,9 @@ import (
 // The pages' questions, answered with pkg/journey over the store, as the
 // query API answers them (the handler tests hold the two to the same
 // numbers).
+
+// errBusy is returned when every scan slot is taken.
+var errBusy = errors.New("too many scans running")
 
 // filter is the range, segment and channel of a site-wide page.
 type filter struct {
@@ -59,6 +64,9 @@ func (u *UI) readFilter(r *http.Request, withChannel bool) (*filter, error) {
 	if !f.To.After(f.From) {
 		return nil, errStatus(http.StatusBadRequest, "to: before from")
 	}
+	if f.To.Sub(f.From) > u.cfg.MaxRange {
+		return nil, errStatus(http.StatusBadRequest, fmt.Sprintf("the range is longer than the maximum of %d days", int(u.cfg.MaxRange.Hours()/24)))
+	}
 	seg, err := journey.ParseSegment(q.Get("segment"))
 	if err != nil {
 		return nil, errStatus(http.StatusBadRequest, err.Error())
@@ -92,10 +100,28 @@ func (f *filter) scope(cfg *journey.Config) journey.Scope {
 // scan gives every visitor active in the filter's range, with its whole
 // trail, to fn.
 func (u *UI) scan(ctx context.Context, site string, f *filter, fn func(v event.VisitorID, trail []event.Touchpoint)) error {
+	release, err := u.slot()
+	if err != nil {
+		return err
+	}
+	defer release()
 	return u.d.Store.ScanTrails(ctx, site, f.From, f.To, func(v event.VisitorID, trail []event.Touchpoint) error {
 		fn(v, trail)
 		return nil
 	})
+}
+
+// slot takes a scan slot (Deps.ScanSlot) for a site-wide scan or a whole
+// journey; release it when done.
+func (u *UI) slot() (release func(), err error) {
+	if u.d.ScanSlot == nil {
+		return func() {}, nil
+	}
+	release, err = u.d.ScanSlot()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errBusy, err)
+	}
+	return release, nil
 }
 
 // journeyMap is GET …/map's answer.
@@ -155,11 +181,27 @@ func (u *UI) paths(ctx context.Context, site string, f *filter, start *journey.S
 	return p.Result(10), err
 }
 
-func (u *UI) friction(ctx context.Context, site string, f *filter) (journey.FrictionResult, error) {
+// askResults are the ask stage's numbers, shown on the friction page.
+type askResults struct {
+	Self journey.SelfServiceResult
+	Sat  journey.SatisfactionResult
+}
+
+// friction scans once for the friction signals and the ask stage's
+// self-service and satisfaction (as the API's …/selfservice and
+// …/satisfaction answer them).
+func (u *UI) friction(ctx context.Context, site string, f *filter) (journey.FrictionResult, askResults, error) {
 	fr := journey.NewFriction(u.d.Journey)
+	ss := journey.NewSelfService(u.d.Journey)
+	sa := journey.NewSatisfaction(u.d.Journey)
 	fr.Scope = f.scope(&u.d.Journey)
-	err := u.scan(ctx, site, f, func(v event.VisitorID, trail []event.Touchpoint) { fr.Add(v, trail) })
-	return fr.Result(5), err
+	ss.Scope, sa.Scope = fr.Scope, fr.Scope
+	err := u.scan(ctx, site, f, func(v event.VisitorID, trail []event.Touchpoint) {
+		fr.Add(v, trail)
+		ss.Add(trail)
+		sa.Add(trail)
+	})
+	return fr.Result(5), askResults{Self: ss.Result(10), Sat: sa.Result(10)}, err
 }
 
 // recentVisitors returns up to n visitors last active in the 30 days to
@@ -242,16 +284,18 @@ type tlTouch struct {
 	TP      *event.Touchpoint
 	Time    time.Time
 	Stage   journey.Stage
-	Signal  string // the friction signal it marks, or ""
-	Visitor string // for a user's timeline: which of its visitors
+	Signals []string // the friction signals it marks
+	Visitor string   // for a user's timeline: which of its visitors
 }
 
 // tlSession is one session band of a timeline.
 type tlSession struct {
 	journey.Session
 	N       int
+	Cut     bool // Touches holds only the first maxShown
 	Touches []tlTouch
-	Device  string
+	Class   string // device class of the first touchpoint that has one
+	Device  string // its browser and OS
 	Country string
 }
 
@@ -269,7 +313,15 @@ func timeline(trail []event.Touchpoint, j *journey.Journey, cfg journey.Config) 
 		}
 	}
 	repeated := cmp.Or(cfg.RepeatedSearches, 3)
+	quickExit := slices.Contains(j.Friction, journey.SignalQuickExitHelp)
 	low := cmp.Or(cfg.LowFeedback, 0.6)
+	repeatWindow := cmp.Or(cfg.RepeatTicketWindow, 7*24*time.Hour).Microseconds()
+	conv := journey.Step{Type: event.TypeCheckoutStep, Number: cmp.Or(cfg.CheckoutLastStep, 3)}
+	if cfg.Conversion != nil {
+		conv = *cfg.Conversion
+	}
+	purchased := false
+	lastTicket, lastTicketAt := "", int64(0)
 	for k, s := range j.Sessions {
 		ts := &out[k]
 		ts.Session, ts.N = s, k+1
@@ -288,28 +340,53 @@ func timeline(trail []event.Touchpoint, j *journey.Journey, cfg journey.Config) 
 				searches++
 				switch {
 				case tp.Results == 0:
-					t.Signal = journey.SignalSearchNoResults
+					t.mark(journey.SignalSearchNoResults)
 				case searches == repeated:
-					t.Signal = journey.SignalRepeatedSearch
+					t.mark(journey.SignalRepeatedSearch)
 				}
 			case event.TypeChatOpen:
 				switch {
 				case searches > 0:
-					t.Signal = journey.SignalSearchThenChat
+					t.mark(journey.SignalSearchThenChat)
 				case help:
-					t.Signal = journey.SignalHelpThenChat
+					t.mark(journey.SignalHelpThenChat)
 				}
 			case event.TypeCheckoutStep:
 				if i == lastStep {
-					t.Signal = journey.SignalCheckoutAbandoned
+					t.mark(journey.SignalCheckoutAbandoned)
 				}
 			case event.TypeFeedback:
 				if tp.Scale > 0 && float64(tp.Score)/float64(tp.Scale) < low {
-					t.Signal = journey.SignalLowFeedback
+					t.mark(journey.SignalLowFeedback)
+				}
+			case event.TypeTicket:
+				if tp.Status != event.TicketOpened {
+					break
+				}
+				if searches > 0 || help {
+					t.mark(journey.SignalSearchThenTicket)
+				}
+				if purchased {
+					t.mark(journey.SignalTicketAfterPurchase)
+				}
+				if lastTicket != "" && tp.Ticket != lastTicket && tp.Derived-lastTicketAt <= repeatWindow {
+					t.mark(journey.SignalRepeatTicket)
+				}
+				lastTicket, lastTicketAt = tp.Ticket, tp.Derived
+			case event.TypeEngagement:
+				// A help page left at once, when the journey shows the
+				// signal (a search, chat or ticket came after).
+				ms, scroll, ok := tp.Engagement()
+				if ok && quickExit && st == journey.StageAsk && ms < cmp.Or(cfg.QuickExit, 10*time.Second).Milliseconds() &&
+					scroll < cmp.Or(cfg.QuickExitScroll, 25) {
+					t.mark(journey.SignalQuickExitHelp)
 				}
 			}
+			if conv.Match(tp) {
+				purchased = true
+			}
 			if ts.Device == "" && tp.Device != event.DeviceUnknown {
-				ts.Device = joinNonEmpty(tp.Device.String(), tp.Browser, tp.OS)
+				ts.Class, ts.Device = tp.Device.String(), joinNonEmpty(tp.Browser, tp.OS)
 			}
 			if ts.Country == "" && tp.Country != "" {
 				ts.Country = joinNonEmpty(tp.Country, tp.City)
@@ -319,6 +396,9 @@ func timeline(trail []event.Touchpoint, j *journey.Journey, cfg journey.Config) 
 	}
 	return out
 }
+
+// mark adds a friction signal to the touch.
+func (t *tlTouch) mark(signal string) { t.Signals = append(t.Signals, signal) }
 
 func joinNonEmpty(parts ...string) string {
 	s := ""

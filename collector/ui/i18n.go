@@ -152,17 +152,17 @@ func (l *locale) Time(t time.Time) string {
 	return l.Date(t) + sep + l.digits(t.Hour(), 2) + ":" + l.digits(t.Minute(), 2)
 }
 
-// Dur formats seconds as a short duration: "45s", "2m29s", "3h05m" (units
-// are international symbols; digits are the locale's).
+// Dur formats seconds as a short duration: "45s", "2m 29s", "3h 5m" (in
+// the locale's units and digits).
 func (l *locale) Dur(sec float64) string {
 	s := int(sec + 0.5)
 	switch {
 	case s < 60:
-		return l.digits(s, 0) + "s"
+		return l.T("dur.s", s)
 	case s < 3600:
-		return l.digits(s/60, 0) + "m" + l.digits(s%60, 2) + "s"
+		return l.T("dur.m", s/60, s%60)
 	}
-	return l.digits(s/3600, 0) + "h" + l.digits(s%3600/60, 2) + "m"
+	return l.T("dur.h", s/3600, s%3600/60)
 }
 
 // Stage names a lifecycle stage.
@@ -198,4 +198,13 @@ func (l *locale) Label(label string) string {
 		rest = "\u2066" + rest + "\u2069" // a left-to-right isolate: paths keep their order
 	}
 	return l.Type(typ) + " " + rest
+}
+
+// Arrow joins the steps of a sequence: " → ", or " ← " right to left, so
+// that it points the way the sequence reads.
+func (l *locale) Arrow() string {
+	if l.RTL() {
+		return " ← "
+	}
+	return " → "
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -47,6 +48,9 @@ func (u *UI) mapPage(w http.ResponseWriter, r *http.Request, ses *session, p *pa
 	u.render(w, r, http.StatusOK, "map", p)
 }
 
+// maxSteps bounds a funnel's steps (and so its page).
+const maxSteps = 20
+
 // defaultSteps is the funnel shown before any is chosen.
 const defaultSteps = "pageview:/pricing,checkout_step:1,checkout_step:2,checkout_step:3"
 
@@ -71,6 +75,9 @@ func (u *UI) funnelPage(w http.ResponseWriter, r *http.Request, ses *session, p 
 		v.Within = "24h"
 	}
 	steps, err := journey.ParseSteps(v.Steps)
+	if err == nil && len(steps) > maxSteps {
+		err = fmt.Errorf("at most %d", maxSteps)
+	}
 	if err != nil {
 		u.fail(w, r, ses, errStatus(http.StatusBadRequest, "steps: "+err.Error()))
 		return
@@ -87,11 +94,20 @@ func (u *UI) funnelPage(w http.ResponseWriter, r *http.Request, ses *session, p 
 		return
 	}
 	rows := make([]hbar, len(v.FunnelResult.Steps))
-	for i, st := range v.FunnelResult.Steps {
-		rows[i] = hbar{label: stepLabel(st.Step, p.L), value: st.FromFirst, text: p.L.N(st.Visitors) + " · " + p.L.Pct(st.FromFirst),
-			tip: stepLabel(st.Step, p.L) + ": " + p.L.T("map.visitors", st.Visitors)}
+	first := 0
+	if len(v.FunnelResult.Steps) > 0 {
+		first = v.FunnelResult.Steps[0].Visitors
 	}
-	v.Chart = barsChart("chart-funnel", p.L.T("funnel.chart"), v.Steps, rows, p.L)
+	for i, st := range v.FunnelResult.Steps {
+		name := stepLabel(st.Step, p.L)
+		rows[i] = hbar{label: name, value: st.FromFirst, text: p.L.N(st.Visitors) + " · " + p.L.Pct(st.FromFirst),
+			tip: name + ": " + p.L.T("map.visitors", st.Visitors)}
+		if i > 0 {
+			rows[i].drop = ratio(st.DropOff, first)
+			rows[i].dropT = name + ": " + p.L.T("funnel.dropped", st.DropOff, p.L.Dur(st.MedianSeconds))
+		}
+	}
+	v.Chart = barsChart("chart-funnel", p.L.T("funnel.chart"), p.L.T("funnel.chartdesc"), rows, p.L)
 	p.Nav, p.Filter, p.Data = "funnel", f, v
 	u.render(w, r, http.StatusOK, "funnel", p)
 }
@@ -171,6 +187,7 @@ type frictionView struct {
 	journey.FrictionResult
 	Chart template.HTML
 	Steps []stepCount
+	Ask   askResults
 }
 
 type stepCount struct{ Step, Visitors int }
@@ -183,12 +200,12 @@ func (u *UI) frictionPage(w http.ResponseWriter, r *http.Request, ses *session, 
 	}
 	ctx, cancel := u.ctx(r)
 	defer cancel()
-	fr, err := u.friction(ctx, p.Site, f)
+	fr, ask, err := u.friction(ctx, p.Site, f)
 	if err != nil {
 		u.fail(w, r, ses, err)
 		return
 	}
-	v := &frictionView{FrictionResult: fr}
+	v := &frictionView{FrictionResult: fr, Ask: ask}
 	rows := make([]hbar, len(fr.Signals))
 	for i, s := range fr.Signals {
 		share := ratio(s.Visitors, fr.Visitors)
@@ -225,19 +242,84 @@ func (u *UI) visitorsPage(w http.ResponseWriter, r *http.Request, ses *session, 
 			p.Notice = p.L.T("erase.done", id.String())
 		}
 	}
+	if e := r.URL.Query().Get("erased_user"); e != "" && len(e) <= 256 {
+		p.Notice = p.L.T("erase.userdone", e)
+	}
 	p.Nav, p.Data = "visitors", vs
 	u.render(w, r, http.StatusOK, "visitors", p)
 }
 
 // timelineView is a visitor's or a user's timeline.
 type timelineView struct {
+	Site      string
 	Visitor   string // a visitor's page
 	User      string // a user's page
 	Visitors  []string
 	Journey   journey.Journey
-	Sessions  []tlSession
+	Sessions  []tlSession // the ones this page shows
 	Truncated bool
 	Admin     bool
+	Chart     template.HTML // the sessions shown, along time
+	// The page of sessions shown: First to Last (1-based) of Total;
+	// Earlier and Later are the upto= of the pages before and after (0:
+	// none).
+	First, Last, Total, Earlier, Later int
+}
+
+// maxShown bounds the touchpoints one timeline page shows.
+const maxShown = 200
+
+// window keeps the sessions of one page: whole sessions of at most
+// maxShown touchpoints in all (a longer session is cut), ending with
+// session upto (1-based; out of range: the last).
+func (tv *timelineView) window(upto int) {
+	n := len(tv.Sessions)
+	if upto < 1 || upto > n {
+		upto = n
+	}
+	// back from upto, then the page after it, forward
+	first, count := upto, 0
+	for first > 0 && (count == 0 || count+len(tv.Sessions[first-1].Touches) <= maxShown) {
+		count += len(tv.Sessions[first-1].Touches)
+		first--
+	}
+	later, count := upto, 0
+	for later < n && (count == 0 || count+len(tv.Sessions[later].Touches) <= maxShown) {
+		count += len(tv.Sessions[later].Touches)
+		later++
+	}
+	tv.First, tv.Last, tv.Total = first+1, upto, n
+	if first > 0 {
+		tv.Earlier = first
+	}
+	if later > upto {
+		tv.Later = later
+	}
+	tv.Sessions = tv.Sessions[first:upto]
+	for i := range tv.Sessions {
+		if len(tv.Sessions[i].Touches) > maxShown {
+			tv.Sessions[i].Touches, tv.Sessions[i].Cut = tv.Sessions[i].Touches[:maxShown], true
+		}
+	}
+}
+
+// Signals lists the friction signals marked in a session.
+func (s *tlSession) Signals() []string {
+	var out []string
+	for _, t := range s.Touches {
+		out = append(out, t.Signals...)
+	}
+	return out
+}
+
+// PageURL is the address of the timeline page ending with session upto.
+func (tv *timelineView) PageURL(upto int) string {
+	q := url.Values{"upto": {strconv.Itoa(upto)}}
+	if tv.User != "" {
+		q.Set("id", tv.User)
+		return "/ui/s/" + url.PathEscape(tv.Site) + "/user?" + q.Encode()
+	}
+	return "/ui/s/" + url.PathEscape(tv.Site) + "/visitors/" + tv.Visitor + "?" + q.Encode()
 }
 
 func (u *UI) visitorPage(w http.ResponseWriter, r *http.Request, ses *session, p *page) {
@@ -246,6 +328,12 @@ func (u *UI) visitorPage(w http.ResponseWriter, r *http.Request, ses *session, p
 		u.fail(w, r, ses, err)
 		return
 	}
+	release, err := u.slot()
+	if err != nil {
+		u.fail(w, r, ses, err)
+		return
+	}
+	defer release()
 	ctx, cancel := u.ctx(r)
 	defer cancel()
 	trail, cut, err := u.trail(ctx, p.Site, v)
@@ -257,8 +345,11 @@ func (u *UI) visitorPage(w http.ResponseWriter, r *http.Request, ses *session, p
 		u.fail(w, r, ses, errStatus(http.StatusNotFound, ""))
 		return
 	}
-	tv := &timelineView{Visitor: v.String(), Journey: journey.Build(trail, u.d.Journey), Truncated: cut, Admin: ses.id.Admin}
+	tv := &timelineView{Site: p.Site, Visitor: v.String(), Journey: journey.Build(trail, u.d.Journey), Truncated: cut, Admin: ses.id.Admin}
 	tv.Sessions = timeline(trail, &tv.Journey, u.d.Journey)
+	upto, _ := strconv.Atoi(r.URL.Query().Get("upto"))
+	tv.window(upto)
+	tv.Chart = sessionsChart(tv.Sessions, p.L)
 	p.Nav, p.Data, p.Title = "visitors", tv, p.L.T("tl.visitor", short(tv.Visitor))
 	u.render(w, r, http.StatusOK, "timeline", p)
 }
@@ -269,6 +360,12 @@ func (u *UI) userPage(w http.ResponseWriter, r *http.Request, ses *session, p *p
 		u.fail(w, r, ses, errStatus(http.StatusBadRequest, "id: want a user id"))
 		return
 	}
+	release, err := u.slot()
+	if err != nil {
+		u.fail(w, r, ses, err)
+		return
+	}
+	defer release()
 	ctx, cancel := u.ctx(r)
 	defer cancel()
 	visitors, trail, cut, err := u.userTrail(ctx, p.Site, user)
@@ -280,11 +377,14 @@ func (u *UI) userPage(w http.ResponseWriter, r *http.Request, ses *session, p *p
 		u.fail(w, r, ses, errStatus(http.StatusNotFound, ""))
 		return
 	}
-	tv := &timelineView{User: user, Journey: journey.Build(trail, u.d.Journey), Truncated: cut, Admin: ses.id.Admin}
+	tv := &timelineView{Site: p.Site, User: user, Journey: journey.Build(trail, u.d.Journey), Truncated: cut, Admin: ses.id.Admin}
 	for _, v := range visitors {
 		tv.Visitors = append(tv.Visitors, v.String())
 	}
 	tv.Sessions = timeline(trail, &tv.Journey, u.d.Journey)
+	upto, _ := strconv.Atoi(r.URL.Query().Get("upto"))
+	tv.window(upto)
+	tv.Chart = sessionsChart(tv.Sessions, p.L)
 	p.Nav, p.Data, p.Title = "visitors", tv, p.L.T("tl.user", user)
 	u.render(w, r, http.StatusOK, "timeline", p)
 }
@@ -305,6 +405,15 @@ func short(id string) string {
 	return id
 }
 
+// eraseView is the confirmation of an erase.
+type eraseView struct {
+	ID      string // the visitor or user
+	Action  string // where the form posts
+	Cancel  string
+	User    bool
+	Warning string
+}
+
 // eraseConfirm asks an admin to confirm erasing a visitor.
 func (u *UI) eraseConfirm(w http.ResponseWriter, r *http.Request, ses *session, p *page) {
 	if !ses.id.Admin {
@@ -316,14 +425,44 @@ func (u *UI) eraseConfirm(w http.ResponseWriter, r *http.Request, ses *session, 
 		u.fail(w, r, ses, err)
 		return
 	}
-	p.Nav, p.Data, p.Title = "visitors", v.String(), p.L.T("erase.title", short(v.String()))
+	base := "/ui/s/" + url.PathEscape(p.Site) + "/visitors/" + v.String()
+	p.Nav, p.Title = "visitors", p.L.T("erase.title", short(v.String()))
+	p.Data = &eraseView{ID: v.String(), Action: base + "/erase", Cancel: base, Warning: p.L.T("erase.warn")}
 	u.render(w, r, http.StatusOK, "erase", p)
 }
 
-// erase erases a visitor: an admin's session, its CSRF token, this origin.
-func (u *UI) erase(w http.ResponseWriter, r *http.Request, ses *session, p *page) {
+// eraseUserConfirm asks an admin to confirm erasing a user and every
+// visitor stitched to it.
+func (u *UI) eraseUserConfirm(w http.ResponseWriter, r *http.Request, ses *session, p *page) {
+	user := r.URL.Query().Get("id")
+	if !ses.id.Admin {
+		u.fail(w, r, ses, errStatus(http.StatusForbidden, ""))
+		return
+	}
+	if user == "" || len(user) > 256 {
+		u.fail(w, r, ses, errStatus(http.StatusBadRequest, "id: want a user id"))
+		return
+	}
+	site := url.PathEscape(p.Site)
+	p.Nav, p.Title = "visitors", p.L.T("erase.usertitle", user)
+	p.Data = &eraseView{ID: user, User: true, Action: "/ui/s/" + site + "/user/erase",
+		Cancel: "/ui/s/" + site + "/user?id=" + url.QueryEscape(user), Warning: p.L.T("erase.userwarn")}
+	u.render(w, r, http.StatusOK, "erase", p)
+}
+
+// allowedToErase checks an erase post: an admin's session, its CSRF
+// token, this origin.
+func (u *UI) allowedToErase(w http.ResponseWriter, r *http.Request, ses *session) bool {
 	if !ses.id.Admin || !sameOrigin(r) || !ses.checkCSRF(r) {
 		u.fail(w, r, ses, errStatus(http.StatusForbidden, ""))
+		return false
+	}
+	return true
+}
+
+// erase erases a visitor.
+func (u *UI) erase(w http.ResponseWriter, r *http.Request, ses *session, p *page) {
+	if !u.allowedToErase(w, r, ses) {
 		return
 	}
 	v, err := parseVisitor(r.PathValue("visitor"))
@@ -339,4 +478,25 @@ func (u *UI) erase(w http.ResponseWriter, r *http.Request, ses *session, p *page
 	}
 	u.d.Log.Info("visitor erased", "site", p.Site, "visitor", v.String(), "token", ses.id.Name)
 	http.Redirect(w, r, "/ui/s/"+url.PathEscape(p.Site)+"/visitors?erased="+v.String(), http.StatusSeeOther)
+}
+
+// eraseUser erases a user and every visitor stitched to it.
+func (u *UI) eraseUser(w http.ResponseWriter, r *http.Request, ses *session, p *page) {
+	if !u.allowedToErase(w, r, ses) {
+		return
+	}
+	user := r.PostFormValue("id")
+	if user == "" || len(user) > 256 {
+		u.fail(w, r, ses, errStatus(http.StatusBadRequest, "id: want a user id"))
+		return
+	}
+	ctx, cancel := u.ctx(r)
+	defer cancel()
+	vs, err := u.d.Store.EraseUser(ctx, p.Site, user)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		u.fail(w, r, ses, err)
+		return
+	}
+	u.d.Log.Info("user erased", "site", p.Site, "visitors", len(vs), "token", ses.id.Name)
+	http.Redirect(w, r, "/ui/s/"+url.PathEscape(p.Site)+"/visitors?erased_user="+url.QueryEscape(user), http.StatusSeeOther)
 }

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/hashicorp/golang-lru/v2/expirable"
+	"golang.org/x/time/rate"
 )
 
 // Sessions: signing in trades a query token for a random session id in an
@@ -104,4 +106,40 @@ func isHTTPS(r *http.Request) bool {
 // mayRead reports whether id may read site.
 func (id Identity) mayRead(site string) bool {
 	return len(id.Sites) == 0 || slices.Contains(id.Sites, site)
+}
+
+// signinLimits slows guessing: each client address may fail to sign in 10
+// times in a row, then once every 6 seconds. Safe for concurrent use.
+type signinLimits struct {
+	lru *lru.Cache[string, *rate.Limiter]
+}
+
+func newSigninLimits() *signinLimits {
+	c, _ := lru.New[string, *rate.Limiter](10_000)
+	return &signinLimits{lru: c}
+}
+
+// allow reports whether addr may try to sign in now; failed consumes a
+// try.
+func (s *signinLimits) allow(addr string) bool {
+	l, ok := s.lru.Get(addr)
+	return !ok || l.Tokens() >= 1
+}
+
+func (s *signinLimits) failed(addr string) {
+	l, ok := s.lru.Get(addr)
+	if !ok {
+		l = rate.NewLimiter(rate.Every(6*time.Second), 10)
+		s.lru.Add(addr, l)
+	}
+	l.Allow()
+}
+
+// clientAddr is the request's peer address without the port.
+func clientAddr(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 && !strings.HasSuffix(host, "]") {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -41,8 +43,10 @@ type Config struct {
 	// MaxSessions bounds the signed-in browsers kept (the oldest go
 	// first). Default: 10000.
 	MaxSessions int
-	// Timeout bounds the work of one page. Default: 20s.
+	// Timeout bounds the work of one page. Default: 30s.
 	Timeout time.Duration
+	// MaxRange is the longest range a page may read. Default: 366 days.
+	MaxRange time.Duration
 }
 
 // Deps are what the pages read: the collector wires them.
@@ -55,6 +59,10 @@ type Deps struct {
 	Authenticate func(token []byte) (Identity, bool)
 	Log          *slog.Logger
 	Now          func() time.Time // Default: time.Now
+	// ScanSlot takes one of the collector's slots for a site-wide scan, or
+	// refuses when all are taken (the page then answers 503); nil: no
+	// limit.
+	ScanSlot func() (release func(), err error)
 	// CountError counts an error answer by status (the collector's
 	// touchtrail_http_errors_total{route="ui"}); nil counts nothing.
 	CountError func(status int)
@@ -66,6 +74,7 @@ type UI struct {
 	cfg      Config
 	d        Deps
 	sessions *sessions
+	limits   *signinLimits
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 }
@@ -82,7 +91,10 @@ func New(cfg Config, d Deps) (*UI, error) {
 		cfg.MaxSessions = 10_000
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 20 * time.Second
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxRange <= 0 {
+		cfg.MaxRange = 366 * 24 * time.Hour
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()
@@ -91,7 +103,7 @@ func New(cfg Config, d Deps) (*UI, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	u := &UI{cfg: cfg, d: d, sessions: newSessions(cfg.MaxSessions, cfg.SessionTTL), pages: map[string]*template.Template{}}
+	u := &UI{cfg: cfg, d: d, sessions: newSessions(cfg.MaxSessions, cfg.SessionTTL), limits: newSigninLimits(), pages: map[string]*template.Template{}}
 	if err := u.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -137,6 +149,8 @@ func (u *UI) routes() {
 	m.HandleFunc("GET /ui/s/{site}/visitors/{visitor}/erase", u.forSite(u.eraseConfirm))
 	m.HandleFunc("POST /ui/s/{site}/visitors/{visitor}/erase", u.forSite(u.erase))
 	m.HandleFunc("GET /ui/s/{site}/user", u.forSite(u.userPage))
+	m.HandleFunc("GET /ui/s/{site}/user/erase", u.forSite(u.eraseUserConfirm))
+	m.HandleFunc("POST /ui/s/{site}/user/erase", u.forSite(u.eraseUser))
 	u.mux = m
 }
 
@@ -170,8 +184,19 @@ func withMethod(r *http.Request, m string) *http.Request {
 	return &r2
 }
 
-// static serves the style sheet: cached for a day (its URL carries no
-// version; a deploy changes it at most a day late).
+// styleVersion names the style sheet's content: pages link it with
+// ?v=styleVersion, so it may be cached for a year.
+var styleVersion = func() string {
+	b, err := staticFS.ReadFile("static/style.css")
+	if err != nil {
+		panic("BUG: no embedded style sheet: " + err.Error())
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6])
+}()
+
+// static serves the style sheet, cached for a year when asked for by its
+// version (as the pages do), else for five minutes.
 func (u *UI) static(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
 	b, err := staticFS.ReadFile("static/" + name)
@@ -180,9 +205,16 @@ func (u *UI) static(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=86400")
+	if r.URL.Query().Get("v") == styleVersion {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+	}
 	u.write(w, r, b)
 }
+
+// Style is the style sheet's URL, with its version.
+func (p *page) Style() string { return "/ui/static/style.css?v=" + styleVersion }
 
 // statusError is an error that answers with a status.
 type statusError struct {
@@ -284,7 +316,8 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, ses *session, err erro
 	switch {
 	case errors.As(err, &se):
 		status, detail = se.status, se.detail
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, store.ErrOverloaded), errors.Is(err, store.ErrClosed):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, store.ErrOverloaded), errors.Is(err, store.ErrClosed),
+		errors.Is(err, errBusy):
 		status = http.StatusServiceUnavailable
 	case errors.Is(err, store.ErrInvalidKey):
 		status, detail = http.StatusBadRequest, err.Error()
@@ -303,6 +336,9 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, ses *session, err erro
 		p.Notice = p.L.T("err.403")
 	case http.StatusNotFound:
 		p.Notice = p.L.T("err.404")
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
+		p.Notice = p.L.T("err.503")
 	default:
 		p.Notice = p.L.T("err.500")
 	}
@@ -369,8 +405,21 @@ func (u *UI) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	addr := clientAddr(r)
+	if !u.limits.allow(addr) {
+		if u.d.CountError != nil {
+			u.d.CountError(http.StatusTooManyRequests)
+		}
+		w.Header().Set("Retry-After", "6")
+		p := u.newPage(w, r, nil, "")
+		p.Notice = p.L.T("signin.slow")
+		p.Data = safeNext(r.PostFormValue("next"))
+		u.render(w, r, http.StatusTooManyRequests, "signin", p)
+		return
+	}
 	id, ok := u.d.Authenticate([]byte(strings.TrimSpace(r.PostFormValue("token"))))
 	if !ok {
+		u.limits.failed(addr)
 		if u.d.CountError != nil {
 			u.d.CountError(http.StatusUnauthorized)
 		}

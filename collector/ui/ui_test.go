@@ -1,8 +1,12 @@
 package ui_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -16,6 +20,8 @@ import (
 	"github.com/touchtrail/touchtrail/pkg/event"
 	"github.com/touchtrail/touchtrail/pkg/journey"
 	"github.com/touchtrail/touchtrail/pkg/journey/journeytest"
+	"github.com/touchtrail/touchtrail/pkg/store"
+	"github.com/touchtrail/touchtrail/pkg/store/badger"
 )
 
 // The pages' range, and the API's for the same days (its to is exclusive).
@@ -151,6 +157,26 @@ func TestPagesShowTheAPIsNumbers(t *testing.T) {
 				t.Errorf("friction %s: examples %v, API %v", s.Signal, ex, s.Examples)
 			}
 		}
+		// The ask stage's numbers are the API's.
+		var ss journey.SelfServiceResult
+		api(t, col.URL, "/v1/sites/test/selfservice?top=10&"+apiRange, tok, &ss)
+		if dataV(t, html, "helped") != ss.Helped || dataV(t, html, "self_served") != ss.SelfServed || ss.Helped == 0 {
+			t.Errorf("self-service: page %d of %d, API %d of %d", dataV(t, html, "self_served"), dataV(t, html, "helped"), ss.SelfServed, ss.Helped)
+		}
+		self := attrs(html, "data-self")
+		for _, it := range append(ss.Pages, ss.Terms...) {
+			if n, ok := self[it.Key]; !ok || n != it.SelfServed {
+				t.Errorf("self-service %q: page %d, API %d", it.Key, n, it.SelfServed)
+			}
+		}
+		var sat journey.SatisfactionResult
+		api(t, col.URL, "/v1/sites/test/satisfaction?"+apiRange, tok, &sat)
+		byStage := attrs(html, "data-sat")
+		for _, st := range sat.ByStage {
+			if byStage[st.Stage.String()] != st.Responses {
+				t.Errorf("satisfaction in %s: page %d, API %d", st.Stage, byStage[st.Stage.String()], st.Responses)
+			}
+		}
 		steps := attrs(html, "data-abandon")
 		for step, n := range fr.AbandonedAtStep {
 			if steps[fmt.Sprint(step)] != n {
@@ -207,7 +233,7 @@ func TestPagesShowTheAPIsNumbers(t *testing.T) {
 			}
 			// Each signal of the journey marks a touchpoint.
 			for _, s := range j.Friction {
-				if !strings.Contains(html, `<li class="touch" data-type="`) || !regexp.MustCompile(`class="touch" data-type="[a-z_]+" data-signal="`+s+`"`).MatchString(html) {
+				if !strings.Contains(html, `<li class="touch" data-type="`) || !regexp.MustCompile(`class="touch" data-type="[a-z_]+" data-signal="(?:[a-z_]+ )*`+s+`(?: [a-z_]+)*"`).MatchString(html) {
 					t.Errorf("visitor %s: no touchpoint marked %s", v.ID, s)
 				}
 			}
@@ -262,6 +288,20 @@ func TestSignInAndHeaders(t *testing.T) {
 			t.Errorf("%s: %q, want %q", h, r.header.Get(h), want)
 		}
 	}
+	css := regexp.MustCompile(`<link rel="stylesheet" href="(/ui/static/style.css\?v=[0-9a-f]{12})">`).FindStringSubmatch(r.body)
+	if css == nil {
+		t.Fatalf("no versioned style sheet in %s", r.body)
+	}
+	if c := b.get(unescape(css[1])); c.status != http.StatusOK || !strings.Contains(c.header.Get("Cache-Control"), "immutable") ||
+		!strings.HasPrefix(c.header.Get("Content-Type"), "text/css") || c.header.Get("Content-Security-Policy") == "" {
+		t.Errorf("style sheet: %d %q %q", c.status, c.header.Get("Cache-Control"), c.header.Get("Content-Type"))
+	}
+	if c := b.get("/ui/static/style.css?v=old"); !strings.Contains(c.header.Get("Cache-Control"), "max-age=300") {
+		t.Errorf("an old version of the style sheet is cached for %q", c.header.Get("Cache-Control"))
+	}
+	if c := b.get("/ui/static/../ui.go"); c.status != http.StatusNotFound {
+		t.Errorf("outside the static files: %d", c.status)
+	}
 	if !strings.Contains(r.body, `method="post" action="/ui/signin"`) || !strings.Contains(r.body, `type="password" name="token"`) ||
 		strings.Contains(r.body, "<script") {
 		t.Fatalf("sign-in page: %s", r.body)
@@ -273,6 +313,9 @@ func TestSignInAndHeaders(t *testing.T) {
 	}
 	if r := b.do(http.MethodPost, "/ui/signin", url.Values{"token": {collectortest.ReadToken}}, map[string]string{"Origin": "http://evil.example"}); r.status != http.StatusForbidden {
 		t.Errorf("sign-in posted from another origin: %d, want 403", r.status)
+	}
+	if r := b.do(http.MethodPost, "/ui/signin", url.Values{"token": {collectortest.ReadToken}}, map[string]string{"Sec-Fetch-Site": "cross-site"}); r.status != http.StatusForbidden {
+		t.Errorf("sign-in posted from another site (Sec-Fetch-Site): %d, want 403", r.status)
 	}
 
 	r = b.do(http.MethodPost, "/ui/signin", url.Values{"token": {collectortest.ReadToken}, "next": {"/ui/s/test/funnel"}}, map[string]string{"Origin": col.URL})
@@ -388,7 +431,7 @@ func TestErase(t *testing.T) {
 // The language: Accept-Language first, then the switch (remembered); the
 // Arabic pages are right to left; numbers and dates follow the locale.
 func TestLanguages(t *testing.T) {
-	col, _, _ := shop(t, 1500, collectortest.Options{})
+	col, _, _ := shop(t, 1001, collectortest.Options{})
 	b := newBrowser(t, col.URL)
 	b.signIn(collectortest.ReadToken)
 	check := func(html, lang, dir string, wants ...string) {
@@ -402,11 +445,11 @@ func TestLanguages(t *testing.T) {
 			}
 		}
 	}
-	check(b.page("/ui/s/test/?"+uiRange), "en", "ltr", "Journey map", "1,500 visitors active", "Nov 1, 2026")
+	check(b.page("/ui/s/test/?"+uiRange), "en", "ltr", "Journey map", "1,001 visitors active", "Nov 1, 2026")
 	b.lang = "ar-EG,ar;q=0.9"
-	check(b.page("/ui/s/test/?"+uiRange), "ar", "rtl", "خريطة الرحلة", "١٬٥٠٠ زائر نشط", "١ نوفمبر ٢٠٢٦")
+	check(b.page("/ui/s/test/?"+uiRange), "ar", "rtl", "خريطة الرحلة", "١٬٠٠١ زائر نشط", "١ نوفمبر ٢٠٢٦")
 	b.lang = "ro-RO"
-	check(b.page("/ui/s/test/?"+uiRange), "ro", "ltr", "Harta călătoriei", "1.500 vizitatori activi", "1 nov. 2026")
+	check(b.page("/ui/s/test/?"+uiRange), "ro", "ltr", "Harta călătoriei", "1.001 vizitatori activi", "1 nov. 2026")
 	// The switch wins over Accept-Language, and is remembered.
 	r := b.get("/ui/s/test/friction?lang=ar&" + uiRange)
 	check(r.body, "ar", "rtl", "نقاط الاحتكاك")
@@ -414,6 +457,10 @@ func TestLanguages(t *testing.T) {
 		t.Errorf("the switch sets no cookie: %q", r.header.Get("Set-Cookie"))
 	}
 	check(b.page("/ui/s/test/paths?"+uiRange), "ar", "rtl", "المسارات")
+	// Sequences read right to left, and their arrows point that way.
+	if html := b.page("/ui/s/test/paths?" + uiRange); !strings.Contains(html, " ← ") || strings.Contains(html, " → ") {
+		t.Error("Arabic paths are not joined by ←")
+	}
 	if !strings.Contains(b.page("/ui/s/test/paths?"+uiRange), `href="/ui/s/test/paths?from=2026-11-01&amp;lang=ro&amp;to=2026-11-07" lang="ro"`) {
 		t.Error("the switch does not keep the page's query")
 	}
@@ -488,21 +535,23 @@ func TestBadInput(t *testing.T) {
 	b := newBrowser(t, col.URL)
 	b.signIn(collectortest.ReadToken)
 	cases := map[string]int{
-		"/ui/s/test/?from=yesterday":                           400,
-		"/ui/s/test/?from=2026-11-05&to=2026-11-01":            400,
-		"/ui/s/test/?segment=old":                              400,
-		"/ui/s/test/?channel=tv":                               400,
-		"/ui/s/test/?channel=internal":                         400,
-		"/ui/s/test/funnel?steps=teleport":                     400,
-		"/ui/s/test/funnel?within=-1h":                         400,
-		"/ui/s/test/funnel?steps=checkout_step:0":              400,
-		"/ui/s/test/paths?depth=99":                            400,
-		"/ui/s/test/paths?start=nothing:here":                  400,
-		"/ui/s/test/user":                                      400,
-		"/ui/s/test/user?id=nobody":                            404,
-		"/ui/s/test/visitors/00000000000000000000000000000000": 404,
-		"/ui/s/test/nosuchpage":                                404,
-		"/ui/nosuch":                                           404,
+		"/ui/s/test/?from=yesterday":                               400,
+		"/ui/s/test/?from=2026-11-05&to=2026-11-01":                400,
+		"/ui/s/test/?segment=old":                                  400,
+		"/ui/s/test/?channel=tv":                                   400,
+		"/ui/s/test/?channel=internal":                             400,
+		"/ui/s/test/friction?from=2020-01-01&to=2026-11-07":        400,
+		"/ui/s/test/funnel?steps=teleport":                         400,
+		"/ui/s/test/funnel?within=-1h":                             400,
+		"/ui/s/test/funnel?steps=checkout_step:0":                  400,
+		"/ui/s/test/funnel?steps=" + strings.Repeat("search,", 21): 400,
+		"/ui/s/test/paths?depth=99":                                400,
+		"/ui/s/test/paths?start=nothing:here":                      400,
+		"/ui/s/test/user":                                          400,
+		"/ui/s/test/user?id=nobody":                                404,
+		"/ui/s/test/visitors/00000000000000000000000000000000":     404,
+		"/ui/s/test/nosuchpage":                                    404,
+		"/ui/nosuch":                                               404,
 	}
 	for path, want := range cases {
 		r := b.get(path)
@@ -517,9 +566,179 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("the 400 page does not say what was wrong: %s", r.body)
 	}
 	m := (&browserish{tb: t, base: col.URL, c: http.DefaultClient}).do(http.MethodGet, "/metrics", nil, map[string]string{"Authorization": "Bearer " + collectortest.ReadToken})
-	for status, n := range map[int]int{400: 12, 404: 4} { // the 400 twice
+	for status, n := range map[int]int{400: 14, 404: 4} { // the 400 twice
 		if !strings.Contains(m.body, fmt.Sprintf(`touchtrail_http_errors_total{route="ui",status="%d"} %d`, status, n)) {
-			t.Errorf("metrics do not count %d ui answers of status %d", n, status)
+			t.Errorf("metrics do not count %d ui answers of status %d: %s", n, status, regexp.MustCompile(`touchtrail_http_errors_total\{route="ui".*`).FindAllString(m.body, -1))
 		}
+	}
+}
+
+// An admin erases a user — every visitor stitched to it — from the user's
+// timeline; a read token cannot.
+func TestEraseUser(t *testing.T) {
+	col, _, truth := shop(t, 30, collectortest.Options{})
+	var user string
+	for u := range truth.Users {
+		user = u
+		break
+	}
+	ids := truth.Users[user]
+	reader := newBrowser(t, col.URL)
+	reader.signIn(collectortest.ReadToken)
+	if strings.Contains(reader.page("/ui/s/test/user?id="+user), "/user/erase") {
+		t.Error("a read token sees the erase button of a user")
+	}
+	if r := reader.get("/ui/s/test/user/erase?id=" + user); r.status != http.StatusForbidden {
+		t.Errorf("a read token opens the user's confirmation: %d", r.status)
+	}
+	admin := newBrowser(t, col.URL)
+	admin.signIn(collectortest.AdminToken)
+	if !strings.Contains(admin.page("/ui/s/test/user?id="+user), `href="/ui/s/test/user/erase?id=`+user+`"`) {
+		t.Fatal("no erase button on the user's timeline for an admin")
+	}
+	confirm := admin.page("/ui/s/test/user/erase?id=" + user)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(confirm)
+	if csrf == nil || !strings.Contains(confirm, `<input type="hidden" name="id" value="`+user+`">`) {
+		t.Fatalf("confirmation: %s", confirm)
+	}
+	if r := admin.do(http.MethodPost, "/ui/s/test/user/erase", url.Values{"id": {user}}, nil); r.status != http.StatusForbidden {
+		t.Errorf("erase without the CSRF token: %d", r.status)
+	}
+	r := admin.do(http.MethodPost, "/ui/s/test/user/erase", url.Values{"id": {user}, "csrf": {csrf[1]}}, nil)
+	if r.status != http.StatusSeeOther || !strings.Contains(admin.page(r.header.Get("Location")), "User "+user+" was erased.") {
+		t.Fatalf("erase user: %d %q", r.status, r.header.Get("Location"))
+	}
+	if admin.get("/ui/s/test/user?id="+user).status != http.StatusNotFound {
+		t.Error("the erased user's timeline still shows")
+	}
+	for _, v := range ids {
+		if admin.get("/ui/s/test/visitors/"+v.String()).status != http.StatusNotFound {
+			t.Errorf("visitor %s of the erased user still shows", v)
+		}
+	}
+}
+
+// Guessing tokens is slowed: after 10 wrong tokens from one address, the
+// next try is refused (429, Retry-After) whatever it holds.
+func TestSignInLimit(t *testing.T) {
+	col, _, _ := shop(t, 5, collectortest.Options{})
+	b := newBrowser(t, col.URL)
+	for i := range 10 {
+		if r := b.do(http.MethodPost, "/ui/signin", url.Values{"token": {fmt.Sprint("guess-", i)}}, nil); r.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, r.status)
+		}
+	}
+	r := b.do(http.MethodPost, "/ui/signin", url.Values{"token": {collectortest.ReadToken}}, nil)
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || len(r.header.Values("Set-Cookie")) > 0 {
+		t.Fatalf("after 10 guesses: %d, Retry-After %q, cookies %v", r.status, r.header.Get("Retry-After"), r.header.Values("Set-Cookie"))
+	}
+	// A good sign-in costs nothing: another browser on the same address
+	// that signs in first is not slowed by its own success.
+	col2, _, _ := shop(t, 5, collectortest.Options{})
+	for range 12 {
+		newBrowser(t, col2.URL).signIn(collectortest.ReadToken)
+	}
+}
+
+// When the collector's scan slots are all taken, the pages that scan say
+// so (503, Retry-After) and the others still answer.
+func TestBusy(t *testing.T) {
+	st, err := badger.Open(badger.Config{Dir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	u, err := ui.New(ui.Config{}, ui.Deps{Store: st, Sites: []string{"test"}, Log: slog.New(slog.DiscardHandler),
+		Authenticate: func(tok []byte) (ui.Identity, bool) {
+			return ui.Identity{Name: "t"}, string(tok) == "a-token-of-16-chars"
+		},
+		ScanSlot: func() (func(), error) { return nil, errors.New("all 4 taken") },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(u.Handler())
+	t.Cleanup(srv.Close)
+	b := newBrowser(t, srv.URL)
+	b.signIn("a-token-of-16-chars")
+	for _, p := range []string{"/ui/s/test/", "/ui/s/test/funnel", "/ui/s/test/paths", "/ui/s/test/friction",
+		"/ui/s/test/visitors/00000000000000000000000000000001", "/ui/s/test/user?id=u"} {
+		if r := b.get(p); r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" || !strings.Contains(r.body, "busy") {
+			t.Errorf("%s with every slot taken: %d %q", p, r.status, r.header.Get("Retry-After"))
+		}
+	}
+	if r := b.get("/ui/s/test/visitors"); r.status != http.StatusOK {
+		t.Errorf("recent visitors (no scan): %d", r.status)
+	}
+}
+
+// A visitor with thousands of touchpoints gets a timeline in pages of at
+// most 200 touchpoints, each within the size budget; following "Earlier
+// sessions" from the newest page shows every session once.
+func TestLongTimeline(t *testing.T) {
+	col, _, _ := shop(t, 5, collectortest.Options{})
+	var v event.VisitorID
+	v[0] = 0xab
+	var recs []store.Record
+	var slab []byte
+	add := func(i int, at time.Time, path string) {
+		us := at.UnixMicro()
+		tp := event.Touchpoint{ID: fmt.Sprint("long-", i), Type: event.TypePageview, Site: collectortest.Site, Visitor: v,
+			Seq: uint32(i + 1), TS: us, Sent: us, Received: us, Derived: us, URL: "https://shop.example" + path, Results: -1,
+			Channel: event.ChannelDirect}
+		recs = append(recs, store.NewRecord(&tp, &slab))
+	}
+	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	n := 0
+	for s := range 600 { // 600 sessions of 2 page views, an hour apart
+		add(n, start.Add(time.Duration(s)*time.Hour), "/a")
+		add(n+1, start.Add(time.Duration(s)*time.Hour+time.Minute), "/b")
+		n += 2
+	}
+	for i := range 400 { // then one session of 400
+		add(n, start.Add(700*time.Hour+time.Duration(i)*time.Second), fmt.Sprint("/p/", i))
+		n++
+	}
+	if _, err := col.Store.Write(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, col.URL)
+	b.signIn(collectortest.ReadToken)
+	seen := map[string]int{}
+	next := "/ui/s/test/visitors/" + v.String()
+	pages := 0
+	for next != "" {
+		r := b.do(http.MethodGet, next, nil, map[string]string{"Accept-Encoding": "gzip"})
+		if r.status != http.StatusOK || r.wire > 60<<10 {
+			t.Fatalf("%s: %d, %d bytes", next, r.status, r.wire)
+		}
+		html := b.page(next)
+		if c := strings.Count(html, `<li class="touch"`); c > 200 {
+			t.Fatalf("%s: %d touchpoints on one page", next, c)
+		}
+		for _, m := range regexp.MustCompile(`data-session="(\d+)"`).FindAllStringSubmatch(html, -1) {
+			seen[m[1]]++
+		}
+		pages++
+		next = ""
+		if m := regexp.MustCompile(`<a href="([^"]+)" rel="prev">`).FindStringSubmatch(html); m != nil {
+			next = unescape(m[1])
+		}
+		if pages == 1 && !strings.Contains(html, "Only the first 200 touchpoints of this session are shown.") {
+			t.Error("the long session is cut without saying so")
+		}
+	}
+	if len(seen) != 601 || pages < 7 {
+		t.Fatalf("%d sessions seen in %d pages, want 601", len(seen), pages)
+	}
+	for s, c := range seen {
+		if c != 1 {
+			t.Errorf("session %s shown %d times", s, c)
+		}
+	}
+	// Later goes back the other way.
+	html := b.page("/ui/s/test/visitors/" + v.String() + "?upto=100")
+	if !strings.Contains(html, `rel="next"`) || !strings.Contains(html, "Sessions 1 to 100 of 601") {
+		t.Errorf("page ending at session 100: %s", regexp.MustCompile(`Sessions [^<]*`).FindString(html))
 	}
 }

@@ -118,6 +118,14 @@ type Touchpoint struct {
 	Comment  string  // feedback
 	Props    []Prop  // bounded custom properties
 
+	// Ticket fields (type ticket; Score and Scale may carry the help
+	// desk's satisfaction rating).
+	Ticket         string        // the help desk's ticket id
+	Status         TicketStatus  // opened, replied, solved
+	TicketChannel  TicketChannel // how the ticket came in
+	TicketCategory string        // optional, bounded: MaxTicketCategory
+	Subject        string        // optional, bounded: MaxTicketSubject
+
 	// Enrichment.
 	Browser        string
 	BrowserVersion string
@@ -156,15 +164,33 @@ func (tp *Touchpoint) Prop(key string) string {
 	return ""
 }
 
+// SkewTolerance is the apparent clock skew (Received − Sent, which also
+// holds the request's latency) below which DeriveTime keeps the client's
+// own time: correcting by a few milliseconds that differ from request to
+// request would reorder a visitor's events sent moments apart in two
+// requests (a checkout step before its page view), while a clock off by
+// less than this misplaces nothing in a journey. Beyond it the client's
+// clock is wrong and is corrected.
+const SkewTolerance int64 = 2e6 // µs
+
 // DeriveTime sets Received to now and Derived to TS corrected by the client's
-// clock skew, as Snowplow does: TS + (Received − Sent). Without Sent the skew
-// is unknown and TS is kept; without TS the arrival time is used. Derived
-// never lies after Received: an event cannot have happened after it arrived.
+// clock skew, as Snowplow does: TS + (Received − Sent), unless the skew is
+// within SkewTolerance, where TS itself is kept (even when a clock a little
+// fast puts it after Received: clamping it to the arrival would reorder it
+// too). Without Sent the skew is unknown and TS is kept; without TS the
+// arrival time is used. Otherwise Derived never lies after Received: an
+// event cannot have happened after it arrived.
 func (tp *Touchpoint) DeriveTime(now int64) {
 	tp.Received = now
 	switch {
 	case tp.TS == 0:
 		tp.Derived = now
+		return
+	case tp.Sent != 0 && now-tp.Sent < SkewTolerance && tp.Sent-now < SkewTolerance:
+		tp.Derived = tp.TS
+		if tp.TS <= tp.Sent { // else it claims to have happened after it was sent
+			return
+		}
 	case tp.Sent == 0:
 		tp.Derived = tp.TS
 	default:
