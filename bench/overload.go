@@ -180,6 +180,14 @@ func startCollector(cfg Config, dir string) (*collectorProc, error) {
 	}
 	cmd := exec.Command(cfg.Child, ChildFlag, dir, cfg.GeoDB)
 	cmd.Stderr = os.Stderr
+	cmd.Env = os.Environ()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The collector's memory is its configuration (admitted bytes,
+		// parse slots, Badger's memtables and caches) plus the GC's
+		// headroom, which only a memory limit bounds: a deployment sets
+		// it as this does.
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+childMemLimit)
+	}
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -246,6 +254,10 @@ func (p *collectorProc) stop() (int64, error) {
 	}
 	return rss, werr
 }
+
+// childMemLimit is the overload phases' collector's GOMEMLIMIT (unless the
+// environment sets one).
+const childMemLimit = "768MiB"
 
 // ChildFlag makes ttbench serve a collector for the harness instead:
 // `ttbench -serve-collector DIR [GEODB]`.
