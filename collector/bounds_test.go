@@ -130,6 +130,7 @@ var queryEndpoints = map[string]string{
 	"paths":           "/v1/sites/test/paths",
 	"friction":        "/v1/sites/test/friction",
 	"attribution":     "/v1/sites/test/attribution",
+	"engagement":      "/v1/sites/test/engagement",
 }
 
 // Every query endpoint stops at its deadline and says so.
@@ -216,7 +217,7 @@ func TestScanConcurrencyCap(t *testing.T) {
 	first := make(chan answer, 1)
 	go func() { first <- c.get(queryEndpoints["paths"], collectortest.ReadToken) }()
 	time.Sleep(150 * time.Millisecond)
-	for _, name := range []string{"funnel", "friction", "attribution", "user journey", "visitor journey", "user trail"} {
+	for _, name := range []string{"funnel", "friction", "attribution", "engagement", "user journey", "visitor journey", "user trail"} {
 		start := time.Now()
 		a := c.get(queryEndpoints[name], collectortest.ReadToken)
 		if a.status != http.StatusServiceUnavailable || !strings.Contains(string(a.body), "too many scans") ||

@@ -54,6 +54,12 @@ type Site struct {
 	// key is one of the site's WriteKeys is a trusted backend instead.
 	// Default: none.
 	PostHogKeys []string `json:"posthog_keys,omitempty"`
+	// SpamReferrers are referrer-spam domains of this site, besides the
+	// built-in list (Matomo's) and the enricher's spam_referrers: events
+	// whose referrer host is one of them, or a subdomain, are dropped and
+	// counted like bot traffic (kept, flagged, with keep-bots).
+	// Default: none.
+	SpamReferrers []string `json:"spam_referrers,omitempty"`
 }
 
 // CompatConfig switches the compatibility APIs on (see collector/compat).
@@ -123,6 +129,16 @@ type Config struct {
 	// reverse proxies in front of the collector. Default, when ProxyHeader
 	// is set: 127.0.0.0/8 and ::1 (a proxy on the same host).
 	TrustedProxies []string `json:"trusted_proxies,omitempty"`
+	// SnippetPath is one more path of the snippet, for a reverse proxy in
+	// front of the site to pass on from the site's own origin, where
+	// filter lists do not look ("/assets/app.js"); the add-ons are served
+	// beside it ("/assets/t-engage.js"). Default: "" (/t.js, /t-chat.js,
+	// /t-checkout.js and /t-engage.js only; they are always served).
+	SnippetPath string `json:"snippet_path,omitempty"`
+	// IngestPath is one more path of POST /v1/events ("/api/e"); the
+	// scripts served then send to it, on the origin they were loaded from
+	// unless data-api says otherwise. Default: "" (/v1/events only).
+	IngestPath string `json:"ingest_path,omitempty"`
 	// RespectDNT drops browser events sent with "DNT: 1" or "Sec-GPC: 1".
 	RespectDNT bool `json:"respect_dnt"`
 	// PublicMetrics serves /metrics without a token. Default: false.
@@ -249,6 +265,15 @@ func (c Config) Validate() error {
 	if _, err := newProxies(c.ProxyHeader, c.TrustedProxies); err != nil {
 		return err
 	}
+	if err := checkPath("snippet_path", c.SnippetPath); err != nil {
+		return err
+	}
+	if err := checkPath("ingest_path", c.IngestPath); err != nil {
+		return err
+	}
+	if c.SnippetPath != "" && c.SnippetPath == c.IngestPath {
+		return fmt.Errorf("snippet_path and ingest_path are both %q", c.SnippetPath)
+	}
 	if c.MaxRange > 0 && c.DefaultRange > c.MaxRange {
 		return fmt.Errorf("default_range (%s) is longer than max_range (%s)", c.DefaultRange, c.MaxRange)
 	}
@@ -291,4 +316,19 @@ func (s *Site) allowsOrigin(origin []byte) bool {
 		return true
 	}
 	return slices.ContainsFunc(s.Origins, func(o string) bool { return o == string(origin) || o == "*" })
+}
+
+// SiteSpamReferrers returns each site's SpamReferrers by site id, for
+// enrich.Config.SiteSpamReferrers; nil when no site has any.
+func (c Config) SiteSpamReferrers() map[string][]string {
+	var m map[string][]string
+	for _, s := range c.Sites {
+		if len(s.SpamReferrers) > 0 {
+			if m == nil {
+				m = map[string][]string{}
+			}
+			m[s.ID] = s.SpamReferrers
+		}
+	}
+	return m
 }

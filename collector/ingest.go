@@ -310,7 +310,7 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 	now := s.now()
 	nowMicros := now.UnixMicro()
 	ua := string(ctx.Request.Header.UserAgent()) // once per request, not per event
-	accepted, dropped := 0, 0
+	accepted, dropped, spam := 0, 0, 0
 	for i := range b.Events {
 		tp := &b.Events[i]
 		err := b.Errs[i]
@@ -329,6 +329,9 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 			if err = s.enricher.Enrich(tp); errors.Is(err, enrich.ErrBot) {
 				dropped++
 				continue
+			} else if errors.Is(err, enrich.ErrSpam) {
+				spam++
+				continue
 			}
 		}
 		// The IP is never kept, whatever happened above.
@@ -340,7 +343,7 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 		st.recs = append(st.recs, store.NewRecord(tp, &st.slab))
 		accepted++
 	}
-	s.countOutcomes(st, dropped)
+	s.countOutcomes(st, dropped, spam)
 	if len(st.recs) > 0 {
 		wctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
 		err := s.writer.Submit(wctx, st.recs)
@@ -362,7 +365,7 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 		}
 		s.metrics.events.WithLabelValues("accepted").Add(float64(accepted))
 	}
-	return s.answer(ctx, st, accepted, dropped)
+	return s.answer(ctx, st, accepted, dropped+spam)
 }
 
 // prepare applies the request's context to one decoded event: its site,
@@ -405,9 +408,12 @@ func (s *Server) prepare(tp *event.Touchpoint, b *event.Batch, site *Site, trust
 
 // countOutcomes counts the events refused one by one; accepted ones are
 // counted once the writer has taken them.
-func (s *Server) countOutcomes(st *ingestState, dropped int) {
+func (s *Server) countOutcomes(st *ingestState, dropped, spam int) {
 	if dropped > 0 {
-		s.metrics.events.WithLabelValues("bot").Add(float64(dropped))
+		s.metrics.events.WithLabelValues(reasonBot).Add(float64(dropped))
+	}
+	if spam > 0 {
+		s.metrics.events.WithLabelValues(reasonSpam).Add(float64(spam))
 	}
 	if len(st.rejected) > 0 {
 		s.metrics.events.WithLabelValues("rejected").Add(float64(len(st.rejected)))

@@ -233,3 +233,28 @@ func (s *Server) attribution(qc context.Context, ctx *fasthttp.RequestCtx, site 
 		journey.AttributionResult
 	}{site, a.segment.String(), at.Result()})
 }
+
+// engagement answers GET …/engagement: engaged time and scroll depth of the
+// top pages and of the help pages, from the engagement reports of
+// t-engage.js.
+func (s *Server) engagement(qc context.Context, ctx *fasthttp.RequestCtx, site string) error {
+	a, err := s.readScanArgs(ctx)
+	if err != nil {
+		return err
+	}
+	top := 20
+	if t := ctx.QueryArgs().Peek("top"); len(t) > 0 {
+		if top, err = strconv.Atoi(string(t)); err != nil || top < 1 {
+			return errStatus(fasthttp.StatusBadRequest, "top: want a positive number")
+		}
+	}
+	e := journey.NewEngagement(s.journeyCfg)
+	if _, err := s.scan(qc, site, a, func(_ event.VisitorID, window, _ []event.Touchpoint) { e.Add(window) }); err != nil {
+		return err
+	}
+	return writeJSON(ctx, fasthttp.StatusOK, struct {
+		Site    string `json:"site"`
+		Segment string `json:"segment"`
+		journey.EngagementResult
+	}{site, a.segment.String(), e.Result(top)})
+}

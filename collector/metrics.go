@@ -21,6 +21,7 @@ const (
 	reasonOrigin   = "origin"   // a browser origin the site does not allow (403)
 	reasonDNT      = "dnt"      // Do Not Track / Global Privacy Control honoured (answered 202, nothing kept)
 	reasonBot      = "bot"      // a bot's event, dropped
+	reasonSpam     = "spam"     // an event with a referrer-spam referrer, dropped
 	reasonError    = "error"    // an internal error (500)
 )
 
@@ -64,7 +65,7 @@ func routeLabel(path []byte) string {
 		return "events"
 	case "/v1/p.gif":
 		return "pixel"
-	case "/t.js", "/t-chat.js":
+	case "/t.js", "/t-chat.js", "/t-checkout.js", "/t-engage.js":
 		return "snippet"
 	case "/healthz", "/readyz":
 		return "health"
@@ -90,6 +91,8 @@ func routeLabel(path []byte) string {
 			return "query_friction"
 		case "attribution":
 			return "query_attribution"
+		case "engagement":
+			return "query_engagement"
 		}
 		return "query"
 	case bytes.HasPrefix(path, []byte("/ui/")):
@@ -112,7 +115,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"route", "status"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "touchtrail_events_total",
-			Help: "Ingested events by outcome: accepted (stored, or queued in async mode), rejected (invalid), bot, dnt, overload, disk.",
+			Help: "Ingested events by outcome: accepted (stored, or queued in async mode), rejected (invalid), bot, spam (referrer spam), dnt, overload, disk.",
 		}, []string{"outcome"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "touchtrail_ingest_refused_total",
@@ -143,7 +146,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range []string{reasonRate, reasonOverload, reasonDisk, reasonInvalid, reasonOrigin, reasonDNT, reasonError, "unknown_site", "auth"} {
 		m.refused.WithLabelValues(r)
 	}
-	for _, o := range []string{"accepted", "rejected", reasonBot, reasonDNT, reasonOverload, reasonDisk} {
+	for _, o := range []string{"accepted", "rejected", reasonBot, reasonSpam, reasonDNT, reasonOverload, reasonDisk} {
 		m.events.WithLabelValues(o)
 	}
 	for _, r := range routeNames {

@@ -15,7 +15,10 @@ import (
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	path := ctx.Path()
 	switch string(path) {
-	case "/v1/events":
+	case "/v1/events", s.cfg.IngestPath, "/":
+		if len(path) == 1 && !ctx.IsPost() && !ctx.IsOptions() {
+			break // GET / is no endpoint; POST / is /v1/events for data-api given as an origin
+		}
 		switch {
 		case ctx.IsPost():
 			s.routeIngest(ctx)
@@ -28,9 +31,6 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		return
 	case "/v1/p.gif":
 		s.routePixel(ctx)
-		return
-	case "/t.js", "/t-chat.js", "/t-checkout.js":
-		s.routeSnippet(ctx)
 		return
 	case "/healthz":
 		ctx.SetContentType("application/json")
@@ -59,6 +59,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			}
 		}
 		s.promH(ctx)
+		return
+	}
+	if _, ok := s.assets[string(path)]; ok {
+		s.routeSnippet(ctx)
 		return
 	}
 	if h := s.compat[string(path)]; h != nil {

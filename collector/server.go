@@ -82,6 +82,7 @@ type Server struct {
 	compatSites compatSites
 
 	routeIngest, routePixel, routePreflight, routeSnippet fasthttp.RequestHandler
+	assets                                                map[string]*asset // the scripts served, by path
 }
 
 // New returns a server for cfg. It does not listen: call Serve.
@@ -105,6 +106,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		log:       d.Log,
 		now:       d.Now,
 		limiter:   newIPLimiter(cfg.RatePerIP, cfg.RateBurst, cfg.RateLimitedIPs),
+		assets:    newAssets(cfg.SnippetPath, cfg.IngestPath),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -226,7 +228,24 @@ func (s *Server) Handler() fasthttp.RequestHandler { return s.serveHTTP }
 func (s *Server) serveHTTP(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
 	s.handle(ctx)
-	s.metrics.observe(routeLabel(ctx.Path()), ctx.Response.StatusCode(), start)
+	route := routeLabel(ctx.Path())
+	if route == "other" {
+		route = s.firstPartyRoute(ctx)
+	}
+	s.metrics.observe(route, ctx.Response.StatusCode(), start)
+}
+
+// firstPartyRoute names the route of the configured first-party paths (and
+// of POST /), or "other".
+func (s *Server) firstPartyRoute(ctx *fasthttp.RequestCtx) string {
+	path := ctx.Path()
+	if string(path) == s.cfg.IngestPath || string(path) == "/" && (ctx.IsPost() || ctx.IsOptions()) {
+		return "events"
+	}
+	if _, ok := s.assets[string(path)]; ok {
+		return "snippet"
+	}
+	return "other"
 }
 
 // Shutdown stops accepting requests and waits for the ones in flight (which

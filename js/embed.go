@@ -1,6 +1,6 @@
 // Package js holds the browser snippet: src/ (readable), test/ (node --test),
 // dist/ (built by `make js`, committed). The collector serves Tracker as /t.js,
-// Chat as /t-chat.js and Checkout as /t-checkout.js. It imports nothing but
+// Chat as /t-chat.js, Checkout as /t-checkout.js and Engage as /t-engage.js. It imports nothing but
 // embed.
 package js
 
@@ -28,3 +28,11 @@ var Chat []byte
 //
 //go:embed dist/t-checkout.js
 var Checkout []byte
+
+// Engage is dist/t-engage.js, the add-on that sends one engagement
+// touchpoint per page view (engaged milliseconds, deepest scroll) when the
+// page is hidden or left, loaded beside Tracker or Chat where the site asks.
+// Read-only: never modify it.
+//
+//go:embed dist/t-engage.js
+var Engage []byte

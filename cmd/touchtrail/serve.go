@@ -46,7 +46,8 @@ func serve(args []string) error {
 	if err != nil {
 		return fmt.Errorf("cannot open store: %w", err)
 	}
-	en, err := enrich.New(enrich.Config{GeoDB: cfg.GeoDB, KeepBots: cfg.KeepBots, IPPrefix: cfg.IPPrefix}, log)
+	en, err := enrich.New(enrich.Config{GeoDB: cfg.GeoDB, KeepBots: cfg.KeepBots, IPPrefix: cfg.IPPrefix,
+		SiteSpamReferrers: cfg.Collector.SiteSpamReferrers()}, log)
 	if err != nil {
 		st.Close()
 		return fmt.Errorf("cannot start enrichment: %w", err)

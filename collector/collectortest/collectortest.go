@@ -118,16 +118,17 @@ func (c *Collector) start(addr string) error {
 	if err != nil {
 		return fmt.Errorf("open badger: %w", err)
 	}
-	en, err := enrich.New(enrich.Config{GeoDB: c.opts.GeoDB, KeepBots: c.opts.KeepBots}, c.opts.Log)
+	cfg := Config()
+	if c.opts.Config != nil {
+		c.opts.Config(&cfg)
+	}
+	en, err := enrich.New(enrich.Config{GeoDB: c.opts.GeoDB, KeepBots: c.opts.KeepBots,
+		SiteSpamReferrers: cfg.SiteSpamReferrers()}, c.opts.Log)
 	if err != nil {
 		st.Close()
 		return fmt.Errorf("enricher: %w", err)
 	}
 	w := store.NewWriter(st, store.WriterConfig{Mode: c.opts.Durability}, c.opts.Log)
-	cfg := Config()
-	if c.opts.Config != nil {
-		c.opts.Config(&cfg)
-	}
 	srv, err := collector.New(cfg, collector.Deps{
 		Store: st, Writer: w, Enricher: en, Salts: collector.NewSalts(st), Log: c.opts.Log, Now: c.opts.Now,
 	})

@@ -53,6 +53,9 @@ func browser(t *testing.T) (context.Context, context.CancelFunc) {
 			chromedp.Flag("disable-component-update", true),
 			chromedp.Flag("disable-sync", true),
 			chromedp.Flag("disable-dev-shm-usage", true),
+			// An ordinary browser's user agent, as a real visitor sends:
+			// "HeadlessChrome" is on the maintained bot list.
+			chromedp.UserAgent(visitorUA),
 			chromedp.Flag("hide-scrollbars", true),
 		)
 		alloc, _ := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -418,3 +421,7 @@ func TestBrowserHearsCSPViolations(t *testing.T) {
 	}
 	t.Fatal("no console error for an image the CSP forbids")
 }
+
+// visitorUA is the user agent the test browser sends: desktop Chrome on
+// Linux, the version of Debian's Chromium.
+const visitorUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"

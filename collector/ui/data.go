@@ -297,6 +297,7 @@ func timeline(trail []event.Touchpoint, j *journey.Journey, cfg journey.Config) 
 		}
 	}
 	repeated := cmp.Or(cfg.RepeatedSearches, 3)
+	quickExit := slices.Contains(j.Friction, journey.SignalQuickExitHelp)
 	low := cmp.Or(cfg.LowFeedback, 0.6)
 	for k, s := range j.Sessions {
 		ts := &out[k]
@@ -334,6 +335,14 @@ func timeline(trail []event.Touchpoint, j *journey.Journey, cfg journey.Config) 
 			case event.TypeFeedback:
 				if tp.Scale > 0 && float64(tp.Score)/float64(tp.Scale) < low {
 					t.Signal = journey.SignalLowFeedback
+				}
+			case event.TypeEngagement:
+				// A help page left at once, when the journey shows the
+				// signal (a search, chat or ticket came after).
+				ms, scroll, ok := tp.Engagement()
+				if ok && quickExit && st == journey.StageAsk && ms < cmp.Or(cfg.QuickExit, 10*time.Second).Milliseconds() &&
+					scroll < cmp.Or(cfg.QuickExitScroll, 25) {
+					t.Signal = journey.SignalQuickExitHelp
 				}
 			}
 			if ts.Device == "" && tp.Device != event.DeviceUnknown {

@@ -63,6 +63,11 @@ func detail(tp *event.Touchpoint, l *locale) string {
 		add(tp.Comment)
 	case event.TypeCustom:
 		add(tp.Name)
+	case event.TypeEngagement:
+		if ms, scroll, ok := tp.Engagement(); ok {
+			add(l.p.Sprintf("%.1f s", float64(ms)/1000))
+			add(l.N(scroll) + " %")
+		}
 	}
 	return strings.Join(parts, " · ")
 }

@@ -69,6 +69,7 @@ var messages = map[string][3]string{
 	"type.identify":      {"Signed in", "تسجيل الدخول", "Autentificare"},
 	"type.feedback":      {"Feedback", "تقييم", "Feedback"},
 	"type.custom":        {"Event", "حدث", "Eveniment"},
+	"type.engagement":    {"Time on page", "الوقت في الصفحة", "Timp pe pagină"},
 
 	// Friction signals.
 	"sig.search_no_results":  {"Search with no results", "بحث بلا نتائج", "Căutare fără rezultate"},
@@ -77,6 +78,7 @@ var messages = map[string][3]string{
 	"sig.help_then_chat":     {"Help page, then chat", "صفحة مساعدة ثم دردشة", "Pagină de ajutor, apoi chat"},
 	"sig.checkout_abandoned": {"Checkout abandoned", "دفع متروك", "Plată abandonată"},
 	"sig.low_feedback":       {"Low feedback", "تقييم منخفض", "Feedback scăzut"},
+	"sig.quick_exit_help":    {"Help page left at once, then asked", "غادر صفحة المساعدة فورًا ثم سأل", "Pagină de ajutor părăsită imediat, apoi întrebare"},
 
 	// The journey map.
 	"map.title":     {"Journey map", "خريطة الرحلة", "Harta călătoriei"},

@@ -1,6 +1,7 @@
 /* touchtrail: every touchpoint of the journey, in order. Readable source; `make js` builds
    dist/t.js (CHAT false) and dist/t-chat.js (CHAT true: plus clicks on [data-touchtrail-chat]
-   and the chat widgets' open events). The add-on src/checkout.js reads checkout markup. */
+   and the chat widgets' open events). The add-ons: src/checkout.js reads checkout markup,
+   src/engage.js reports engaged time and scroll depth through touchtrail('engagement', …). */
 (() => {
   var w = window, d = document, n = navigator, loc = location, h = history;
   var script = d.currentScript || {}, ds = script.dataset || {}, site = ds.site;
@@ -11,7 +12,10 @@
   // Do-Not-Track and Global Privacy Control, when the site asks: not one
   // request, nothing stored; the page's own touchtrail(…) calls do nothing.
   if (!site || 'respectDnt' in ds && (n.doNotTrack == 1 || n.globalPrivacyControl)) return w.touchtrail = () => {};
-  var api = new URL('/v1/events', ds.api || script.src);
+  // data-api: the whole endpoint URL, also relative to the script (a path
+  // of the site's own, '/api/e', through its reverse proxy), or the
+  // collector's origin (whose POST / is /v1/events).
+  var api = new URL(ds.api || '/v1/events', script.src);
   var cookieless = ds.mode == 'cookieless';
   var params = (ds.searchParams || 'q,s,search,query').split(',');
 
@@ -47,7 +51,7 @@
     if (leaving == 1 && n.sendBeacon && n.sendBeacon(api, body)) return;
     clearTimeout(timer);
     timer = -1;
-    fetch(api, { method: 'POST', body: body, keepalive: body.length < 2e4 }) // keepalive allows 64 KB
+    fetch(api, { method: 'POST', body: body, keepalive: !body[2e4] }) // keepalive allows 64 KB
       .then((r) => {
         if (!r.ok) throw r;
         timer = 0;
@@ -64,10 +68,10 @@
   // name is a custom event with that name, and so is 'custom' with a name
   // prop. (Parameters after p are locals: they minify smaller than a var
   // statement; page() and the listeners below do the same.)
-  var typed = /^(pageview|search|chat_open|checkout_step|feedback|identify)$/;
+  var typed = /^(pageview|search|chat_open|checkout_step|feedback|identify|engagement)$/;
   var fields = /^(url|title|referrer|query|results|widget|step|name|value|currency|score|scale|comment|user(_hash)?)$/;
   var track = (type, p, t = typed.test(type), k = 0, key, e = {
-    id: rnd(), type: t ? type : 'custom', visitor: visitor, seq: (ls.tt_s | 0) + 1,
+    id: rnd(), type: t ? type : 'custom', visitor: visitor, seq: -~ls.tt_s, // (tt_s|0)+1
     ts: Date.now(), url: loc.href, props: {},
   }) => {
     set('tt_s', e.seq); // read back each time: other tabs count too

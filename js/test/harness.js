@@ -86,6 +86,7 @@ function browser(opts = {}) {
     title: opts.title || 'Home',
     referrer: opts.referrer || '',
     hidden: false,
+    documentElement: { scrollHeight: opts.scrollHeight || 1000 },
     readyState: opts.readyState || 'complete',
     querySelectorAll: (sel) => {
       if (sel !== '[data-touchtrail-checkout-step]') throw new Error('fake querySelectorAll: ' + sel);
@@ -115,6 +116,9 @@ function browser(opts = {}) {
     URL,
     URLSearchParams,
     Date: { now: () => now },
+    performance: { now: () => now - 1764000000000 },
+    scrollY: 0,
+    innerHeight: opts.innerHeight || 1000,
     setTimeout: (fn, ms) => { timers.push({ id: nextTimer, fn, at: now + (ms || 0) }); return nextTimer++; },
     clearTimeout: (id) => { timers = timers.filter((t) => t.id !== id); },
     fetch: (url, init) => {
@@ -149,9 +153,14 @@ function browser(opts = {}) {
     },
     // fire dispatches an event at window, or at document from where it
     // bubbles up to window, as the events the snippet listens to do.
+    // Capture listeners on window run first, as in a real browser.
     fire(target, type, ev = {}) {
-      const path = target === 'document' ? ['document', 'window'] : ['window'];
-      for (const t of path) listeners.filter((l) => l.target === t && l.type === type).forEach((l) => l.fn(ev));
+      const capture = (l) => l.capture === true || !!(l.capture && l.capture.capture);
+      const of = (t, c) => listeners.filter((l) => l.target === t && l.type === type && capture(l) == c);
+      const order = target === 'document'
+        ? [...of('window', true), ...of('document', true), ...of('document', false), ...of('window', false)]
+        : [...of('window', true), ...of('window', false)];
+      order.forEach((l) => l.fn(ev));
     },
     set fetchMode(m) { fetchMode = m; },
     set beaconMode(m) { beaconMode = m; },

@@ -37,9 +37,19 @@ test('a page view at load, sent at once by fetch keepalive as a text/plain strin
 });
 
 test('config: data-api, data-site required, a missing script tag', async () => {
-  let b = browser({ dataset: { api: 'https://t.example.org' }, src: 'https://cdn.example/t.js' }).load();
-  await b.tick();
-  assert.equal(b.requests[0].url, 'https://t.example.org/v1/events');
+  // data-api is the collector's origin (whose POST / is its /v1/events), or
+  // the whole endpoint: absolute, or a first-party path beside the script.
+  let b;
+  for (const [api, url] of [
+    [undefined, 'https://cdn.example/v1/events'],
+    ['https://t.example.org', 'https://t.example.org/'],
+    ['https://shop.example/api/e', 'https://shop.example/api/e'],
+    ['/api/e', 'https://cdn.example/api/e'],
+  ]) {
+    b = browser({ dataset: api ? { api } : {}, src: 'https://cdn.example/t.js' }).load();
+    await b.tick();
+    assert.equal(b.requests[0].url, url, 'data-api ' + api);
+  }
 
   for (const o of [{ dataset: { site: '' } }, { noScript: true }]) {
     b = browser(o).load();

@@ -65,8 +65,9 @@ var botTokens = []string{
 // isBot reports whether the user agent s (lower-cased in lower) is a bot,
 // crawler, monitor or plain HTTP client. Every browser of the last fifteen
 // years starts its user agent with "Mozilla/" (old Operas with "Opera/"):
-// anything else is a program, not a visitor. HeadlessChrome is not a bot:
-// our own browser tests and real pre-rendering users run it.
+// anything else is a program, not a visitor. Then our own tokens, then the
+// maintained list (crawler-user-agents), which also names headless
+// browsers (HeadlessChrome, WebPageTest's PTST): automation, not visitors.
 func isBot(ua *useragent.UserAgent, s, lower string) bool {
 	if ua.Bot() || !strings.HasPrefix(s, "Mozilla/") && !strings.HasPrefix(s, "Opera/") {
 		return true
@@ -81,13 +82,14 @@ func isBot(ua *useragent.UserAgent, s, lower string) bool {
 	for rest := lower; ; {
 		i := strings.Index(rest, "bot")
 		if i < 0 {
-			return false
+			break
 		}
 		if i < 2 || rest[i-2:i] != "cu" {
 			return true
 		}
 		rest = rest[i+3:]
 	}
+	return crawlers().match(s)
 }
 
 // parseDevice parses a user agent with mssola/useragent and corrects what it
@@ -127,7 +129,7 @@ func parseDevice(s string) device {
 // v1.0.0: Samsung Internet is "Android 25.0", Silk is "Android", Edge and
 // Chrome on iOS are "Safari", a WebView is "Android 4.0", HeadlessChrome is
 // "Headless Chrome" (we call it Chrome: it is one, and our own browser tests
-// run it).
+// run it; they send an ordinary browser's user agent, or are flagged bots).
 var browserFixes = []struct{ token, name, version string }{
 	{"SamsungBrowser/", "Samsung Internet", ""},
 	{"EdgiOS/", "Edge", ""},

@@ -47,9 +47,9 @@ func TestParseDeviceRealUserAgents(t *testing.T) {
 			"Edge", "124.0", "macOS", "10.15", desktop},
 		{"opera windows", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/123.0.0.0 Safari/537.36 OPR/109.0.0.0",
 			"Opera", "109.0", "Windows", "10", desktop},
-		// Our own browser tests run headless Chromium: a desktop Chrome, not a bot.
+		// Headless Chromium is automation: the maintained list names it.
 		{"headless chrome", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36",
-			"Chrome", "156.0", "Linux", "", desktop},
+			"", "", "", "", bot},
 
 		// Phones.
 		{"safari iphone", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",

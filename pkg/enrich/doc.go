@@ -5,10 +5,17 @@
 //     class (desktop, mobile, tablet, bot) from the user agent, parsed with
 //     github.com/mssola/useragent and corrected by a small table of our own
 //     where it is wrong (Samsung Internet, Edge, Opera, Chrome and Firefox
-//     on iOS, Silk, Android WebView). Bots are useragent's plus known
-//     crawler and HTTP-client tokens and anything that does not start with
-//     "Mozilla/". HeadlessChrome is not a bot: it is reported as desktop
-//     "Chrome" (our own browser tests run it).
+//     on iOS, Silk, Android WebView). Bots are useragent's, anything that
+//     does not start with "Mozilla/", our own crawler and HTTP-client
+//     tokens, and the 1,500 patterns of the maintained crawler-user-agents
+//     list (crawlers.go, vendored in lists/ with its MIT licence; it names
+//     headless browsers too), matched at once by literals indexed by their
+//     first three bytes.
+//   - referrer spam (spam.go): a referrer whose host, or a parent domain,
+//     is on Matomo's referrer-spam list (vendored in lists/, public domain)
+//     or in Config.SpamReferrers / SiteSpamReferrers is refused with
+//     ErrSpam and counted like bot traffic (kept, flagged Bot, with
+//     KeepBots).
 //   - place (geo.go): country ISO code, first subdivision's ISO code and
 //     English city name from a GeoIP2/GeoLite2 City or Country database,
 //     decoding only those fields.
@@ -31,8 +38,8 @@
 //	defer en.Close()
 //
 //	tp.ClientIP, tp.UserAgent = ip, ua
-//	if err := en.Enrich(&tp); errors.Is(err, enrich.ErrBot) {
-//		// drop it: counted in en.Stats().BotsDropped
+//	if err := en.Enrich(&tp); errors.Is(err, enrich.ErrBot) || errors.Is(err, enrich.ErrSpam) {
+//		// drop it: counted in en.Stats().BotsDropped or SpamDropped
 //	}
 //	// tp.ClientIP and tp.UserAgent are now empty, whatever the outcome.
 //

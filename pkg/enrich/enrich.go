@@ -14,6 +14,11 @@ import (
 // the touchpoint should be dropped (it is counted in Stats.BotsDropped).
 var ErrBot = errors.New("bot traffic dropped")
 
+// ErrSpam is returned by Enrich for a touchpoint whose referrer is on a
+// referrer-spam list, when Config.KeepBots is off: the touchpoint should be
+// dropped (it is counted in Stats.SpamDropped).
+var ErrSpam = errors.New("referrer spam dropped")
+
 // Defaults of Config's zero values.
 const (
 	DefaultUACacheSize  = 4096
@@ -41,6 +46,14 @@ type Config struct {
 	// GeoCacheSize bounds the number of client addresses whose place (and
 	// prefix) is kept. Default: 65536.
 	GeoCacheSize int
+	// SpamReferrers are referrer-spam domains of every site, checked with
+	// the built-in list (Matomo's): a referrer whose host is one of them,
+	// or a subdomain of one, is spam — dropped and counted like bot
+	// traffic, or kept flagged Bot with KeepBots. Default: none.
+	SpamReferrers []string `json:"spam_referrers,omitempty"`
+	// SiteSpamReferrers are more such domains for one site each, by site
+	// id. Default: none.
+	SiteSpamReferrers map[string][]string `json:"site_spam_referrers,omitempty"`
 }
 
 // Validate reports a config that cannot work.
@@ -51,6 +64,14 @@ func (c Config) Validate() error {
 	if c.GeoCacheSize < 0 {
 		return fmt.Errorf("enrich: GeoCacheSize %d: must not be negative", c.GeoCacheSize)
 	}
+	if _, err := newSpamDomains(c.SpamReferrers); err != nil {
+		return fmt.Errorf("enrich: spam_referrers: %w", err)
+	}
+	for site, ds := range c.SiteSpamReferrers {
+		if _, err := newSpamDomains(ds); err != nil {
+			return fmt.Errorf("enrich: site %q: spam_referrers: %w", site, err)
+		}
+	}
 	return nil
 }
 
@@ -58,6 +79,8 @@ func (c Config) Validate() error {
 type Stats struct {
 	BotsDropped uint64 // bot touchpoints refused with ErrBot
 	BotsKept    uint64 // bot touchpoints kept (KeepBots)
+	SpamDropped uint64 // referrer-spam touchpoints refused with ErrSpam
+	SpamKept    uint64 // referrer-spam touchpoints kept, flagged Bot (KeepBots)
 	UAHits      uint64 // user agent cache hits
 	UAMisses    uint64 // user agents parsed
 	GeoHits     uint64 // address cache hits
@@ -70,9 +93,11 @@ type Stats struct {
 type Enricher struct {
 	keepBots bool
 	device   *deviceCache
-	places   *places // nil: neither a geo database nor IPPrefix
+	places   *places                // nil: neither a geo database nor IPPrefix
+	spam     spamDomains            // the built-in list and Config.SpamReferrers
+	siteSpam map[string]spamDomains // Config.SiteSpamReferrers
 
-	botsDropped, botsKept atomic.Uint64
+	botsDropped, botsKept, spamDropped, spamKept atomic.Uint64
 }
 
 // New opens the geo database (if any) and returns an Enricher for cfg. A
@@ -101,7 +126,23 @@ func New(cfg Config, log *slog.Logger) (*Enricher, error) {
 		log.Info("geo database open", "path", cfg.GeoDB, "type", db.Metadata.DatabaseType,
 			"built", db.Metadata.BuildTime().UTC().Format("2006-01-02"))
 	}
-	e := &Enricher{keepBots: cfg.KeepBots, device: newDeviceCache(cfg.UACacheSize)}
+	e := &Enricher{keepBots: cfg.KeepBots, device: newDeviceCache(cfg.UACacheSize), spam: builtinSpam()}
+	if len(cfg.SpamReferrers) > 0 {
+		extra, _ := newSpamDomains(cfg.SpamReferrers) // validated above
+		e.spam = make(spamDomains, len(e.spam)+len(extra))
+		for d := range builtinSpam() {
+			e.spam[d] = struct{}{}
+		}
+		for d := range extra {
+			e.spam[d] = struct{}{}
+		}
+	}
+	for site, ds := range cfg.SiteSpamReferrers {
+		if e.siteSpam == nil {
+			e.siteSpam = map[string]spamDomains{}
+		}
+		e.siteSpam[site], _ = newSpamDomains(ds)
+	}
 	if db != nil || cfg.IPPrefix {
 		e.places = newPlaces(db, cfg.IPPrefix, cfg.GeoCacheSize, log)
 	}
@@ -112,8 +153,9 @@ func New(cfg Config, log *slog.Logger) (*Enricher, error) {
 // configured, IPPrefix) from tp.ClientIP, its UTM campaign from tp.URL and,
 // for page views, its channel from tp.URL and tp.Referrer (see Channel).
 // Whatever it returns, it clears ClientIP and UserAgent first: no raw IP is
-// ever kept. It returns ErrBot for bot traffic, unless Config.KeepBots is
-// on, and nil otherwise.
+// ever kept. It returns ErrBot for bot traffic and ErrSpam for a referrer
+// on a referrer-spam list, unless Config.KeepBots is on (then the
+// touchpoint is kept with Bot set), and nil otherwise.
 //
 // The strings it sets are shared with its caches and with other
 // touchpoints (and substrings of tp.URL for the UTM fields): they are
@@ -134,6 +176,14 @@ func (e *Enricher) Enrich(tp *event.Touchpoint) error {
 	}
 	tp.Browser, tp.BrowserVersion, tp.OS, tp.OSVersion = d.browser, d.browserVersion, d.os, d.osVersion
 	tp.Device, tp.Bot = d.class, d.bot
+	if !d.bot && tp.Referrer != "" && e.isSpam(tp.Site, tp.Referrer) {
+		if !e.keepBots {
+			e.spamDropped.Add(1)
+			return ErrSpam
+		}
+		e.spamKept.Add(1)
+		tp.Bot = true
+	}
 
 	var pl place
 	if e.places != nil && ip.IsValid() {
@@ -152,10 +202,25 @@ func (e *Enricher) Enrich(tp *event.Touchpoint) error {
 	return nil
 }
 
+// isSpam reports whether the host of the referrer ref, or a parent domain,
+// is referrer spam for site.
+func (e *Enricher) isSpam(site, ref string) bool {
+	h := referrerHost(ref)
+	if h == "" {
+		return false
+	}
+	if e.spam.has(h) {
+		return true
+	}
+	s, ok := e.siteSpam[site]
+	return ok && s.has(h)
+}
+
 // Stats returns the counters. Safe for concurrent use.
 func (e *Enricher) Stats() Stats {
 	s := Stats{
 		BotsDropped: e.botsDropped.Load(), BotsKept: e.botsKept.Load(),
+		SpamDropped: e.spamDropped.Load(), SpamKept: e.spamKept.Load(),
 		UAHits: e.device.hits.Load(), UAMisses: e.device.misses.Load(),
 	}
 	if e.places != nil {

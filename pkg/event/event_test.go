@@ -36,6 +36,8 @@ func valid(typ Type) Touchpoint {
 		tp.Name = "video_play"
 	case TypeFeedback:
 		tp.Score, tp.Scale = 2, 5
+	case TypeEngagement:
+		tp.Props = []Prop{{PropEngagedMS, "0"}, {PropScroll, "0"}}
 	}
 	return tp
 }
@@ -43,7 +45,7 @@ func valid(typ Type) Touchpoint {
 // full returns a valid touchpoint of typ with every field set, the
 // enrichment and the transient inputs included.
 func full(typ Type) Touchpoint {
-	return Touchpoint{
+	tp := Touchpoint{
 		ID: "evt-" + typ.String(), Type: typ, Site: "shop", Visitor: testVisitor, Session: "sess-1", Seq: 42,
 		TS: now - 3_000_123, Sent: now - 1_000_456, Received: now, Derived: now - 2_000_000,
 		URL: "https://shop.example/p/blue-shoes?utm_source=news", Title: `Blue "shoes" – é 😀`, Referrer: "https://www.google.com/",
@@ -56,6 +58,10 @@ func full(typ Type) Touchpoint {
 		IPPrefix: "81.2.69.0/24",
 		ClientIP: netip.MustParseAddr(testIP), UserAgent: testUA,
 	}
+	if typ == TypeEngagement {
+		tp.Props = append(tp.Props, Prop{PropEngagedMS, "12345"}, Prop{PropScroll, "80"})
+	}
+	return tp
 }
 
 // typical is a pageview as the snippet sends it, once enriched.

@@ -25,13 +25,17 @@ func TestAppendJSON(t *testing.T) {
 		if err := json.Unmarshal(out, &m); err != nil {
 			t.Fatalf("%s: not JSON: %v: %s", typ, err, out)
 		}
+		props := map[string]any{}
+		for _, p := range tp.Props {
+			props[p.Key] = p.Value
+		}
 		want := map[string]any{
 			"id": tp.ID, "type": typ.String(), "site": "shop", "visitor": testVisitorHex, "session": "sess-1", "seq": 42.0,
 			"time": "2026-11-24T11:59:58.000000Z", "client_ts": "2026-11-24T11:59:56.999877Z",
 			"client_sent": "2026-11-24T11:59:58.999544Z", "received": "2026-11-24T12:00:00.000000Z",
 			"url": tp.URL, "title": tp.Title, "referrer": tp.Referrer, "name": "shipping", "query": "returns policy",
 			"results": 7.0, "widget": "intercom", "step": 2.0, "value": 49.9, "currency": "EUR", "user": "u-42",
-			"score": 4.0, "scale": 5.0, "comment": "slow\ndelivery", "props": map[string]any{"ab": "variant-b", "n": "3", "empty": ""},
+			"score": 4.0, "scale": 5.0, "comment": "slow\ndelivery", "props": props,
 			"browser": "Chrome", "browser_version": "124.0", "os": "Windows", "os_version": "10", "device": "desktop",
 			"bot": true, "country": "GB", "region": "GB-ENG", "city": "London", "channel": "search",
 			"utm_source": "news", "utm_medium": "email", "utm_campaign": "spring", "utm_term": "shoes", "utm_content": "banner",

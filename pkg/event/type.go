@@ -17,6 +17,8 @@ const (
 	TypeIdentify
 	TypeFeedback
 	TypeCustom
+	_              // 8: the ticket type of issue #17
+	TypeEngagement // engaged time and scroll depth of a page view (engagement.go)
 	typeCount
 )
 
@@ -29,21 +31,22 @@ var typeNames = [typeCount]string{
 	TypeIdentify:     "identify",
 	TypeFeedback:     "feedback",
 	TypeCustom:       "custom",
+	TypeEngagement:   "engagement",
 }
 
 // Types lists every valid type, in numeric order.
-var Types = []Type{TypePageview, TypeSearch, TypeChatOpen, TypeCheckoutStep, TypeIdentify, TypeFeedback, TypeCustom}
+var Types = []Type{TypePageview, TypeSearch, TypeChatOpen, TypeCheckoutStep, TypeIdentify, TypeFeedback, TypeCustom, TypeEngagement}
 
 // String returns the wire name of t ("pageview", "chat_open", …).
 func (t Type) String() string {
-	if t < typeCount {
+	if t < typeCount && typeNames[t] != "" {
 		return typeNames[t]
 	}
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
 
 // Valid reports whether t is one of the known types.
-func (t Type) Valid() bool { return t > TypeUnknown && t < typeCount }
+func (t Type) Valid() bool { return t > TypeUnknown && t < typeCount && typeNames[t] != "" }
 
 // ParseType returns the type named s, or TypeUnknown.
 func ParseType(s string) Type { return parseTypeBytes([]byte(s)) }
@@ -65,6 +68,8 @@ func parseTypeBytes(b []byte) Type {
 		return TypeFeedback
 	case "custom":
 		return TypeCustom
+	case "engagement":
+		return TypeEngagement
 	}
 	return TypeUnknown
 }

@@ -172,6 +172,8 @@ func (tp *Touchpoint) Validate(l Limits, now int64) error {
 		if tp.Name == "" {
 			return invalid("name", "missing for a custom event")
 		}
+	case TypeEngagement:
+		return tp.validateEngagement()
 	}
 	return nil
 }

@@ -38,6 +38,13 @@ type Config struct {
 	// Conversion is the touchpoint that counts as a conversion for
 	// attribution. Default (nil): checkout_step CheckoutLastStep.
 	Conversion *Step
+	// QuickExit and QuickExitScroll define a quick exit: a page view whose
+	// engagement report says fewer than QuickExit engaged and less than
+	// QuickExitScroll percent scrolled. On a help page and followed by a
+	// search, chat or ticket it is the friction signal quick_exit_help.
+	// Defaults: 10 seconds, 25 %.
+	QuickExit       time.Duration
+	QuickExitScroll int
 }
 
 // StageRule maps URL paths matching Pattern to Stage. Pattern is a
@@ -166,6 +173,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LapsedAfter <= 0 {
 		c.LapsedAfter = 30 * 24 * time.Hour
+	}
+	if c.QuickExit <= 0 {
+		c.QuickExit = 10 * time.Second
+	}
+	if c.QuickExitScroll <= 0 {
+		c.QuickExitScroll = 25
 	}
 	return c
 }

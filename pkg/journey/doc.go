@@ -22,8 +22,12 @@
 //     visitor the earliest of the runs that reach furthest.
 //   - Paths (paths.go): the sequence of up to depth labels from a start
 //     step to the end of its session, and the transitions between depths.
-//   - Friction (friction.go): six signals and the abandon pages, counted
-//     per visitor.
+//   - Friction (friction.go): seven signals and the abandon pages, counted
+//     per visitor; quick_exit_help reads engagement reports.
+//   - Engagement (engagement.go): engaged time and scroll depth per page
+//     and over the help pages, from the engagement touchpoints of
+//     t-engage.js (which stages, paths and the map pass over). It keeps
+//     one engaged time per engaged page view, for the median.
 //   - Attribution (attribution.go): first and last touch of each visitor's
 //     first conversion in the range.
 //   - Segment, Scope (segment.go): new, returning, lapsed for a range; a

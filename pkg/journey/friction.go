@@ -16,6 +16,7 @@ const (
 	SignalHelpThenChat      = "help_then_chat"     // a page view of an ask page (StageRules), then a chat open, in one session
 	SignalCheckoutAbandoned = "checkout_abandoned" // a checkout step seen, CheckoutLastStep never reached
 	SignalLowFeedback       = "low_feedback"       // feedback with score/scale below LowFeedback
+	SignalQuickExitHelp     = "quick_exit_help"    // a help page left quickly (QuickExit), then a search, chat or ticket in its session
 )
 
 // Indexes of Signals, for a fixed array of flags.
@@ -26,12 +27,13 @@ const (
 	iHelpThenChat
 	iCheckoutAbandoned
 	iLowFeedback
+	iQuickExitHelp
 	signalCount
 )
 
 var signalNames = [signalCount]string{iSearchNoResults: SignalSearchNoResults, iRepeatedSearch: SignalRepeatedSearch,
 	iSearchThenChat: SignalSearchThenChat, iHelpThenChat: SignalHelpThenChat, iCheckoutAbandoned: SignalCheckoutAbandoned,
-	iLowFeedback: SignalLowFeedback}
+	iLowFeedback: SignalLowFeedback, iQuickExitHelp: SignalQuickExitHelp}
 
 // Signals lists the signal names in the order results report them. Do not
 // modify it.
@@ -101,6 +103,7 @@ func findSignals(trail []event.Touchpoint, cfg *Config) visitorFlags {
 	lastPage, stepPage := "", ""
 	stepInSession := false // the furthest checkout step is in the current session
 	helpSeen, searchSeen, searches := false, false, 0
+	engaged := false
 	for i := range trail {
 		tp := &trail[i]
 		if sp.next(tp) {
@@ -135,8 +138,12 @@ func findSignals(trail []event.Touchpoint, cfg *Config) visitorFlags {
 			if tp.Scale > 0 && float64(tp.Score)/float64(tp.Scale) < cfg.LowFeedback {
 				fl.has[iLowFeedback] = true
 			}
+		case event.TypeEngagement:
+			engaged = true
 		}
 	}
+	// Only trails with engagement reports can show it: others pay nothing.
+	fl.has[iQuickExitHelp] = engaged && quickExitHelp(trail, cfg, nil)
 	if stepInSession {
 		stepPage = lastPage
 	}

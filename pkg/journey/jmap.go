@@ -79,7 +79,8 @@ type MapResult struct {
 
 // signalStage places the session-level signals (see the rules above).
 var signalStage = [signalCount]Stage{iSearchNoResults: StageExplore, iRepeatedSearch: StageExplore,
-	iSearchThenChat: StageAsk, iHelpThenChat: StageAsk, iCheckoutAbandoned: StageBuy, iLowFeedback: StageEngage}
+	iSearchThenChat: StageAsk, iHelpThenChat: StageAsk, iCheckoutAbandoned: StageBuy, iLowFeedback: StageEngage,
+	iQuickExitHelp: StageAsk}
 
 // Map accumulates the journey map over many visitors. It keeps counts and
 // the labels it reports: trails passed to Add may be reused afterwards. It
@@ -156,6 +157,9 @@ func (m *Map) Add(trail []event.Touchpoint) {
 	prev := Stage(stageCount) // the stage of the previous non-feedback touchpoint
 	for i := range kept {
 		tp := &kept[i]
+		if tp.Type == event.TypeEngagement {
+			continue // a report on a page view, not a step
+		}
 		s := stageOf(tp, &m.cfg, firstPV && tp.Type == event.TypePageview)
 		if tp.Type == event.TypePageview {
 			firstPV = false

@@ -27,6 +27,9 @@ type Journey struct {
 	// without any (a conversion without a touch counts as direct).
 	FirstTouch *Touch `json:"first_touch,omitempty"`
 	LastTouch  *Touch `json:"last_touch,omitempty"`
+	// Engagement is the engaged time and scroll depth by page, most
+	// viewed first, when the trail holds engagement reports (t-engage.js).
+	Engagement []PageEngagement `json:"engagement,omitempty"`
 }
 
 // Build reconstructs the journey of a trail in trail order. Its strings
@@ -36,6 +39,12 @@ func Build(trail []event.Touchpoint, cfg Config) Journey {
 	sig := FindSignals(trail, cfg)
 	j := Journey{Touchpoints: len(trail), Sessions: Sessionize(trail, cfg), Stages: appendStages([]Stage{}, trail, &cfg, true),
 		Friction: sig.Signals, LastCheckoutStep: sig.LastStep, AbandonPage: sig.AbandonPage}
+	for i := range trail {
+		if trail[i].Type == event.TypeEngagement {
+			j.Engagement = PagesEngagement(trail, cfg)
+			break
+		}
+	}
 	if j.Sessions == nil {
 		j.Sessions = []Session{}
 	}

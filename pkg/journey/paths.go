@@ -98,6 +98,9 @@ func (p *Paths) Add(trail []event.Touchpoint) {
 		if i > first && sp.next(&trail[i]) {
 			break // the session ended
 		}
+		if trail[i].Type == event.TypeEngagement {
+			continue // a report on a page view, not a step
+		}
 		id := p.intern(&trail[i])
 		if d := len(p.seq) / 4; d > 0 {
 			p.trans[transKey{depth: d - 1, from: prev, to: id}]++

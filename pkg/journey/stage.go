@@ -131,6 +131,9 @@ func appendStages(dst []Stage, trail []event.Touchpoint, cfg *Config, firstPV bo
 	n := len(dst)
 	for i := range trail {
 		tp := &trail[i]
+		if tp.Type == event.TypeEngagement {
+			continue // a report on a page view, not a step
+		}
 		s := stageOf(tp, cfg, firstPV && tp.Type == event.TypePageview)
 		if tp.Type == event.TypePageview {
 			firstPV = false

@@ -1,7 +1,7 @@
 // Package minify builds the snippet with esbuild's Go API (no npm needed):
 // js/src/tracker.js, minified for ES2017 browsers, into js/dist/t.js and, with
-// the chat hooks, js/dist/t-chat.js; the add-on js/src/checkout.js into
-// js/dist/t-checkout.js. Only the build command and the tests import it, so
+// the chat hooks, js/dist/t-chat.js; the add-ons js/src/checkout.js into
+// js/dist/t-checkout.js and js/src/engage.js into js/dist/t-engage.js. Only the build command and the tests import it, so
 // esbuild never reaches the collector's binary.
 package minify
 
@@ -32,11 +32,13 @@ type Build struct {
 
 // Builds lists the files made: the tracker; the same tracker with the chat
 // hooks ([data-touchtrail-chat] clicks and the widgets' open events) for
-// sites that run a chat; the add-on that reads checkout steps from markup.
+// sites that run a chat; the add-on that reads checkout steps from markup;
+// the add-on that reports engaged time and scroll depth.
 var Builds = []Build{
 	{Src: Source, Dist: "dist/t.js", Chat: false, Budget: 1536},
 	{Src: Source, Dist: "dist/t-chat.js", Chat: true, Budget: 1856},
 	{Src: "src/checkout.js", Dist: "dist/t-checkout.js", Budget: 512},
+	{Src: "src/engage.js", Dist: "dist/t-engage.js", Budget: 640},
 }
 
 // Minify returns src minified for ES2017 browsers, with the identifier CHAT
