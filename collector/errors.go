@@ -65,6 +65,8 @@ func (s *Server) mapError(err error) (status int, msg string, retryAfter int) {
 		return he.status, he.msg, he.retryAfter
 	case errors.Is(err, store.ErrOverloaded):
 		return fasthttp.StatusServiceUnavailable, "collector overloaded, retry later", 1
+	case errors.Is(err, store.ErrUnavailable):
+		return fasthttp.StatusServiceUnavailable, err.Error(), 2
 	case errors.Is(err, store.ErrDiskFull):
 		return fasthttp.StatusInsufficientStorage, "collector storage full: " + err.Error() + "; retry later", 30
 	case errors.Is(err, store.ErrBadCursor):

@@ -42,6 +42,8 @@ type metrics struct {
 	queries      *prometheus.CounterVec
 
 	proxyMalformed prometheus.Counter
+	// hooks counts help-desk webhook deliveries by hook and outcome.
+	hooks *prometheus.CounterVec
 
 	routes map[string]*routeMetrics
 }
@@ -56,7 +58,7 @@ type routeMetrics struct {
 // routeNames are the routes whose series exist from the start.
 var routeNames = []string{"events", "pixel", "snippet", "health", "metrics", "transport", "other",
 	"query_visitors", "query_trail", "query_journey", "query_funnel", "query_paths", "query_friction",
-	"query_attribution", "query", "ui", routeSegment, routePostHog, routePlausible, routeUmami}
+	"query_attribution", "query_ask", "query", "ui", "hooks", routeSegment, routePostHog, routePlausible, routeUmami}
 
 // routeLabel names the route of path for the metrics without allocating.
 func routeLabel(path []byte) string {
@@ -65,7 +67,7 @@ func routeLabel(path []byte) string {
 		return "events"
 	case "/v1/p.gif":
 		return "pixel"
-	case "/t.js", "/t-chat.js", "/t-checkout.js", "/t-engage.js":
+	case "/t.js", "/t-chat.js", "/t-checkout.js", "/t-engage.js", "/t-feedback.js":
 		return "snippet"
 	case "/healthz", "/readyz":
 		return "health"
@@ -74,6 +76,8 @@ func routeLabel(path []byte) string {
 	}
 	const sites = "/v1/sites/"
 	switch {
+	case hookRoute(path):
+		return "hooks"
 	case bytes.HasPrefix(path, []byte(sites)):
 		last := path[bytes.LastIndexByte(path, '/')+1:]
 		switch string(last) {
@@ -91,6 +95,8 @@ func routeLabel(path []byte) string {
 			return "query_friction"
 		case "attribution":
 			return "query_attribution"
+		case "selfservice", "satisfaction":
+			return "query_ask"
 		case "engagement":
 			return "query_engagement"
 		}
@@ -137,6 +143,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		queries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "touchtrail_queries_refused_total", Help: "Queries refused or stopped, by reason: busy, deadline, gone, shutdown.",
 		}, []string{"reason"}),
+		hooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "touchtrail_hook_deliveries_total",
+			Help: "Help-desk webhook deliveries by hook and outcome: stored, auth, invalid, unknown_visitor, error.",
+		}, []string{"hook", "outcome"}),
 		proxyMalformed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "touchtrail_proxy_header_malformed_total",
 			Help: "Requests from a trusted proxy whose proxy header held a malformed or unknown hop.",
@@ -158,7 +168,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.latency, m.errors, m.events, m.refused, m.rejected, m.batchSize,
-			m.inflight, m.queries, m.proxyMalformed, m.pixelRefused)
+			m.inflight, m.queries, m.proxyMalformed, m.pixelRefused, m.hooks)
 	}
 	return m
 }

@@ -83,6 +83,10 @@ func (s *Server) read(qc context.Context, ctx *fasthttp.RequestCtx, site string,
 			return s.attribution(qc, ctx, site)
 		case "map":
 			return s.journeyMap(qc, ctx, site)
+		case "selfservice":
+			return s.selfService(qc, ctx, site)
+		case "satisfaction":
+			return s.satisfaction(qc, ctx, site)
 		case "engagement":
 			return s.engagement(qc, ctx, site)
 		}

@@ -47,6 +47,12 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 				return
 			}
 		}
+		if s.ready != nil {
+			if err := s.ready(); err != nil {
+				writeError(ctx, fasthttp.StatusServiceUnavailable, "not ready: "+err.Error(), 1)
+				return
+			}
+		}
 		ctx.SetContentType("application/json")
 		ctx.SetBodyString(`{"status":"ready"}` + "\n")
 		return
@@ -71,6 +77,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	}
 	if s.ui != nil && (string(path) == "/ui" || bytes.HasPrefix(path, []byte("/ui/"))) {
 		s.ui(ctx)
+		return
+	}
+	if hookRoute(path) { // authenticated by the hook's secret, not a token
+		s.wrap("hooks", s.routeHook)(ctx)
 		return
 	}
 	if bytes.HasPrefix(path, []byte("/v1/sites/")) {

@@ -47,6 +47,9 @@ type Deps struct {
 	// Journey holds the journey model's rules (session gap, stage URL
 	// rules, checkout steps, thresholds). Default: journey.DefaultConfig().
 	Journey *journey.Config
+	// Ready, when set, is asked by /readyz: an error makes it answer 503
+	// with the error (a cluster node's stream or consumer lag).
+	Ready func() error
 }
 
 // Server is the collector's HTTP server. It is safe for concurrent use.
@@ -76,7 +79,9 @@ type Server struct {
 	conns      *connLimits
 	acceptWarn time.Time // last accept-error log line; under acceptMu
 	acceptMu   sync.Mutex
-	ui         fasthttp.RequestHandler // nil: the UI is off
+	ui         fasthttp.RequestHandler     // nil: the UI is off
+	ready      func() error                // nil: no extra readiness check
+	hooks      map[string]map[string]*hook // by site, then name
 	// compat holds the switched-on compatibility APIs by path (compatapi.go).
 	compat      map[string]fasthttp.RequestHandler
 	compatSites compatSites
@@ -106,6 +111,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		log:       d.Log,
 		now:       d.Now,
 		limiter:   newIPLimiter(cfg.RatePerIP, cfg.RateBurst, cfg.RateLimitedIPs),
+		ready:     d.Ready,
 		assets:    newAssets(cfg.SnippetPath, cfg.IngestPath),
 	}
 	if s.log == nil {
@@ -119,11 +125,22 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if d.Journey != nil {
 		s.journeyCfg = *d.Journey
 	}
+	s.hooks = map[string]map[string]*hook{}
 	for i := range cfg.Sites {
 		site := &cfg.Sites[i]
 		s.sites[site.ID] = site
 		for _, k := range site.WriteKeys {
 			s.writeKeys[site.ID] = append(s.writeKeys[site.ID], secret(sha256.Sum256([]byte(k))))
+		}
+		for _, hc := range site.Hooks {
+			h, err := newHook(hc)
+			if err != nil {
+				return nil, fmt.Errorf("invalid collector config: site %q: %w", site.ID, err)
+			}
+			if s.hooks[site.ID] == nil {
+				s.hooks[site.ID] = map[string]*hook{}
+			}
+			s.hooks[site.ID][h.name] = h
 		}
 	}
 	var err error

@@ -32,7 +32,8 @@ func newAsset(b []byte) *asset {
 }
 
 // scripts are the files served, by their default name.
-var scripts = map[string][]byte{"t.js": js.Tracker, "t-chat.js": js.Chat, "t-checkout.js": js.Checkout, "t-engage.js": js.Engage}
+var scripts = map[string][]byte{"t.js": js.Tracker, "t-chat.js": js.Chat, "t-checkout.js": js.Checkout, "t-engage.js": js.Engage,
+	"t-feedback.js": js.Feedback}
 
 // newAssets makes the served scripts: each at its default path, and, with a
 // snippet path, t.js at that path and the others beside it
@@ -84,8 +85,8 @@ func checkPath(name, p string) error {
 	return nil
 }
 
-// snippet serves GET /t.js, /t-chat.js and the add-ons /t-checkout.js and
-// /t-engage.js (and their first-party paths): cacheable for an hour (then
+// snippet serves GET /t.js, /t-chat.js and the add-ons /t-checkout.js,
+// /t-engage.js and /t-feedback.js (and their first-party paths): cacheable for an hour (then
 // revalidated by ETag), gzipped for clients that take it.
 func (s *Server) snippet(ctx *fasthttp.RequestCtx) error {
 	if !ctx.IsGet() && !ctx.IsHead() {

@@ -59,6 +59,11 @@ func TestSnippetServing(t *testing.T) {
 	if checkout.StatusCode != 200 || !bytes.Equal(kb, js.Checkout) || checkout.Header.Get("ETag") == etag {
 		t.Errorf("/t-checkout.js: %d, %d bytes", checkout.StatusCode, len(kb))
 	}
+	feedback := get("/t-feedback.js", nil)
+	fb, _ := io.ReadAll(feedback.Body)
+	if feedback.StatusCode != 200 || !bytes.Equal(fb, js.Feedback) || feedback.Header.Get("ETag") == etag {
+		t.Errorf("/t-feedback.js: %d, %d bytes", feedback.StatusCode, len(fb))
+	}
 	if p := get("/v1/p.gif?site=test&type=pageview&visitor=0123456789abcdef0123456789abcdef&id=px1&url=https%3A%2F%2Fshop.example%2F", nil); p.StatusCode != 200 || p.Header.Get("Content-Type") != "image/gif" {
 		t.Errorf("pixel: %d %q", p.StatusCode, p.Header.Get("Content-Type"))
 	}

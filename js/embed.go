@@ -1,6 +1,6 @@
 // Package js holds the browser snippet: src/ (readable), test/ (node --test),
 // dist/ (built by `make js`, committed). The collector serves Tracker as /t.js,
-// Chat as /t-chat.js, Checkout as /t-checkout.js and Engage as /t-engage.js. It imports nothing but
+// Chat as /t-chat.js, Checkout as /t-checkout.js, Engage as /t-engage.js and Feedback as /t-feedback.js. It imports nothing but
 // embed.
 package js
 
@@ -36,3 +36,11 @@ var Checkout []byte
 //
 //go:embed dist/t-engage.js
 var Engage []byte
+
+// Feedback is dist/t-feedback.js, the add-on that shows an in-page feedback
+// prompt (CSAT 1–5 or helpful yes/no) at moments the page marks with
+// data-touchtrail-feedback, loaded only where a site asks for feedback.
+// Read-only: never modify it.
+//
+//go:embed dist/t-feedback.js
+var Feedback []byte

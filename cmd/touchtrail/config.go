@@ -32,6 +32,7 @@ type serveConfig struct {
 	Cookieless bool             `json:"cookieless"`  // accept cookieless batches (daily salted visitor ids). Default: true
 	ShutdownIn duration         `json:"shutdown_in"` // how long a graceful shutdown may take. Default: 30s
 	Journey    journeyConfig    `json:"journey"`     // the journey model's rules
+	Cluster    clusterConfig    `json:"cluster"`     // a cluster node over NATS JetStream; none: the single node
 }
 
 // journeyConfig is journey.Config as the config file writes it; zero
@@ -44,6 +45,11 @@ type journeyConfig struct {
 	LowFeedback      float64             `json:"low_feedback"`        // score/scale below this is friction. Default: 0.6
 	RepeatedSearches int                 `json:"repeated_searches"`   // Default: 3
 	LapsedAfter      duration            `json:"lapsed_after"`        // Default: 720h
+	// A chat or ticket this long after a search or help page counts
+	// against self-service. Default: 24h.
+	SelfServiceWindow duration `json:"self_service_window"`
+	// Two tickets opened this close are repeat_ticket. Default: 168h.
+	RepeatTicketWindow duration `json:"repeat_ticket_window"`
 }
 
 func (j journeyConfig) config() journey.Config {
@@ -65,6 +71,12 @@ func (j journeyConfig) config() journey.Config {
 	}
 	if j.LapsedAfter > 0 {
 		c.LapsedAfter = time.Duration(j.LapsedAfter)
+	}
+	if j.SelfServiceWindow > 0 {
+		c.SelfServiceWindow = time.Duration(j.SelfServiceWindow)
+	}
+	if j.RepeatTicketWindow > 0 {
+		c.RepeatTicketWindow = time.Duration(j.RepeatTicketWindow)
 	}
 	return c
 }
@@ -94,6 +106,7 @@ func defaultServeConfig() serveConfig {
 		LogFormat:  "text",
 		Cookieless: true,
 		ShutdownIn: duration(30 * time.Second),
+		Cluster:    defaultClusterConfig(),
 	}
 }
 
@@ -118,6 +131,8 @@ func loadServeConfig(args []string) (serveConfig, error) {
 	logLevel := fs.String("log-level", cfg.LogLevel, "debug, info, warn or error")
 	logFormat := fs.String("log-format", cfg.LogFormat, "text or json")
 	demoData := fs.Bool("demo-data", false, "load a synthetic demo data set into the demo site at start-up")
+	scratch := defaultClusterConfig()
+	clusterFlags(fs, &scratch)
 	if err := parseFlags(fs, args); err != nil {
 		return cfg, err
 	}
@@ -152,6 +167,9 @@ func loadServeConfig(args []string) (serveConfig, error) {
 	over("log-level", func() { cfg.LogLevel = *logLevel })
 	over("log-format", func() { cfg.LogFormat = *logFormat })
 	over("demo-data", func() { cfg.DemoData = *demoData })
+	if err := overCluster(fs, &cfg.Cluster); err != nil {
+		return cfg, err
+	}
 	if cfg.GeoDB == "" {
 		if p := filepath.Join(cfg.DataDir, "geo", "GeoLite2-City.mmdb"); fileExists(p) {
 			cfg.GeoDB = p
@@ -180,6 +198,9 @@ func (c serveConfig) validate() error {
 	if err := c.Journey.config().Validate(); err != nil {
 		return fmt.Errorf("journey.stage_rules: %w", err)
 	}
+	if err := c.Cluster.validate(); err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
 	return nil
 }
 
@@ -194,12 +215,18 @@ func parseLevel(s string) (slog.Level, error) {
 // redacted is the config as printed at start-up: no secrets.
 func (c serveConfig) redacted() serveConfig {
 	r := c
+	r.Cluster = c.Cluster.redacted()
 	r.Collector.Sites = append([]collector.Site(nil), c.Collector.Sites...)
 	for i := range r.Collector.Sites {
 		r.Collector.Sites[i].WriteKeys = redact(r.Collector.Sites[i].WriteKeys)
 		if r.Collector.Sites[i].IdentifySecret != "" {
 			r.Collector.Sites[i].IdentifySecret = "<redacted>"
 		}
+		hooks := append([]collector.Hook(nil), r.Collector.Sites[i].Hooks...)
+		for k := range hooks {
+			hooks[k].Secret = "<redacted>"
+		}
+		r.Collector.Sites[i].Hooks = hooks
 	}
 	r.Collector.Tokens = append([]collector.Token(nil), c.Collector.Tokens...)
 	for i := range r.Collector.Tokens {

@@ -21,7 +21,13 @@ type demoCreds struct {
 	ReadToken  string `json:"read_token"`
 	AdminToken string `json:"admin_token"`
 	WriteKey   string `json:"write_key"`
+	// HookSecret signs deliveries to the demo's generic help-desk webhook
+	// POST /v1/sites/demo/hooks/helpdesk (HMAC-SHA256 in X-Signature).
+	HookSecret string `json:"hook_secret"`
 }
+
+// demoHook is the demo site's help-desk webhook.
+const demoHook = "helpdesk"
 
 const demoSite = "demo"
 
@@ -51,12 +57,20 @@ func ensureDemo(cfg *serveConfig) (*demoCreds, error) {
 	default:
 		return nil, fmt.Errorf("cannot read demo credentials: %w", err)
 	}
-	env := fmt.Sprintf("export TOUCHTRAIL_URL=%s\nexport TOUCHTRAIL_SITE=%s\nexport TOUCHTRAIL_TOKEN=%s\nexport TOUCHTRAIL_ADMIN_TOKEN=%s\nexport TOUCHTRAIL_WRITE_KEY=%s\n",
-		cfg.PublicURL, d.Site, d.ReadToken, d.AdminToken, d.WriteKey)
+	if d.HookSecret == "" { // made before the demo had a webhook
+		d.HookSecret = "tth_" + randomHex(16)
+		b, _ := json.MarshalIndent(d, "", "  ")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return nil, fmt.Errorf("cannot save demo credentials: %w", err)
+		}
+	}
+	env := fmt.Sprintf("export TOUCHTRAIL_URL=%s\nexport TOUCHTRAIL_SITE=%s\nexport TOUCHTRAIL_TOKEN=%s\nexport TOUCHTRAIL_ADMIN_TOKEN=%s\nexport TOUCHTRAIL_WRITE_KEY=%s\nexport TOUCHTRAIL_HOOK_SECRET=%s\n",
+		cfg.PublicURL, d.Site, d.ReadToken, d.AdminToken, d.WriteKey, d.HookSecret)
 	if err := os.WriteFile(filepath.Join(cfg.DataDir, "demo.env"), []byte(env), 0o600); err != nil {
 		return nil, fmt.Errorf("cannot save demo.env: %w", err)
 	}
-	cfg.Collector.Sites = []collector.Site{{ID: d.Site, WriteKeys: []string{d.WriteKey}}}
+	cfg.Collector.Sites = []collector.Site{{ID: d.Site, WriteKeys: []string{d.WriteKey},
+		Hooks: []collector.Hook{{Name: demoHook, Preset: "generic", Secret: d.HookSecret}}}}
 	cfg.Collector.Tokens = append(cfg.Collector.Tokens,
 		collector.Token{Name: "demo-read", Secret: d.ReadToken, Scopes: []collector.Scope{collector.ScopeRead}},
 		collector.Token{Name: "demo-admin", Secret: d.AdminToken, Scopes: []collector.Scope{collector.ScopeAdmin}},

@@ -30,6 +30,15 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Cluster.enabled() {
+		if len(cfg.Collector.Sites) == 0 {
+			return fmt.Errorf("a cluster node needs its sites in -config (every node the same)")
+		}
+		if b, err := json.Marshal(cfg.redacted()); err == nil {
+			log.Info("config", "effective", json.RawMessage(b))
+		}
+		return serveCluster(cfg, log)
+	}
 	demo, err := ensureDemo(&cfg)
 	if err != nil {
 		return err

@@ -381,9 +381,9 @@ func sessionsChart(sessions []tlSession, l *locale) template.HTML {
 		col := colFlow
 		var sig []string
 		for _, tc := range s.Touches {
-			if tc.Signal != "" {
+			for _, sg := range tc.Signals {
 				col = colLeft
-				sig = append(sig, l.Signal(tc.Signal))
+				sig = append(sig, l.Signal(sg))
 			}
 		}
 		tip := l.T("tl.session", s.N) + " · " + l.Time(s.Start) + " · " + l.T("tl.count", len(s.Touches))

@@ -74,7 +74,7 @@ func TestChartsMirror(t *testing.T) {
 		{Depth: 0, From: "pageview /pricing", To: `pageview /<b>`, Visitors: 6}, {Depth: 1, From: `pageview /<b>`, To: "checkout_step 1", Visitors: 4}}}
 	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
 	sessions := []tlSession{
-		{N: 1, Session: journey.Session{Start: t0, End: t0.Add(10 * time.Minute)}, Touches: []tlTouch{{Signal: journey.SignalLowFeedback}}},
+		{N: 1, Session: journey.Session{Start: t0, End: t0.Add(10 * time.Minute)}, Touches: []tlTouch{{Signals: []string{journey.SignalLowFeedback}}}},
 		{N: 2, Session: journey.Session{Start: t0.Add(5 * time.Hour), End: t0.Add(5 * time.Hour)}},
 	}
 	rows := []hbar{{label: "a <b>", value: 1, text: "10"}, {label: "b", value: 0.25, text: "2"}}

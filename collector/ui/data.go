@@ -181,11 +181,27 @@ func (u *UI) paths(ctx context.Context, site string, f *filter, start *journey.S
 	return p.Result(10), err
 }
 
-func (u *UI) friction(ctx context.Context, site string, f *filter) (journey.FrictionResult, error) {
+// askResults are the ask stage's numbers, shown on the friction page.
+type askResults struct {
+	Self journey.SelfServiceResult
+	Sat  journey.SatisfactionResult
+}
+
+// friction scans once for the friction signals and the ask stage's
+// self-service and satisfaction (as the API's …/selfservice and
+// …/satisfaction answer them).
+func (u *UI) friction(ctx context.Context, site string, f *filter) (journey.FrictionResult, askResults, error) {
 	fr := journey.NewFriction(u.d.Journey)
+	ss := journey.NewSelfService(u.d.Journey)
+	sa := journey.NewSatisfaction(u.d.Journey)
 	fr.Scope = f.scope(&u.d.Journey)
-	err := u.scan(ctx, site, f, func(v event.VisitorID, trail []event.Touchpoint) { fr.Add(v, trail) })
-	return fr.Result(5), err
+	ss.Scope, sa.Scope = fr.Scope, fr.Scope
+	err := u.scan(ctx, site, f, func(v event.VisitorID, trail []event.Touchpoint) {
+		fr.Add(v, trail)
+		ss.Add(trail)
+		sa.Add(trail)
+	})
+	return fr.Result(5), askResults{Self: ss.Result(10), Sat: sa.Result(10)}, err
 }
 
 // recentVisitors returns up to n visitors last active in the 30 days to
@@ -268,8 +284,8 @@ type tlTouch struct {
 	TP      *event.Touchpoint
 	Time    time.Time
 	Stage   journey.Stage
-	Signal  string // the friction signal it marks, or ""
-	Visitor string // for a user's timeline: which of its visitors
+	Signals []string // the friction signals it marks
+	Visitor string   // for a user's timeline: which of its visitors
 }
 
 // tlSession is one session band of a timeline.
@@ -299,6 +315,13 @@ func timeline(trail []event.Touchpoint, j *journey.Journey, cfg journey.Config) 
 	repeated := cmp.Or(cfg.RepeatedSearches, 3)
 	quickExit := slices.Contains(j.Friction, journey.SignalQuickExitHelp)
 	low := cmp.Or(cfg.LowFeedback, 0.6)
+	repeatWindow := cmp.Or(cfg.RepeatTicketWindow, 7*24*time.Hour).Microseconds()
+	conv := journey.Step{Type: event.TypeCheckoutStep, Number: cmp.Or(cfg.CheckoutLastStep, 3)}
+	if cfg.Conversion != nil {
+		conv = *cfg.Conversion
+	}
+	purchased := false
+	lastTicket, lastTicketAt := "", int64(0)
 	for k, s := range j.Sessions {
 		ts := &out[k]
 		ts.Session, ts.N = s, k+1
@@ -317,33 +340,50 @@ func timeline(trail []event.Touchpoint, j *journey.Journey, cfg journey.Config) 
 				searches++
 				switch {
 				case tp.Results == 0:
-					t.Signal = journey.SignalSearchNoResults
+					t.mark(journey.SignalSearchNoResults)
 				case searches == repeated:
-					t.Signal = journey.SignalRepeatedSearch
+					t.mark(journey.SignalRepeatedSearch)
 				}
 			case event.TypeChatOpen:
 				switch {
 				case searches > 0:
-					t.Signal = journey.SignalSearchThenChat
+					t.mark(journey.SignalSearchThenChat)
 				case help:
-					t.Signal = journey.SignalHelpThenChat
+					t.mark(journey.SignalHelpThenChat)
 				}
 			case event.TypeCheckoutStep:
 				if i == lastStep {
-					t.Signal = journey.SignalCheckoutAbandoned
+					t.mark(journey.SignalCheckoutAbandoned)
 				}
 			case event.TypeFeedback:
 				if tp.Scale > 0 && float64(tp.Score)/float64(tp.Scale) < low {
-					t.Signal = journey.SignalLowFeedback
+					t.mark(journey.SignalLowFeedback)
 				}
+			case event.TypeTicket:
+				if tp.Status != event.TicketOpened {
+					break
+				}
+				if searches > 0 || help {
+					t.mark(journey.SignalSearchThenTicket)
+				}
+				if purchased {
+					t.mark(journey.SignalTicketAfterPurchase)
+				}
+				if lastTicket != "" && tp.Ticket != lastTicket && tp.Derived-lastTicketAt <= repeatWindow {
+					t.mark(journey.SignalRepeatTicket)
+				}
+				lastTicket, lastTicketAt = tp.Ticket, tp.Derived
 			case event.TypeEngagement:
 				// A help page left at once, when the journey shows the
 				// signal (a search, chat or ticket came after).
 				ms, scroll, ok := tp.Engagement()
 				if ok && quickExit && st == journey.StageAsk && ms < cmp.Or(cfg.QuickExit, 10*time.Second).Milliseconds() &&
 					scroll < cmp.Or(cfg.QuickExitScroll, 25) {
-					t.Signal = journey.SignalQuickExitHelp
+					t.mark(journey.SignalQuickExitHelp)
 				}
+			}
+			if conv.Match(tp) {
+				purchased = true
 			}
 			if ts.Device == "" && tp.Device != event.DeviceUnknown {
 				ts.Class, ts.Device = tp.Device.String(), joinNonEmpty(tp.Browser, tp.OS)
@@ -356,6 +396,9 @@ func timeline(trail []event.Touchpoint, j *journey.Journey, cfg journey.Config) 
 	}
 	return out
 }
+
+// mark adds a friction signal to the touch.
+func (t *tlTouch) mark(signal string) { t.Signals = append(t.Signals, signal) }
 
 func joinNonEmpty(parts ...string) string {
 	s := ""

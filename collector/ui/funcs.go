@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
+	"github.com/touchtrail/touchtrail/pkg/journey"
 )
 
 // funcs are the templates' helpers.
@@ -26,6 +27,10 @@ var funcs = template.FuncMap{
 		return l.digits(t.Hour(), 2) + ":" + l.digits(t.Minute(), 2)
 	},
 	"detail": detail,
+	// index2 lists two lists, for a range that lays both out alike.
+	"index2": func(a, b []journey.SelfServiceItem) [][]journey.SelfServiceItem {
+		return [][]journey.SelfServiceItem{a, b}
+	},
 }
 
 // detail describes a touchpoint beyond its type, in the locale.
@@ -63,6 +68,14 @@ func detail(tp *event.Touchpoint, l *locale) string {
 		add(tp.Comment)
 	case event.TypeCustom:
 		add(tp.Name)
+	case event.TypeTicket:
+		add(tp.Ticket)
+		add(tp.Status.String())
+		add(tp.TicketChannel.String())
+		add(tp.Subject)
+		if tp.Scale > 0 {
+			add(l.T("tl.score", int(tp.Score), int(tp.Scale)))
+		}
 	case event.TypeEngagement:
 		if ms, scroll, ok := tp.Engagement(); ok {
 			add(l.p.Sprintf("%.1f s", float64(ms)/1000))

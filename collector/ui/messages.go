@@ -69,16 +69,20 @@ var messages = map[string][3]string{
 	"type.identify":      {"Signed in", "تسجيل الدخول", "Autentificare"},
 	"type.feedback":      {"Feedback", "تقييم", "Feedback"},
 	"type.custom":        {"Event", "حدث", "Eveniment"},
+	"type.ticket":        {"Support ticket", "تذكرة دعم", "Tichet de suport"},
 	"type.engagement":    {"Time on page", "الوقت في الصفحة", "Timp pe pagină"},
 
 	// Friction signals.
-	"sig.search_no_results":  {"Search with no results", "بحث بلا نتائج", "Căutare fără rezultate"},
-	"sig.repeated_search":    {"Repeated searches", "عمليات بحث متكررة", "Căutări repetate"},
-	"sig.search_then_chat":   {"Search, then chat", "بحث ثم دردشة", "Căutare, apoi chat"},
-	"sig.help_then_chat":     {"Help page, then chat", "صفحة مساعدة ثم دردشة", "Pagină de ajutor, apoi chat"},
-	"sig.checkout_abandoned": {"Checkout abandoned", "دفع متروك", "Plată abandonată"},
-	"sig.low_feedback":       {"Low feedback", "تقييم منخفض", "Feedback scăzut"},
-	"sig.quick_exit_help":    {"Help page left at once, then asked", "غادر صفحة المساعدة فورًا ثم سأل", "Pagină de ajutor părăsită imediat, apoi întrebare"},
+	"sig.search_no_results":     {"Search with no results", "بحث بلا نتائج", "Căutare fără rezultate"},
+	"sig.repeated_search":       {"Repeated searches", "عمليات بحث متكررة", "Căutări repetate"},
+	"sig.search_then_chat":      {"Search, then chat", "بحث ثم دردشة", "Căutare, apoi chat"},
+	"sig.help_then_chat":        {"Help page, then chat", "صفحة مساعدة ثم دردشة", "Pagină de ajutor, apoi chat"},
+	"sig.checkout_abandoned":    {"Checkout abandoned", "دفع متروك", "Plată abandonată"},
+	"sig.low_feedback":          {"Low feedback", "تقييم منخفض", "Feedback scăzut"},
+	"sig.search_then_ticket":    {"Search or help page, then a ticket", "بحث أو صفحة مساعدة ثم تذكرة", "Căutare sau pagină de ajutor, apoi tichet"},
+	"sig.ticket_after_purchase": {"Ticket after a purchase", "تذكرة بعد الشراء", "Tichet după cumpărare"},
+	"sig.repeat_ticket":         {"Repeat tickets", "تذاكر متكررة", "Tichete repetate"},
+	"sig.quick_exit_help":       {"Help page left at once, then asked", "غادر صفحة المساعدة فورًا ثم سأل", "Pagină de ajutor părăsită imediat, apoi întrebare"},
 
 	// The journey map.
 	"map.title":     {"Journey map", "خريطة الرحلة", "Harta călătoriei"},
@@ -146,6 +150,21 @@ var messages = map[string][3]string{
 	"friction.page":    {"Page", "الصفحة", "Pagina"},
 	"friction.stepn":   {"Step %d", "الخطوة %d", "Pasul %d"},
 	"friction.nothing": {"None", "لا شيء", "Niciunul"},
+
+	// The ask stage, on the friction page.
+	"ask.self":      {"Self-service", "الخدمة الذاتية", "Autoservire"},
+	"ask.selfintro": {"%s of the %d visitors who searched or read help pages opened no chat and no ticket within %.0f hours.", "%s من %d زائر بحثوا أو قرأوا صفحات المساعدة لم يفتحوا دردشة ولا تذكرة خلال %.0f ساعة.", "%s dintre cei %d vizitatori care au căutat sau au citit pagini de ajutor nu au deschis niciun chat și niciun tichet în %.0f ore."},
+	"ask.pages":     {"By help page", "حسب صفحة المساعدة", "După pagina de ajutor"},
+	"ask.terms":     {"By search term", "حسب عبارة البحث", "După termenul căutat"},
+	"ask.term":      {"Search term", "عبارة البحث", "Termen căutat"},
+	"ask.rate":      {"Self-served", "خدمة ذاتية", "Autoserviți"},
+	"ask.tickets":   {"Then a ticket", "ثم تذكرة", "Apoi tichet"},
+	"ask.sat":       {"Satisfaction", "الرضا", "Satisfacție"},
+	"ask.satstage":  {"Ratings by stage", "التقييمات حسب المرحلة", "Evaluări pe etape"},
+	"ask.stage":     {"Stage", "المرحلة", "Etapă"},
+	"ask.responses": {"Ratings", "التقييمات", "Evaluări"},
+	"ask.mean":      {"Mean", "المتوسط", "Medie"},
+	"ask.low":       {"Low", "منخفضة", "Scăzute"},
 
 	// Timelines.
 	"tl.visitor":   {"Visitor %s", "الزائر %s", "Vizitatorul %s"},

@@ -187,6 +187,7 @@ type frictionView struct {
 	journey.FrictionResult
 	Chart template.HTML
 	Steps []stepCount
+	Ask   askResults
 }
 
 type stepCount struct{ Step, Visitors int }
@@ -199,12 +200,12 @@ func (u *UI) frictionPage(w http.ResponseWriter, r *http.Request, ses *session, 
 	}
 	ctx, cancel := u.ctx(r)
 	defer cancel()
-	fr, err := u.friction(ctx, p.Site, f)
+	fr, ask, err := u.friction(ctx, p.Site, f)
 	if err != nil {
 		u.fail(w, r, ses, err)
 		return
 	}
-	v := &frictionView{FrictionResult: fr}
+	v := &frictionView{FrictionResult: fr, Ask: ask}
 	rows := make([]hbar, len(fr.Signals))
 	for i, s := range fr.Signals {
 		share := ratio(s.Visitors, fr.Visitors)
@@ -306,9 +307,7 @@ func (tv *timelineView) window(upto int) {
 func (s *tlSession) Signals() []string {
 	var out []string
 	for _, t := range s.Touches {
-		if t.Signal != "" {
-			out = append(out, t.Signal)
-		}
+		out = append(out, t.Signals...)
 	}
 	return out
 }

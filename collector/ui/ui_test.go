@@ -157,6 +157,26 @@ func TestPagesShowTheAPIsNumbers(t *testing.T) {
 				t.Errorf("friction %s: examples %v, API %v", s.Signal, ex, s.Examples)
 			}
 		}
+		// The ask stage's numbers are the API's.
+		var ss journey.SelfServiceResult
+		api(t, col.URL, "/v1/sites/test/selfservice?top=10&"+apiRange, tok, &ss)
+		if dataV(t, html, "helped") != ss.Helped || dataV(t, html, "self_served") != ss.SelfServed || ss.Helped == 0 {
+			t.Errorf("self-service: page %d of %d, API %d of %d", dataV(t, html, "self_served"), dataV(t, html, "helped"), ss.SelfServed, ss.Helped)
+		}
+		self := attrs(html, "data-self")
+		for _, it := range append(ss.Pages, ss.Terms...) {
+			if n, ok := self[it.Key]; !ok || n != it.SelfServed {
+				t.Errorf("self-service %q: page %d, API %d", it.Key, n, it.SelfServed)
+			}
+		}
+		var sat journey.SatisfactionResult
+		api(t, col.URL, "/v1/sites/test/satisfaction?"+apiRange, tok, &sat)
+		byStage := attrs(html, "data-sat")
+		for _, st := range sat.ByStage {
+			if byStage[st.Stage.String()] != st.Responses {
+				t.Errorf("satisfaction in %s: page %d, API %d", st.Stage, byStage[st.Stage.String()], st.Responses)
+			}
+		}
 		steps := attrs(html, "data-abandon")
 		for step, n := range fr.AbandonedAtStep {
 			if steps[fmt.Sprint(step)] != n {
@@ -213,7 +233,7 @@ func TestPagesShowTheAPIsNumbers(t *testing.T) {
 			}
 			// Each signal of the journey marks a touchpoint.
 			for _, s := range j.Friction {
-				if !strings.Contains(html, `<li class="touch" data-type="`) || !regexp.MustCompile(`class="touch" data-type="[a-z_]+" data-signal="`+s+`"`).MatchString(html) {
+				if !strings.Contains(html, `<li class="touch" data-type="`) || !regexp.MustCompile(`class="touch" data-type="[a-z_]+" data-signal="(?:[a-z_]+ )*`+s+`(?: [a-z_]+)*"`).MatchString(html) {
 					t.Errorf("visitor %s: no touchpoint marked %s", v.ID, s)
 				}
 			}

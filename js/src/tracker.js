@@ -68,7 +68,10 @@
   // name is a custom event with that name, and so is 'custom' with a name
   // prop. (Parameters after p are locals: they minify smaller than a var
   // statement; page() and the listeners below do the same.)
-  var typed = /^(pageview|search|chat_open|checkout_step|feedback|identify|engagement)$/;
+  // Tickets a page reports itself (a contact form) are typed in t-chat.js,
+  // the tracker of support pages: t.js has no byte to spare.
+  var typed = CHAT ? /^(pageview|search|chat_open|checkout_step|feedback|identify|engagement|ticket)$/
+    : /^(pageview|search|chat_open|checkout_step|feedback|identify|engagement)$/;
   var fields = /^(url|title|referrer|query|results|widget|step|name|value|currency|score|scale|comment|user(_hash)?)$/;
   var track = (type, p, t = typed.test(type), k = 0, key, e = {
     id: rnd(), type: t ? type : 'custom', visitor: visitor, seq: -~ls.tt_s, // (tt_s|0)+1

@@ -8,8 +8,17 @@ import (
 	"math"
 )
 
-// BinaryVersion is the version byte that starts every stored touchpoint.
-const BinaryVersion = 1
+// BinaryVersion is the version byte that starts stored touchpoints.
+//
+// Version 1 holds the fields up to the IP prefix (bits 0..37 of the
+// bitmap). Version 2 is version 1 plus the ticket fields (bits 38..42),
+// appended after the IP prefix; it is written only for touchpoints that
+// have one, so everything else still encodes to the same version 1 bytes
+// as before, and DecodeBinary reads both.
+const (
+	BinaryVersion  = 1
+	BinaryVersion2 = 2
+)
 
 // ErrCorrupt is returned by DecodeBinary for bytes it cannot read.
 var ErrCorrupt = errors.New("corrupt touchpoint encoding")
@@ -55,8 +64,19 @@ const (
 	bUTMTerm
 	bUTMContent
 	bIPPrefix
+	bitCountV1 // fields of version 1 end here
+
+	// Version 2.
+	bTicket = iota - 1
+	bStatus
+	bTicketChannel
+	bTicketCategory
+	bSubject
 	bitCount
 )
+
+// v2Bits are the bitmap bits that need version 2.
+const v2Bits = (uint64(1)<<bitCount - 1) &^ (uint64(1)<<bitCountV1 - 1)
 
 // AppendBinary appends the storage encoding of tp to dst: a version byte, the
 // type, the derived time, a presence bitmap and the present fields as
@@ -108,8 +128,17 @@ func AppendBinary(dst []byte, tp *Touchpoint) []byte {
 	set(bUTMTerm, tp.UTM.Term != "")
 	set(bUTMContent, tp.UTM.Content != "")
 	set(bIPPrefix, tp.IPPrefix != "")
+	set(bTicket, tp.Ticket != "")
+	set(bStatus, tp.Status != TicketStatusUnknown)
+	set(bTicketChannel, tp.TicketChannel != TicketChannelUnknown)
+	set(bTicketCategory, tp.TicketCategory != "")
+	set(bSubject, tp.Subject != "")
 
-	dst = append(dst, BinaryVersion, byte(tp.Type))
+	version := byte(BinaryVersion)
+	if bits&v2Bits != 0 {
+		version = BinaryVersion2
+	}
+	dst = append(dst, version, byte(tp.Type))
 	dst = binary.AppendVarint(dst, tp.Derived)
 	dst = binary.AppendUvarint(dst, bits)
 	str := func(b int, s string) {
@@ -186,6 +215,15 @@ func AppendBinary(dst []byte, tp *Touchpoint) []byte {
 	str(bUTMTerm, tp.UTM.Term)
 	str(bUTMContent, tp.UTM.Content)
 	str(bIPPrefix, tp.IPPrefix)
+	str(bTicket, tp.Ticket)
+	if bits&(1<<bStatus) != 0 {
+		dst = append(dst, byte(tp.Status))
+	}
+	if bits&(1<<bTicketChannel) != 0 {
+		dst = append(dst, byte(tp.TicketChannel))
+	}
+	str(bTicketCategory, tp.TicketCategory)
+	str(bSubject, tp.Subject)
 	return dst
 }
 
@@ -283,7 +321,8 @@ func DecodeBinary(b []byte, tp *Touchpoint) error {
 	if len(b) < 2 {
 		return fmt.Errorf("%w: %d bytes", ErrCorrupt, len(b))
 	}
-	if b[0] != BinaryVersion {
+	version := b[0]
+	if version != BinaryVersion && version != BinaryVersion2 {
 		return fmt.Errorf("%w: unknown version %d", ErrCorrupt, b[0])
 	}
 	tp.Type = Type(b[1])
@@ -293,7 +332,10 @@ func DecodeBinary(b []byte, tp *Touchpoint) error {
 	r := binReader{b: b, s: string(b), pos: 2}
 	tp.Derived = r.varint("derived time")
 	bits := r.uvarint("bitmap")
-	if bits>>bitCount != 0 {
+	switch {
+	case bits>>bitCount != 0,
+		version == BinaryVersion && bits&v2Bits != 0,  // a version 1 has no such field
+		version == BinaryVersion2 && bits&v2Bits == 0: // written as version 1
 		r.fail("bitmap")
 	}
 	has := func(bit int) bool { return r.err == nil && bits&(1<<bit) != 0 }
@@ -414,6 +456,17 @@ func DecodeBinary(b []byte, tp *Touchpoint) error {
 	str(bUTMTerm, &tp.UTM.Term, "utm_term")
 	str(bUTMContent, &tp.UTM.Content, "utm_content")
 	str(bIPPrefix, &tp.IPPrefix, "ip prefix")
+	str(bTicket, &tp.Ticket, "ticket")
+	if has(bStatus) {
+		tp.Status = TicketStatus(r.byte("status"))
+		nonzero(tp.Status != TicketStatusUnknown, "status")
+	}
+	if has(bTicketChannel) {
+		tp.TicketChannel = TicketChannel(r.byte("ticket channel"))
+		nonzero(tp.TicketChannel != TicketChannelUnknown, "ticket channel")
+	}
+	str(bTicketCategory, &tp.TicketCategory, "ticket category")
+	str(bSubject, &tp.Subject, "subject")
 	if r.err == nil && r.pos != len(b) {
 		r.fail("trailing bytes")
 	}

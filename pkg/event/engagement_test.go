@@ -69,7 +69,7 @@ func TestEngagement(t *testing.T) {
 			t.Errorf("after the binary round trip: %d %d %v", ms, sc, ok)
 		}
 	}
-	if Type(8).Valid() || Type(8).String() != "type(8)" {
-		t.Error("type 8 (kept for the ticket type) is valid")
+	if TypeTicket != 8 || TypeEngagement != 9 || !Type(8).Valid() || Type(8).String() != "ticket" {
+		t.Error("type 8 is the ticket type, 9 engagement")
 	}
 }

@@ -36,6 +36,8 @@ func valid(typ Type) Touchpoint {
 		tp.Name = "video_play"
 	case TypeFeedback:
 		tp.Score, tp.Scale = 2, 5
+	case TypeTicket:
+		tp.Ticket, tp.Status = "4711", TicketOpened
 	case TypeEngagement:
 		tp.Props = []Prop{{PropEngagedMS, "0"}, {PropScroll, "0"}}
 	}
@@ -43,8 +45,20 @@ func valid(typ Type) Touchpoint {
 }
 
 // full returns a valid touchpoint of typ with every field set, the
-// enrichment and the transient inputs included.
+// enrichment and the transient inputs included (the ticket fields on
+// tickets only).
 func full(typ Type) Touchpoint {
+	tp := fullV1(typ)
+	if typ == TypeTicket {
+		tp.Ticket, tp.Status, tp.TicketChannel = "ZD-4711", TicketSolved, TicketEmail
+		tp.TicketCategory, tp.Subject = "returns", "Where is my refund? – ¿dónde?"
+	}
+	return tp
+}
+
+// fullV1 is full with the fields of binary version 1 only: the golden
+// bytes of testdata/binary_v1.hex were written from it.
+func fullV1(typ Type) Touchpoint {
 	tp := Touchpoint{
 		ID: "evt-" + typ.String(), Type: typ, Site: "shop", Visitor: testVisitor, Session: "sess-1", Seq: 42,
 		TS: now - 3_000_123, Sent: now - 1_000_456, Received: now, Derived: now - 2_000_000,
@@ -112,6 +126,11 @@ func randTouchpoint(r *rand.Rand) Touchpoint {
 	for range r.IntN(4) {
 		tp.Props = append(tp.Props, Prop{"k" + s(), s()})
 	}
+	if tp.Type == TypeTicket {
+		tp.Ticket, tp.TicketCategory, tp.Subject = s(), s(), s()
+		tp.Status = TicketStatus(r.IntN(int(ticketStatusCount)))
+		tp.TicketChannel = TicketChannel(r.IntN(int(ticketChannelCount)))
+	}
 	return tp
 }
 
@@ -122,6 +141,7 @@ func wireFields(tp Touchpoint) Touchpoint {
 		TS: tp.TS, Sent: tp.Sent, URL: tp.URL, Title: tp.Title, Referrer: tp.Referrer, Name: tp.Name, Query: tp.Query,
 		Results: tp.Results, Widget: tp.Widget, Step: tp.Step, Value: tp.Value, Currency: tp.Currency, User: tp.User,
 		Score: tp.Score, Scale: tp.Scale, Comment: tp.Comment, Props: tp.Props, ClientIP: tp.ClientIP,
+		Ticket: tp.Ticket, Status: tp.Status, TicketChannel: tp.TicketChannel, TicketCategory: tp.TicketCategory, Subject: tp.Subject,
 		UserAgent: replaceInvalidUTF8(tp.UserAgent)}
 	if len(w.Props) == 0 {
 		w.Props = nil

@@ -19,6 +19,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"site":"s","events":[{"id":"1","type":"identify","visitor":"v","user":"u","ip":"2001:db8::1","ua":"Mozilla/5.0","ts":"2026-11-24T11:00:00.123456+01:00"}]}`))
 	f.Add([]byte(`{"site":"s","events":[{"id":"1","type":"checkout_step","visitor":"v","step":2,"value":"49.90","currency":"EUR","sent":1795000000000.5}]}`))
 	f.Add([]byte(`{"site":"s","events":[{"id":"1","type":"feedback","visitor":"v","score":4,"scale":5,"comment":"\\u0000"},"x",[],null]}`))
+	f.Add([]byte(`{"site":"s","events":[{"id":"1","type":"ticket","visitor":"v","ticket":4711,"status":"solved","ticket_channel":"email","category":"returns","subject":"Refund?","score":4,"scale":5},{"id":"2","type":"custom","name":"n","status":"paid","visitor":"v"}]}`))
 	r := rand.New(rand.NewPCG(7, 8))
 	for range 4 {
 		tp := randTouchpoint(r)

@@ -107,6 +107,11 @@ func appendFields(w *jsonObject, tp *Touchpoint) {
 		w.dst = strconv.AppendInt(w.dst, int64(tp.Scale), 10)
 	}
 	w.str("comment", tp.Comment)
+	w.str("ticket", tp.Ticket)
+	w.str("status", tp.Status.String())
+	w.str("ticket_channel", tp.TicketChannel.String())
+	w.str("category", tp.TicketCategory)
+	w.str("subject", tp.Subject)
 	if len(tp.Props) > 0 {
 		w.key("props")
 		w.dst = append(w.dst, '{')

@@ -41,6 +41,10 @@ func TestAppendJSON(t *testing.T) {
 			"utm_source": "news", "utm_medium": "email", "utm_campaign": "spring", "utm_term": "shoes", "utm_content": "banner",
 			"ip_prefix": "81.2.69.0/24",
 		}
+		if typ == TypeTicket {
+			want["ticket"], want["status"], want["ticket_channel"] = "ZD-4711", "solved", "email"
+			want["category"], want["subject"] = "returns", "Where is my refund? – ¿dónde?"
+		}
 		if !reflect.DeepEqual(m, want) {
 			for k := range want {
 				if !reflect.DeepEqual(m[k], want[k]) {

@@ -118,6 +118,14 @@ type Touchpoint struct {
 	Comment  string  // feedback
 	Props    []Prop  // bounded custom properties
 
+	// Ticket fields (type ticket; Score and Scale may carry the help
+	// desk's satisfaction rating).
+	Ticket         string        // the help desk's ticket id
+	Status         TicketStatus  // opened, replied, solved
+	TicketChannel  TicketChannel // how the ticket came in
+	TicketCategory string        // optional, bounded: MaxTicketCategory
+	Subject        string        // optional, bounded: MaxTicketSubject
+
 	// Enrichment.
 	Browser        string
 	BrowserVersion string

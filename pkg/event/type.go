@@ -17,7 +17,7 @@ const (
 	TypeIdentify
 	TypeFeedback
 	TypeCustom
-	_              // 8: the ticket type of issue #17
+	TypeTicket     // a help-desk ticket opened, answered or solved (ticket.go)
 	TypeEngagement // engaged time and scroll depth of a page view (engagement.go)
 	typeCount
 )
@@ -31,11 +31,12 @@ var typeNames = [typeCount]string{
 	TypeIdentify:     "identify",
 	TypeFeedback:     "feedback",
 	TypeCustom:       "custom",
+	TypeTicket:       "ticket",
 	TypeEngagement:   "engagement",
 }
 
 // Types lists every valid type, in numeric order.
-var Types = []Type{TypePageview, TypeSearch, TypeChatOpen, TypeCheckoutStep, TypeIdentify, TypeFeedback, TypeCustom, TypeEngagement}
+var Types = []Type{TypePageview, TypeSearch, TypeChatOpen, TypeCheckoutStep, TypeIdentify, TypeFeedback, TypeCustom, TypeTicket, TypeEngagement}
 
 // String returns the wire name of t ("pageview", "chat_open", …).
 func (t Type) String() string {
@@ -68,6 +69,8 @@ func parseTypeBytes(b []byte) Type {
 		return TypeFeedback
 	case "custom":
 		return TypeCustom
+	case "ticket":
+		return TypeTicket
 	case "engagement":
 		return TypeEngagement
 	}

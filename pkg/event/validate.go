@@ -126,6 +126,9 @@ func (tp *Touchpoint) Validate(l Limits, now int64) error {
 		{"currency", tp.Currency, l.MaxField},
 		{"user", tp.User, l.MaxField},
 		{"comment", tp.Comment, l.MaxField},
+		{"ticket", tp.Ticket, MaxTicketID},
+		{"category", tp.TicketCategory, MaxTicketCategory},
+		{"subject", tp.Subject, MaxTicketSubject},
 	} {
 		if len(f.v) > f.max {
 			return invalid(f.name, fmt.Sprintf("longer than %d bytes", f.max))
@@ -172,8 +175,24 @@ func (tp *Touchpoint) Validate(l Limits, now int64) error {
 		if tp.Name == "" {
 			return invalid("name", "missing for a custom event")
 		}
+	case TypeTicket:
+		if tp.Ticket == "" {
+			return invalid("ticket", "missing for a ticket (the help desk's ticket id)")
+		}
+		if !tp.Status.Valid() {
+			return invalid("status", "missing for a ticket (opened, replied or solved)")
+		}
+		if tp.Scale < 0 || tp.Score < 0 || (tp.Scale > 0 && tp.Score > tp.Scale) {
+			return invalid("score", "outside 0..scale")
+		}
 	case TypeEngagement:
-		return tp.validateEngagement()
+		if err := tp.validateEngagement(); err != nil {
+			return err
+		}
+	}
+	if tp.Type != TypeTicket && (tp.Ticket != "" || tp.Status != TicketStatusUnknown || tp.TicketChannel != TicketChannelUnknown ||
+		tp.TicketCategory != "" || tp.Subject != "") {
+		return invalid("ticket", "ticket fields belong to ticket touchpoints")
 	}
 	return nil
 }

@@ -153,6 +153,9 @@ const (
 	fComment
 	fUA
 	fSite
+	fTicket
+	fCategory
+	fSubject
 )
 
 func (tp *Touchpoint) strField(f strField) *string {
@@ -183,6 +186,12 @@ func (tp *Touchpoint) strField(f strField) *string {
 		return &tp.UserAgent
 	case fSite:
 		return &tp.Site
+	case fTicket:
+		return &tp.Ticket
+	case fCategory:
+		return &tp.TicketCategory
+	case fSubject:
+		return &tp.Subject
 	}
 	panic("BUG: unknown string field")
 }
@@ -351,6 +360,9 @@ func (d *Decoder) decodeEvent(i int32, v *fastjson.Value, b *Batch) error {
 		return invalid("event", "must be a JSON object")
 	}
 	tp := &b.Events[i]
+	// The ticket fields are fields of tickets only: on other types these
+	// names stay props, as they were before tickets existed.
+	isTicket := string(o.Get("type").GetStringBytes()) == "ticket"
 	var ferr error
 	str := func(f strField, name string, v *fastjson.Value) {
 		s, err := v.StringBytes()
@@ -409,6 +421,12 @@ func (d *Decoder) decodeEvent(i int32, v *fastjson.Value, b *Batch) error {
 			str(fComment, "comment", v)
 		case "ua":
 			str(fUA, "ua", v)
+		case "ticket", "status", "ticket_channel", "category", "subject":
+			if isTicket {
+				ferr = d.ticketField(i, key, v, b)
+			} else {
+				ferr = d.addProp(i, key, v, b)
+			}
 		case "ip":
 			s, err := v.StringBytes()
 			if err != nil {
@@ -463,7 +481,7 @@ func (d *Decoder) decodeEvent(i int32, v *fastjson.Value, b *Batch) error {
 			}
 			tp.Value = f
 		case "props":
-			ferr = d.decodeProps(i, v, b)
+			ferr = d.decodeProps(i, v, b, isTicket)
 		default:
 			// The snippet sends a typed touchpoint's extra props as fields:
 			// unknown scalar fields are props.
@@ -473,8 +491,9 @@ func (d *Decoder) decodeEvent(i int32, v *fastjson.Value, b *Batch) error {
 	return ferr
 }
 
-// decodeProps reads a flat object of string (or number / bool) values.
-func (d *Decoder) decodeProps(i int32, v *fastjson.Value, b *Batch) error {
+// decodeProps reads a flat object of string (or number / bool) values. A
+// ticket's fields may come among its props (the snippet sends them so).
+func (d *Decoder) decodeProps(i int32, v *fastjson.Value, b *Batch, isTicket bool) error {
 	if v.Type() == fastjson.TypeNull {
 		return nil
 	}
@@ -484,9 +503,17 @@ func (d *Decoder) decodeProps(i int32, v *fastjson.Value, b *Batch) error {
 	}
 	var perr error
 	o.Visit(func(key []byte, v *fastjson.Value) {
-		if perr == nil {
-			perr = d.addProp(i, key, v, b)
+		if perr != nil {
+			return
 		}
+		switch string(key) {
+		case "ticket", "status", "ticket_channel", "category", "subject":
+			if isTicket {
+				perr = d.ticketField(i, key, v, b)
+				return
+			}
+		}
+		perr = d.addProp(i, key, v, b)
 	})
 	return perr
 }
@@ -594,3 +621,46 @@ func timeValue(name string, v *fastjson.Value) (int64, error) {
 // msToMicros rounds, not truncates: 1764000000000.123 ms is
 // 1764000000000122.99… in floating point, and must be …123 µs.
 func msToMicros(ms float64) int64 { return int64(math.Round(ms * 1000)) }
+
+// ticketField decodes one of the fields of a ticket touchpoint.
+func (d *Decoder) ticketField(i int32, key []byte, v *fastjson.Value, b *Batch) error {
+	tp := &b.Events[i]
+	str := func(f strField, name string) error {
+		s, err := v.StringBytes()
+		if err != nil {
+			return invalid(name, "must be a string")
+		}
+		d.addString(b, i, int16(f), false, s)
+		return nil
+	}
+	switch string(key) {
+	case "ticket":
+		if v.Type() == fastjson.TypeNumber { // help desks number their tickets
+			var buf [32]byte
+			d.addString(b, i, int16(fTicket), false, v.MarshalTo(buf[:0]))
+			return nil
+		}
+		return str(fTicket, "ticket")
+	case "category":
+		return str(fCategory, "category")
+	case "subject":
+		return str(fSubject, "subject")
+	case "status":
+		s, err := v.StringBytes()
+		if err != nil {
+			return invalid("status", "must be a string")
+		}
+		if tp.Status = parseTicketStatusBytes(s); tp.Status == TicketStatusUnknown {
+			return invalid("status", "unknown status "+strconv.Quote(truncate(string(s), 32))+": want opened, replied or solved")
+		}
+	case "ticket_channel":
+		s, err := v.StringBytes()
+		if err != nil {
+			return invalid("ticket_channel", "must be a string")
+		}
+		if tp.TicketChannel = parseTicketChannelBytes(s); tp.TicketChannel == TicketChannelUnknown {
+			return invalid("ticket_channel", "unknown channel "+strconv.Quote(truncate(string(s), 32))+": want email, chat, phone, form, social, api or other")
+		}
+	}
+	return nil
+}

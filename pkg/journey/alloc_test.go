@@ -48,4 +48,15 @@ func TestAccumulatorAllocations(t *testing.T) {
 	if n := testing.AllocsPerRun(20, funnelOnly); n > 1 {
 		t.Errorf("funnel, friction and paths: %.0f allocations per 200 visitors", n)
 	}
+	ss, sa := journey.NewSelfService(cfg), journey.NewSatisfaction(cfg)
+	ask := func() {
+		for i := range visitors {
+			ss.Add(visitors[i].Trail)
+			sa.Add(visitors[i].Trail)
+		}
+	}
+	ask()
+	if n := testing.AllocsPerRun(20, ask); n > 1 {
+		t.Errorf("self-service and satisfaction: %.0f allocations per 200 visitors", n)
+	}
 }

@@ -36,8 +36,15 @@ type Config struct {
 	// Default: 30 days.
 	LapsedAfter time.Duration
 	// Conversion is the touchpoint that counts as a conversion for
-	// attribution. Default (nil): checkout_step CheckoutLastStep.
+	// attribution (and the purchase of ticket_after_purchase). Default
+	// (nil): checkout_step CheckoutLastStep.
 	Conversion *Step
+	// SelfServiceWindow is how long after a search or a help page a chat
+	// or a ticket counts against self-service. Default: 24 hours.
+	SelfServiceWindow time.Duration
+	// RepeatTicketWindow: two tickets opened within it are repeat_ticket.
+	// Default: 7 days.
+	RepeatTicketWindow time.Duration
 	// QuickExit and QuickExitScroll define a quick exit: a page view whose
 	// engagement report says fewer than QuickExit engaged and less than
 	// QuickExitScroll percent scrolled. On a help page and followed by a
@@ -150,6 +157,9 @@ func DefaultConfig() Config {
 		LowFeedback:      0.6,
 		RepeatedSearches: 3,
 		LapsedAfter:      30 * 24 * time.Hour,
+
+		SelfServiceWindow:  24 * time.Hour,
+		RepeatTicketWindow: 7 * 24 * time.Hour,
 	}
 }
 
@@ -173,6 +183,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LapsedAfter <= 0 {
 		c.LapsedAfter = 30 * 24 * time.Hour
+	}
+	if c.SelfServiceWindow <= 0 {
+		c.SelfServiceWindow = 24 * time.Hour
+	}
+	if c.RepeatTicketWindow <= 0 {
+		c.RepeatTicketWindow = 7 * 24 * time.Hour
 	}
 	if c.QuickExit <= 0 {
 		c.QuickExit = 10 * time.Second

@@ -22,8 +22,16 @@
 //     visitor the earliest of the runs that reach furthest.
 //   - Paths (paths.go): the sequence of up to depth labels from a start
 //     step to the end of its session, and the transitions between depths.
-//   - Friction (friction.go): seven signals and the abandon pages, counted
-//     per visitor; quick_exit_help reads engagement reports.
+//   - Friction (friction.go): ten signals (three of them about tickets:
+//     search_then_ticket, ticket_after_purchase, repeat_ticket) and the
+//     abandon pages, counted per visitor; quick_exit_help reads engagement
+//     reports.
+//   - SelfService (selfservice.go): of the visitors with a search or an ask
+//     page, those with no chat and no ticket within SelfServiceWindow;
+//     overall, by help page and by search term.
+//   - Satisfaction (satisfaction.go): ratings (feedback, rated tickets) by
+//     the stage they were given in and the touchpoint they follow; Map's
+//     feedback curve follows the same rule.
 //   - Engagement (engagement.go): engaged time and scroll depth per page
 //     and over the help pages, from the engagement touchpoints of
 //     t-engage.js (which stages, paths and the map pass over). It keeps
@@ -62,6 +70,16 @@
 //		at.Add(trail, time.Time{})
 //	}
 //	funnel, friction, paths, attribution := f.Result(), fr.Result(5), p.Result(20), at.Result()
+//
+// The ask stage, the same way:
+//
+//	ss, sa := journey.NewSelfService(cfg), journey.NewSatisfaction(cfg)
+//	ss.Scope, sa.Scope = scope, scope
+//	for _, trail := range visitors {
+//		ss.Add(trail)
+//		sa.Add(trail)
+//	}
+//	self, satisfaction := ss.Result(20), sa.Result(20)
 //
 // Without a Scope, Add takes the trails as given: pass journey.Window(trail,
 // from, to) and filter by journey.Classify yourself.

@@ -26,10 +26,9 @@ type pageVisit struct {
 }
 
 // isAskTouch reports a touchpoint by which a visitor asks for help: a
-// search, a chat opened, or a help-desk ticket (the ticket type of the
-// help-desk webhooks, by name, so this file does not depend on it).
+// search, a chat opened, or a help-desk ticket opened.
 func isAskTouch(tp *event.Touchpoint) bool {
-	return tp.Type == event.TypeSearch || tp.Type == event.TypeChatOpen || tp.Type.String() == "ticket"
+	return tp.Type == event.TypeSearch || tp.Type == event.TypeChatOpen || tp.Type == event.TypeTicket && tp.Status == event.TicketOpened
 }
 
 // visits returns the page views of trail with their engagement. An

@@ -17,6 +17,10 @@ const (
 	SignalCheckoutAbandoned = "checkout_abandoned" // a checkout step seen, CheckoutLastStep never reached
 	SignalLowFeedback       = "low_feedback"       // feedback with score/scale below LowFeedback
 	SignalQuickExitHelp     = "quick_exit_help"    // a help page left quickly (QuickExit), then a search, chat or ticket in its session
+	// The "ask" stage after the purchase; a ticket is a ticket opened.
+	SignalSearchThenTicket    = "search_then_ticket"    // a search or an ask page, then a ticket, in one session
+	SignalTicketAfterPurchase = "ticket_after_purchase" // a ticket after a conversion (Config.Conversion)
+	SignalRepeatTicket        = "repeat_ticket"         // two tickets (distinct ids) opened within RepeatTicketWindow
 )
 
 // Indexes of Signals, for a fixed array of flags.
@@ -28,12 +32,16 @@ const (
 	iCheckoutAbandoned
 	iLowFeedback
 	iQuickExitHelp
+	iSearchThenTicket
+	iTicketAfterPurchase
+	iRepeatTicket
 	signalCount
 )
 
 var signalNames = [signalCount]string{iSearchNoResults: SignalSearchNoResults, iRepeatedSearch: SignalRepeatedSearch,
 	iSearchThenChat: SignalSearchThenChat, iHelpThenChat: SignalHelpThenChat, iCheckoutAbandoned: SignalCheckoutAbandoned,
-	iLowFeedback: SignalLowFeedback, iQuickExitHelp: SignalQuickExitHelp}
+	iLowFeedback: SignalLowFeedback, iSearchThenTicket: SignalSearchThenTicket, iTicketAfterPurchase: SignalTicketAfterPurchase,
+	iRepeatTicket: SignalRepeatTicket, iQuickExitHelp: SignalQuickExitHelp}
 
 // Signals lists the signal names in the order results report them. Do not
 // modify it.
@@ -103,6 +111,11 @@ func findSignals(trail []event.Touchpoint, cfg *Config) visitorFlags {
 	lastPage, stepPage := "", ""
 	stepInSession := false // the furthest checkout step is in the current session
 	helpSeen, searchSeen, searches := false, false, 0
+	conv := cfg.conversion()
+	purchased := false
+	var lastTicket string // the last ticket opened, and when
+	var lastTicketAt int64
+	repeatWindow := cfg.RepeatTicketWindow.Microseconds()
 	engaged := false
 	for i := range trail {
 		tp := &trail[i]
@@ -138,8 +151,21 @@ func findSignals(trail []event.Touchpoint, cfg *Config) visitorFlags {
 			if tp.Scale > 0 && float64(tp.Score)/float64(tp.Scale) < cfg.LowFeedback {
 				fl.has[iLowFeedback] = true
 			}
+		case event.TypeTicket:
+			if tp.Status != event.TicketOpened {
+				break
+			}
+			fl.has[iSearchThenTicket] = fl.has[iSearchThenTicket] || searchSeen || helpSeen
+			fl.has[iTicketAfterPurchase] = fl.has[iTicketAfterPurchase] || purchased
+			if lastTicket != "" && tp.Ticket != lastTicket && tp.Derived-lastTicketAt <= repeatWindow {
+				fl.has[iRepeatTicket] = true
+			}
+			lastTicket, lastTicketAt = tp.Ticket, tp.Derived
 		case event.TypeEngagement:
 			engaged = true
+		}
+		if !purchased && conv.Match(tp) {
+			purchased = true
 		}
 	}
 	// Only trails with engagement reports can show it: others pay nothing.

@@ -28,8 +28,10 @@ import (
 //     search_then_chat and help_then_chat in ask, checkout_abandoned in
 //     buy.
 //   - Feedback belongs to the stage it was given in: the stage of its URL
-//     by StageRules, else of the touchpoint before it, else engage. Its
-//     score counts as score/scale (0..1), averaged over the responses.
+//     by StageRules, else of the touchpoint before it, else engage; a
+//     ticket's rating (from the help desk) to the ticket's stage. A score
+//     counts as score/scale (0..1), averaged over the responses: the
+//     feedback curve is Satisfaction's by stage.
 
 // LabelCount is a touchpoint label (Label) and the visitors who had it.
 type LabelCount struct {
@@ -80,7 +82,7 @@ type MapResult struct {
 // signalStage places the session-level signals (see the rules above).
 var signalStage = [signalCount]Stage{iSearchNoResults: StageExplore, iRepeatedSearch: StageExplore,
 	iSearchThenChat: StageAsk, iHelpThenChat: StageAsk, iCheckoutAbandoned: StageBuy, iLowFeedback: StageEngage,
-	iQuickExitHelp: StageAsk}
+	iQuickExitHelp: StageAsk, iSearchThenTicket: StageAsk, iTicketAfterPurchase: StageAsk, iRepeatTicket: StageAsk}
 
 // Map accumulates the journey map over many visitors. It keeps counts and
 // the labels it reports: trails passed to Add may be reused afterwards. It
@@ -179,13 +181,13 @@ func (m *Map) Add(trail []event.Touchpoint) {
 			if tp.Results == 0 && fl.has[iSearchNoResults] {
 				m.signals[s][iSearchNoResults] = true
 			}
-		case event.TypeFeedback:
-			given := prev
-			if ps, ok := m.cfg.urlStage(urlPath(tp.URL)); ok && tp.URL != "" {
-				given = ps
-			} else if given == stageCount {
-				given = StageEngage
+		case event.TypeTicket:
+			if tp.Scale > 0 { // the help desk's rating, as Satisfaction counts it
+				m.stages[s].responses++
+				m.stages[s].scoreSum += float64(tp.Score) / float64(tp.Scale)
 			}
+		case event.TypeFeedback:
+			given := feedbackStage(tp, prev, &m.cfg) // as Satisfaction
 			if tp.Scale > 0 {
 				r := float64(tp.Score) / float64(tp.Scale)
 				m.stages[given].responses++

@@ -2,6 +2,7 @@ package journey_test
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -14,14 +15,13 @@ import (
 // mapTruth is the journey map the generator planted, computed from the
 // plans and the planted stage sequences only.
 type mapTruth struct {
-	visitors  int
-	reached   map[journey.Stage]int
-	left      map[journey.Stage]int
-	flows     map[[2]journey.Stage]int
-	friction  map[string]int // "stage signal"
-	top       map[string]int // "stage label"
-	responses int
-	average   float64
+	visitors int
+	reached  map[journey.Stage]int
+	left     map[journey.Stage]int
+	flows    map[[2]journey.Stage]int
+	friction map[string]int        // "stage signal"
+	top      map[string]int        // "stage label"
+	feedback []journey.StageRating // by stage: the planted satisfaction
 }
 
 // plantedMap computes the truth; inRange drops what returning and lapsed
@@ -34,8 +34,8 @@ func plantedMap(visitors []journeytest.Visitor, truth journeytest.Truth, inRange
 	// feedback happens after a page view of "/", an explore page.
 	place := map[string]journey.Stage{journey.SignalSearchNoResults: journey.StageExplore, journey.SignalRepeatedSearch: journey.StageExplore,
 		journey.SignalSearchThenChat: journey.StageAsk, journey.SignalHelpThenChat: journey.StageAsk,
-		journey.SignalCheckoutAbandoned: journey.StageBuy, journey.SignalLowFeedback: journey.StageExplore}
-	var scores float64
+		journey.SignalCheckoutAbandoned: journey.StageBuy, journey.SignalSearchThenTicket: journey.StageAsk,
+		journey.SignalTicketAfterPurchase: journey.StageAsk, journey.SignalRepeatTicket: journey.StageAsk}
 	for i := range visitors {
 		v := &visitors[i]
 		if keep != nil && !keep(v) {
@@ -63,7 +63,19 @@ func plantedMap(visitors []journeytest.Visitor, truth journeytest.Truth, inRange
 			mt.flows[f]++
 		}
 		for _, sig := range truth.VisitorSignals[v.ID] {
-			mt.friction[fmt.Sprint(place[sig], " ", sig)]++
+			if sig != journey.SignalLowFeedback {
+				mt.friction[fmt.Sprint(place[sig], " ", sig)]++
+			}
+		}
+		// Low feedback is placed where it was given: the explore page "/",
+		// the checkout (buy), the help page (ask).
+		for _, low := range []struct {
+			ok bool
+			at journey.Stage
+		}{{p.Feedback == 1, journey.StageExplore}, {p.CheckoutCSAT > 0 && p.CheckoutCSAT < 3, journey.StageBuy}, {p.Helpful == 2, journey.StageAsk}} {
+			if low.ok {
+				mt.friction[fmt.Sprint(low.at, " ", journey.SignalLowFeedback)]++
+			}
 		}
 		if p.Pricing {
 			mt.top["buy pageview /pricing"]++
@@ -80,14 +92,15 @@ func plantedMap(visitors []journeytest.Visitor, truth journeytest.Truth, inRange
 		if p.User != "" {
 			mt.top["use identify"]++
 		}
-		if p.Feedback > 0 {
+		if p.Feedback > 0 || p.CheckoutCSAT > 0 || p.Helpful > 0 {
 			mt.top["engage feedback"]++
-			mt.responses++
-			scores += []float64{0, 2.0 / 5, 3.0 / 5}[p.Feedback]
+		}
+		if p.Tickets() > 0 {
+			mt.top["ask ticket opened"]++
 		}
 	}
-	if mt.responses > 0 {
-		mt.average = scores / float64(mt.responses)
+	if keep == nil { // the planted satisfaction is of every visitor
+		mt.feedback = truth.Satisfaction.ByStage
 	}
 	return mt
 }
@@ -111,12 +124,12 @@ func checkMap(t *testing.T, name string, r journey.MapResult, want mapTruth) {
 		for _, tc := range st.Top {
 			top[fmt.Sprint(st.Stage, " ", tc.Touchpoint)] = tc.Visitors
 		}
-		if st.Stage == journey.StageExplore {
-			if st.Feedback.Responses != want.responses || want.responses > 0 && (st.Feedback.Average == nil || *st.Feedback.Average-want.average > 1e-9 || want.average-*st.Feedback.Average > 1e-9) {
-				t.Errorf("%s: feedback in explore %+v, planted %d responses averaging %.4f", name, st.Feedback, want.responses, want.average)
+		if want.feedback != nil {
+			w := want.feedback[i]
+			if st.Feedback.Responses != w.Responses || (w.Responses > 0) != (st.Feedback.Average != nil) ||
+				w.Responses > 0 && math.Abs(*st.Feedback.Average-w.Mean) > 1e-9 {
+				t.Errorf("%s: feedback in %s %+v, planted %+v", name, st.Stage, st.Feedback, w.Rating)
 			}
-		} else if st.Feedback.Responses != 0 || st.Feedback.Average != nil {
-			t.Errorf("%s: feedback in %s: %+v, planted none", name, st.Stage, st.Feedback)
 		}
 	}
 	if !journeytest.SameCounts(friction, want.friction) {

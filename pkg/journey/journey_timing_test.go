@@ -59,6 +59,16 @@ func BenchmarkAttributionAdd(b *testing.B) {
 	perVisitor(b, func(v *journeytest.Visitor) { a.Add(v.Trail, time.Time{}) })
 }
 
+func BenchmarkSelfServiceAdd(b *testing.B) {
+	ss := journey.NewSelfService(journey.DefaultConfig())
+	perVisitor(b, func(v *journeytest.Visitor) { ss.Add(v.Trail) })
+}
+
+func BenchmarkSatisfactionAdd(b *testing.B) {
+	sa := journey.NewSatisfaction(journey.DefaultConfig())
+	perVisitor(b, func(v *journeytest.Visitor) { sa.Add(v.Trail) })
+}
+
 func BenchmarkSessionize(b *testing.B) {
 	cfg := journey.DefaultConfig()
 	perVisitor(b, func(v *journeytest.Visitor) { journey.Sessionize(v.Trail, cfg) })

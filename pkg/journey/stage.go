@@ -72,7 +72,7 @@ func external(ch event.Channel) bool {
 // view of its journey. cfg's zero fields mean the defaults. The rules:
 //
 //	checkout_step                          buy
-//	chat_open                              ask
+//	chat_open, ticket                      ask
 //	feedback                               engage
 //	identify                               use
 //	search on an ask page (StageRules)     ask; other searches explore
@@ -90,7 +90,7 @@ func stageOf(tp *event.Touchpoint, cfg *Config, first bool) Stage {
 	switch tp.Type {
 	case event.TypeCheckoutStep:
 		return StageBuy
-	case event.TypeChatOpen:
+	case event.TypeChatOpen, event.TypeTicket:
 		return StageAsk
 	case event.TypeFeedback:
 		return StageEngage

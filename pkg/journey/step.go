@@ -125,7 +125,8 @@ func containsFold(s, sub string) bool {
 }
 
 // Label names a touchpoint as a node of a path: "pageview /pricing",
-// "checkout_step 2", "custom signup", or its type ("search", "chat_open").
+// "checkout_step 2", "custom signup", "ticket opened", or its type
+// ("search", "chat_open").
 func Label(tp *event.Touchpoint) string { return string(appendLabel(nil, tp)) }
 
 // appendLabel appends tp's Label to dst.
@@ -141,6 +142,9 @@ func appendLabel(dst []byte, tp *event.Touchpoint) []byte {
 	case event.TypeCustom:
 		dst = append(dst, ' ')
 		dst = append(dst, tp.Name...)
+	case event.TypeTicket:
+		dst = append(dst, ' ')
+		dst = append(dst, tp.Status.String()...)
 	}
 	return dst
 }

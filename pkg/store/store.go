@@ -19,6 +19,12 @@ var ErrNotFound = errors.New("not found")
 // ErrClosed is returned by a Store or Writer used after Close.
 var ErrClosed = errors.New("store closed")
 
+// ErrUnavailable is returned (wrapped, with the cause) by a submitter that
+// cannot reach the storage behind it — in a cluster, the JetStream stream
+// (no quorum, no server): nothing was acknowledged, and the collector
+// answers 503 with Retry-After, and the client retries.
+var ErrUnavailable = errors.New("storage unavailable")
+
 // ErrDiskFull is returned (wrapped, with the free space) by writes while
 // the store's disk is below its reserve: nothing of the write was stored,
 // reads go on, and writes resume by themselves when there is space. The

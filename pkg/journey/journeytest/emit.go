@@ -59,7 +59,9 @@ func landingStage(first bool, ch event.Channel) journey.Stage {
 // (sessions are 2 h apart), so no signal arises by accident.
 func emit(r *rand.Rand, v *Visitor, l landing, opts Options) (int, []journey.Stage) {
 	p := &v.Plan
-	start := opts.Start.Add(time.Duration(r.Int64N(int64(time.Duration(opts.Days)*24*time.Hour - 16*time.Hour))))
+	// The sessions span less than 23 hours: all within the range, and
+	// within one self-service window.
+	start := opts.Start.Add(time.Duration(r.Int64N(int64(time.Duration(opts.Days)*24*time.Hour - 24*time.Hour))))
 	e := &emitter{v: v, site: opts.Site}
 	sessions := 0
 	// The visit before the range: returning visitors came back within 30
@@ -107,6 +109,10 @@ func emit(r *rand.Rand, v *Visitor, l landing, opts Options) (int, []journey.Sta
 			e.wait(d)
 			e.add(event.Touchpoint{Type: event.TypeCheckoutStep, Step: k, Name: stepNames[k],
 				Value: 49.5, Currency: "EUR", URL: shop + "/checkout"}, journey.StageBuy)
+		}
+		if p.CheckoutCSAT > 0 { // t-feedback.js after the last step reached
+			e.wait(5 * time.Second)
+			e.add(prompt(p.CheckoutCSAT, 5, "/checkout", "checkout", "csat"), journey.StageEngage)
 		}
 	}
 	if p.ReLand { // 10 minutes later, through another campaign: a new session
@@ -157,7 +163,49 @@ func emit(r *rand.Rand, v *Visitor, l landing, opts Options) (int, []journey.Sta
 		}
 		e.add(event.Touchpoint{Type: event.TypeFeedback, Score: score, Scale: 5, URL: shop + "/"}, journey.StageEngage)
 	}
+	tickets := 0
+	ticket := func(status event.TicketStatus) *event.Touchpoint {
+		if status == event.TicketOpened {
+			tickets++
+		}
+		return e.add(event.Touchpoint{Type: event.TypeTicket, Ticket: "T-" + e.v.ID.String()[:8] + "-" + strconv.Itoa(tickets),
+			Status: status, TicketChannel: event.TicketEmail, Subject: "Order question"}, journey.StageAsk)
+	}
+	if p.TicketAfterSearch {
+		next("/", journey.StageExplore)
+		e.add(event.Touchpoint{Type: event.TypeSearch, Query: "Where is  my order", Results: 1, URL: shop + "/"}, journey.StageExplore)
+		e.wait(3 * time.Minute)
+		ticket(event.TicketOpened)
+		e.wait(20 * time.Minute)
+		solved := ticket(event.TicketSolved)
+		if p.TicketRating > 0 {
+			solved.Score, solved.Scale = p.TicketRating, 5
+		}
+	}
+	if p.TicketAfterPurchase {
+		next("/account/orders", journey.StageUse)
+		ticket(event.TicketOpened).TicketChannel = event.TicketForm
+	}
+	if p.RepeatTicket {
+		for range 2 {
+			next("/account", journey.StageUse)
+			ticket(event.TicketOpened)
+		}
+	}
+	if p.SelfServe != "" { // last: nothing escalates after it
+		next(p.SelfServe, journey.StageAsk)
+		if p.Helpful > 0 {
+			e.add(prompt(int32(2-p.Helpful), 1, p.SelfServe, "help_article", "helpful"), journey.StageEngage)
+		}
+	}
 	return sessions, e.stages
+}
+
+// prompt is a feedback as t-feedback.js records it: the touchpoint it
+// follows and the kind of prompt as props.
+func prompt(score, scale int32, path, after, kind string) event.Touchpoint {
+	return event.Touchpoint{Type: event.TypeFeedback, Score: score, Scale: scale, URL: shop + path,
+		Props: []event.Prop{{Key: journey.FeedbackTouchpointProp, Value: after}, {Key: "prompt", Value: kind}}}
 }
 
 var stepNames = []string{"", "cart", "shipping", "payment"}

@@ -41,7 +41,7 @@ func (o Options) withDefaults() Options {
 	if o.Start.IsZero() {
 		o.Start = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	}
-	if o.Days <= 0 {
+	if o.Days < 2 { // a visitor's sessions span up to 23 hours
 		o.Days = 7
 	}
 	return o
@@ -69,6 +69,30 @@ type Plan struct {
 	Segment        journey.Segment
 	PriorChannel   event.Channel // of the visit before the range (returning, lapsed)
 	User           string        // identified as; two visitors share each user
+
+	// After the purchase (each in a session of its own, after the above).
+	CheckoutCSAT        int32  // 1..5: the prompt answered after the last checkout step reached (Reach > 0); 0 none
+	TicketAfterSearch   bool   // a search, then a ticket opened (later solved)
+	TicketRating        int32  // 1..5: the help desk's rating of that ticket when solved; 0 none
+	TicketAfterPurchase bool   // a ticket opened from the account pages (only with Reach 3)
+	RepeatTicket        bool   // two more tickets, two sessions apart
+	SelfServe           string // a help page read last, with no chat or ticket after ("/help/shipping", "/faq/returns"); "" none
+	Helpful             int    // on that page: 1 helpful, 2 not helpful; 0 no answer
+}
+
+// Tickets is how many tickets the plan opens.
+func (p *Plan) Tickets() int {
+	n := 0
+	if p.TicketAfterSearch {
+		n++
+	}
+	if p.TicketAfterPurchase {
+		n++
+	}
+	if p.RepeatTicket {
+		n += 2
+	}
+	return n
 }
 
 // Visitor is a generated visitor and its trail, in trail order, enriched as
@@ -116,6 +140,16 @@ type Truth struct {
 	Paths map[string]int
 	// Users lists the two visitors of each identified user.
 	Users map[string][]event.VisitorID
+
+	// SelfService is the planted self-service answer (journey.SelfService
+	// with the default 24 h window; every visitor's trail spans less).
+	SelfService journey.SelfServiceResult
+	// Satisfaction is the planted ratings (journey.Satisfaction); RatingSums
+	// the exact sums of score/scale behind its means, by stage and by
+	// touchpoint.
+	Satisfaction   journey.SatisfactionResult
+	StageRatingSum map[journey.Stage]float64
+	TouchRatingSum map[string]float64
 }
 
 // landing is how a visitor arrives in the range.
@@ -146,6 +180,7 @@ func Generate(seed int64, n int, opts Options) ([]Visitor, Truth) {
 		FunnelBySegment: map[journey.Segment][4]int{}, Reached: map[event.VisitorID]int{},
 		VisitorSignals: map[event.VisitorID][]string{}}
 	var deltas [4][]float64
+	ask := newAskTruth()
 	visitors := make([]Visitor, n)
 	for i := range visitors {
 		v := &visitors[i]
@@ -180,6 +215,19 @@ func Generate(seed int64, n int, opts Options) ([]Visitor, Truth) {
 		case i%10 == 1:
 			p.User = "user-" + strconv.Itoa(i-1)
 		}
+		if p.Reach > 0 && r.IntN(3) == 0 {
+			p.CheckoutCSAT = int32(1 + r.IntN(5))
+		}
+		p.TicketAfterSearch = r.IntN(6) == 0
+		if p.TicketAfterSearch && r.IntN(2) == 0 {
+			p.TicketRating = int32(1 + r.IntN(5))
+		}
+		p.TicketAfterPurchase = p.Reach == 3 && r.IntN(3) == 0
+		p.RepeatTicket = r.IntN(10) == 0
+		if r.IntN(4) == 0 {
+			p.SelfServe = []string{"/help/shipping", "/faq/returns"}[r.IntN(2)]
+			p.Helpful = r.IntN(3)
+		}
 		sessions, stages := emit(r, v, l, opts)
 		tr.Sessions[v.ID] = sessions
 		tr.Stages[v.ID] = stages
@@ -204,6 +252,9 @@ func Generate(seed int64, n int, opts Options) ([]Visitor, Truth) {
 					path = append(path, "checkout_step "+strconv.Itoa(k))
 				}
 			}
+			if p.CheckoutCSAT > 0 {
+				path = append(path, "feedback") // the prompt, after the last step
+			}
 			tr.FunnelBySegment[p.Segment] = bySeg
 			tr.Paths[strings.Join(path[:min(len(path), PathDepth)], " > ")]++
 		}
@@ -218,7 +269,10 @@ func Generate(seed int64, n int, opts Options) ([]Visitor, Truth) {
 			{p.SearchThenChat, journey.SignalSearchThenChat},
 			{p.HelpThenChat != "", journey.SignalHelpThenChat},
 			{abandoned, journey.SignalCheckoutAbandoned},
-			{p.Feedback == 1, journey.SignalLowFeedback},
+			{p.Feedback == 1 || p.CheckoutCSAT > 0 && p.CheckoutCSAT < 3 || p.Helpful == 2, journey.SignalLowFeedback},
+			{p.TicketAfterSearch, journey.SignalSearchThenTicket},
+			{p.Reach == 3 && p.Tickets() > 0, journey.SignalTicketAfterPurchase},
+			{p.Tickets() >= 2, journey.SignalRepeatTicket},
 		} {
 			if s.ok {
 				tr.Signals[s.name]++
@@ -250,7 +304,9 @@ func Generate(seed int64, n int, opts Options) ([]Visitor, Truth) {
 		if p.User != "" && !slices.Contains(tr.Users[p.User], v.ID) {
 			tr.Users[p.User] = append(tr.Users[p.User], v.ID)
 		}
+		ask.add(p)
 	}
+	ask.finish(&tr)
 	for k := 1; k < 4; k++ {
 		tr.FunnelMedian[k] = journeyMedian(deltas[k])
 	}

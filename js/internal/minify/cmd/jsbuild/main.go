@@ -1,5 +1,5 @@
-// Command jsbuild rebuilds js/dist/t.js and js/dist/t-chat.js from
-// js/src/tracker.js (make js; run it from the repository root).
+// Command jsbuild rebuilds js/dist/ from js/src/ — every file of
+// minify.Builds (make js; run it from the repository root).
 package main
 
 import (
