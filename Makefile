@@ -43,7 +43,7 @@ test: browser-deps test-go test-js
 test-go:
 	$(GO) test -race -timeout 20m ./...
 	@# The allocation guards build only without -race (the race detector allocates).
-	$(GO) test -count=1 -run 'Alloc|PerEvent' ./pkg/event/ ./pkg/enrich/ ./pkg/journey/
+	$(GO) test -count=1 -run 'Alloc|PerEvent' ./pkg/event/ ./pkg/enrich/ ./pkg/journey/ ./collector/
 
 test-js:
 	node --test js/test/*.test.js

@@ -44,10 +44,24 @@ type Config struct {
 	// DIR`), so that their peak RSS is the collector's alone.
 	Child string
 	Log   func(format string, args ...any) // progress. Default: quiet
+	// SteadyHistory is the touchpoints the store holds before a steady
+	// phase starts (see steady.go). Default: 3,000,000.
+	SteadyHistory int
+	// SteadyDuration is the length of each steady phase, measured in
+	// slices of SteadySlice. Default: 2m in slices of 10s.
+	SteadyDuration, SteadySlice time.Duration
+	// CacheDir keeps the steady phases' history between runs. Default:
+	// touchtrail-bench in the user's cache directory.
+	CacheDir string
+	// SteadyProfiles, when set, is a directory where each steady phase
+	// leaves its CPU profile (<phase>.pprof; the load generator's samples
+	// are labelled ttbench-load) and its heap profile at the slice where
+	// the resident set peaked (<phase>-heap.pprof).
+	SteadyProfiles string
 }
 
 // PhaseIDs are the phases in the order they run.
-var PhaseIDs = []string{"a", "sync1", "async1", "half", "b", "sync100", "async100", "cluster1", "cluster100", "reads", "peak500", "over1k", "over4k"}
+var PhaseIDs = []string{"a", "sync1", "async1", "half", "b", "sync100", "async100", "cluster1", "cluster100", "reads", "peak500", "over1k", "over4k", "ss-async1", "ss-sync1", "ss-half"}
 
 // Result is one row of the table.
 type Result struct {
@@ -68,6 +82,7 @@ type Result struct {
 	// Others is the share of the machine's CPU time that other processes
 	// took during the phase (0..1): above a few percent, the row is noise.
 	Others float64
+	Slices []Slice // a steady phase's time slices
 }
 
 func (c Config) withDefaults() Config {
@@ -91,6 +106,22 @@ func (c Config) withDefaults() Config {
 	}
 	if c.OverloadConns <= 0 {
 		c.OverloadConns = 1024
+	}
+	if c.SteadyHistory <= 0 {
+		c.SteadyHistory = 3_000_000
+	}
+	if c.SteadyDuration <= 0 {
+		c.SteadyDuration = 2 * time.Minute
+	}
+	if c.SteadySlice <= 0 {
+		c.SteadySlice = min(10*time.Second, c.SteadyDuration)
+	}
+	if c.CacheDir == "" {
+		d, err := os.UserCacheDir()
+		if err != nil {
+			d = os.TempDir()
+		}
+		c.CacheDir = filepath.Join(d, "touchtrail-bench")
 	}
 	return c
 }
@@ -139,6 +170,19 @@ func Run(cfg Config) ([]Result, error) {
 			err = h.reads()
 		case "peak500", "over1k", "over4k":
 			err = h.measure(func() (Result, error) { return overloadPhase(cfg, id) })
+		case "ss-async1", "ss-sync1", "ss-half":
+			rate := 0.0
+			if id == "ss-half" {
+				peak := h.find("ss-async1")
+				if peak == nil {
+					cfg.Log("phase ss-half skipped: it runs at half of ss-async1's rate")
+					continue
+				}
+				rate = peak.ReqPerSec / 2
+			}
+			if _, err = h.history(); err == nil { // built (once) outside the measured phase
+				err = h.measure(func() (Result, error) { return h.steadyPhase(id, rate) })
+			}
 		}
 		if err != nil {
 			return h.out, fmt.Errorf("phase %s: %w", id, err)

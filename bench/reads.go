@@ -134,7 +134,13 @@ func httpReads(addr string, visitors []event.VisitorID, n, readers int, d time.D
 			return n, nil
 		},
 	}.Run()
-	r := fromLoad(fmt.Sprintf("read%d", n), fmt.Sprintf("trail read over HTTP, %d touchpoints", n), lr)
+	name := fmt.Sprintf("trail read over HTTP, %d touchpoints", n)
+	if plain, zipped, zerr := answerSizes(addr, paths[0]); zerr == nil {
+		name += fmt.Sprintf(" (answer %.0f KB, %.0f KB gzipped)", float64(plain)/1000, float64(zipped)/1000)
+	} else if err == nil {
+		err = zerr
+	}
+	r := fromLoad(fmt.Sprintf("read%d", n), name, lr)
 	r.Ceiling = "R"
 	return r, err
 }
@@ -167,4 +173,37 @@ func checkTrails(addr string, paths []string, n int) error {
 		}
 	}
 	return nil
+}
+
+// answerSizes reads path plain and with Accept-Encoding: gzip and returns
+// the bytes of both answers; the second must be gzipped.
+func answerSizes(addr, path string) (plain, zipped int, err error) {
+	c := &fasthttp.HostClient{Addr: addr}
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	for _, gz := range []bool{false, true} {
+		req.Reset()
+		req.SetRequestURI(path)
+		req.SetHost(addr)
+		req.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+collectortest.ReadToken)
+		if gz {
+			req.Header.Set(fasthttp.HeaderAcceptEncoding, "gzip")
+		}
+		if err := c.Do(req, resp); err != nil {
+			return 0, 0, err
+		}
+		if resp.StatusCode() != fasthttp.StatusOK {
+			return 0, 0, fmt.Errorf("GET %s: status %d", path, resp.StatusCode())
+		}
+		if !gz {
+			plain = len(resp.Body())
+			continue
+		}
+		if string(resp.Header.ContentEncoding()) != "gzip" {
+			return 0, 0, fmt.Errorf("GET %s accepting gzip: Content-Encoding %q", path, resp.Header.ContentEncoding())
+		}
+		zipped = len(resp.Body())
+	}
+	return plain, zipped, nil
 }

@@ -28,8 +28,8 @@ import (
 type ingestState struct {
 	dec      event.Decoder
 	batch    event.Batch
-	recs     []store.Record
-	slab     []byte
+	recs     *recBuf // handed to the writer, which gives it back to recPool
+	memo     enrich.Memo
 	raw      bytes.Buffer // the body as read
 	body     bytes.Buffer // the body gunzipped
 	gz       *gzip.Reader
@@ -46,13 +46,19 @@ type rejection struct {
 
 var ingestPool = sync.Pool{New: func() any { return new(ingestState) }}
 
-func getIngestState() *ingestState { return ingestPool.Get().(*ingestState) }
+func getIngestState() *ingestState {
+	st := ingestPool.Get().(*ingestState)
+	st.recs = recPool.Get().(*recBuf)
+	return st
+}
 
 func putIngestState(st *ingestState) {
 	st.batch.Reset()
-	clear(st.recs)
-	st.recs = st.recs[:0]
-	st.slab = st.slab[:0]
+	if st.recs != nil { // not handed to the writer
+		st.recs.Release()
+		st.recs = nil
+	}
+	st.memo.Reset()
 	st.body.Reset()
 	if st.raw.Cap() > 1<<20 { // do not pool what one big body grew
 		st.raw = bytes.Buffer{}
@@ -62,6 +68,27 @@ func putIngestState(st *ingestState) {
 	st.out = st.out[:0]
 	st.accepted, st.dropped = 0, 0
 	ingestPool.Put(st)
+}
+
+// recBuf is the memory of one request's records: the writer keeps it until
+// their group is committed (async durability answers before), then calls
+// Release, which puts it back in recPool.
+type recBuf struct {
+	recs []store.Record
+	slab []byte // the records' values
+}
+
+var recPool = sync.Pool{New: func() any { return new(recBuf) }}
+
+// Release implements store.Releaser.
+func (b *recBuf) Release() {
+	clear(b.recs)
+	b.recs = b.recs[:0]
+	if cap(b.slab) > 1<<20 { // do not pool what one big batch grew
+		b.slab = nil
+	}
+	b.slab = b.slab[:0]
+	recPool.Put(b)
 }
 
 // TrustedIPHeader carries the client IP a write-key holder acts for.
@@ -288,7 +315,7 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 		}
 		trusted = true
 		if h := ctx.Request.Header.Peek(TrustedIPHeader); len(h) > 0 {
-			if a, err := netip.ParseAddr(string(h)); err == nil {
+			if a, err := event.ParseAddrBytes(h); err == nil {
 				ip = a.Unmap()
 			}
 		}
@@ -326,7 +353,7 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 			err = tp.Validate(s.cfg.Limits, nowMicros)
 		}
 		if err == nil && s.enricher != nil {
-			if err = s.enricher.Enrich(tp); errors.Is(err, enrich.ErrBot) {
+			if err = s.enricher.EnrichMemo(tp, &st.memo); errors.Is(err, enrich.ErrBot) {
 				dropped++
 				continue
 			} else if errors.Is(err, enrich.ErrSpam) {
@@ -340,17 +367,26 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 			st.rejected = append(st.rejected, rejection{index: i, err: err})
 			continue
 		}
-		st.recs = append(st.recs, store.NewRecord(tp, &st.slab))
+		rb := st.recs
+		rb.recs = append(rb.recs, store.NewRecord(tp, &rb.slab))
 		accepted++
 	}
 	s.countOutcomes(st, dropped, spam)
-	if len(st.recs) > 0 {
-		wctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
-		err := s.writer.Submit(wctx, st.recs)
-		cancel()
-		// The writer may keep the records (async durability): give up our
-		// claim on their memory instead of reusing it.
-		st.recs, st.slab = nil, nil
+	if len(st.recs.recs) > 0 {
+		// The writer keeps the records (async durability answers before
+		// they are written) and gives their memory back when done.
+		rb := st.recs
+		st.recs = nil
+		var err error
+		if s.owned != nil {
+			err = s.owned.SubmitFor(rb.recs, s.cfg.WriteTimeout, rb)
+		} else {
+			// Another submitter may keep the records: their memory is
+			// given up, not pooled.
+			wctx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteTimeout)
+			err = s.writer.Submit(wctx, rb.recs)
+			cancel()
+		}
 		if err != nil {
 			status, _, _ := s.mapError(err)
 			reason := refusalReason(status)
@@ -363,7 +399,7 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 			s.metrics.events.WithLabelValues(reason).Add(float64(accepted))
 			return fmt.Errorf("submit %d events: %w", accepted, err)
 		}
-		s.metrics.events.WithLabelValues("accepted").Add(float64(accepted))
+		s.metrics.accepted.Add(float64(accepted))
 	}
 	return s.answer(ctx, st, accepted, dropped+spam)
 }

@@ -33,6 +33,7 @@ type metrics struct {
 	// events counts ingested events by outcome: accepted means stored
 	// (sync) or queued (async); the others are refusal reasons.
 	events    *prometheus.CounterVec
+	accepted  prometheus.Counter     // events{outcome="accepted"}, resolved once
 	refused   *prometheus.CounterVec // ingest requests refused whole, by reason
 	rejected  *prometheus.CounterVec // rejected events by the field that was wrong
 	batchSize prometheus.Histogram
@@ -159,6 +160,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, o := range []string{"accepted", "rejected", reasonBot, reasonSpam, reasonDNT, reasonOverload, reasonDisk} {
 		m.events.WithLabelValues(o)
 	}
+	m.accepted = m.events.WithLabelValues("accepted")
 	for _, r := range routeNames {
 		rm := &routeMetrics{latency: m.latency.WithLabelValues(r)}
 		for c := 1; c <= 5; c++ {

@@ -16,20 +16,30 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
+	"github.com/touchtrail/touchtrail/pkg/enrich"
 	"github.com/touchtrail/touchtrail/pkg/event"
 	"github.com/touchtrail/touchtrail/pkg/journey"
 	"github.com/touchtrail/touchtrail/pkg/store"
 )
 
-// submitter takes encoded records for durable storage (a store.Writer).
+// submitter takes encoded records for durable storage (a store.Writer, or
+// a cluster node's publisher).
 type submitter interface {
 	Submit(ctx context.Context, recs []store.Record) error
 }
 
+// ownedSubmitter is a submitter that waits at most timeout (in sync
+// durability) without a context and calls owner.Release once it no longer
+// needs the records' memory (a store.Writer): the ingest path then
+// allocates nothing for it.
+type ownedSubmitter interface {
+	SubmitFor(recs []store.Record, timeout time.Duration, owner store.Releaser) error
+}
+
 // enricher fills a touchpoint's device, geo and channel fields and drops its
-// client IP (an *enrich.Enricher).
+// client IP (an *enrich.Enricher); m memoises the lookups of one request.
 type enricher interface {
-	Enrich(tp *event.Touchpoint) error
+	EnrichMemo(tp *event.Touchpoint, m *enrich.Memo) error
 }
 
 // Deps are the components a Server works with; cmd/touchtrail wires them.
@@ -60,6 +70,7 @@ type Server struct {
 	tokens     *tokenSet
 	store      store.Store
 	writer     submitter
+	owned      ownedSubmitter // writer, when it is one; else nil
 	enricher   enricher
 	salts      *Salts
 	log        *slog.Logger
@@ -118,6 +129,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.log = slog.Default()
 	}
 	s.log = s.log.With("module", "collector")
+	s.owned, _ = d.Writer.(ownedSubmitter)
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"sync/atomic"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/mssola/useragent"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
@@ -19,18 +18,14 @@ type device struct {
 }
 
 // deviceCache maps user agent strings to their parsed device in a bounded
-// LRU. Safe for concurrent use.
+// LRU, sharded by the user agent's hash. Safe for concurrent use.
 type deviceCache struct {
-	c            *lru.Cache[string, device]
+	c            *shardedLRU[string, device]
 	hits, misses atomic.Uint64
 }
 
 func newDeviceCache(size int) *deviceCache {
-	c, err := lru.New[string, device](size)
-	if err != nil {
-		panic("BUG: " + err.Error()) // size is validated positive
-	}
-	return &deviceCache{c: c}
+	return &deviceCache{c: newShardedLRU[string, device](size, hashString)}
 }
 
 // maxUALen bounds the bytes of a user agent that are parsed and cached:

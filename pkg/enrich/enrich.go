@@ -162,11 +162,39 @@ func New(cfg Config, log *slog.Logger) (*Enricher, error) {
 // immutable and stay valid for ever. On a cache hit of both caches it does
 // not allocate unless a UTM value needs percent-decoding. Safe for concurrent
 // use (on different touchpoints), not after Close.
-func (e *Enricher) Enrich(tp *event.Touchpoint) error {
+func (e *Enricher) Enrich(tp *event.Touchpoint) error { return e.EnrichMemo(tp, nil) }
+
+// Memo remembers the device and place of the last user agent and address
+// an Enricher looked up for it, so that the events of one request (which
+// mostly share both) take the caches' locks once. The zero value is ready;
+// Reset it (or use a new one) per request. Not safe for concurrent use.
+type Memo struct {
+	ua           string
+	dev          device
+	ip           netip.Addr
+	pl           place
+	hasUA, hasIP bool
+}
+
+// Reset forgets what m remembers.
+func (m *Memo) Reset() { *m = Memo{} }
+
+// EnrichMemo is Enrich, looking up the device and place through m (nil:
+// straight from the caches).
+func (e *Enricher) EnrichMemo(tp *event.Touchpoint, m *Memo) error {
 	ip, ua := tp.ClientIP, tp.UserAgent
 	tp.ClientIP, tp.UserAgent = netip.Addr{}, ""
 
-	d := e.device.lookup(ua)
+	var d device
+	switch {
+	case m == nil:
+		d = e.device.lookup(ua)
+	case m.hasUA && m.ua == ua:
+		d = m.dev
+	default:
+		d = e.device.lookup(ua)
+		m.ua, m.dev, m.hasUA = ua, d, true
+	}
 	if d.bot {
 		if !e.keepBots {
 			e.botsDropped.Add(1)
@@ -187,7 +215,16 @@ func (e *Enricher) Enrich(tp *event.Touchpoint) error {
 
 	var pl place
 	if e.places != nil && ip.IsValid() {
-		pl = e.places.lookup(ip.Unmap().WithZone(""))
+		ip = ip.Unmap().WithZone("")
+		switch {
+		case m == nil:
+			pl = e.places.lookup(ip)
+		case m.hasIP && m.ip == ip:
+			pl = m.pl
+		default:
+			pl = e.places.lookup(ip)
+			m.ip, m.pl, m.hasIP = ip, pl, true
+		}
 	}
 	tp.Country, tp.Region, tp.City, tp.IPPrefix = pl.country, pl.region, pl.city, pl.prefix
 

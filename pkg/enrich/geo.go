@@ -9,7 +9,6 @@ import (
 	"os"
 	"sync/atomic"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/oschwald/maxminddb-golang/v2"
 )
 
@@ -64,23 +63,19 @@ func openGeoDB(path string) (*maxminddb.Reader, error) {
 	return r, nil
 }
 
-// places caches the place of client addresses in a bounded LRU: the same
-// addresses send many events. Safe for concurrent use.
+// places caches the place of client addresses in a bounded LRU (sharded by
+// the address's hash): the same addresses send many events. Safe for concurrent use.
 type places struct {
 	db     *maxminddb.Reader // nil: no geo fields
 	prefix bool              // keep the truncated network
-	c      *lru.Cache[netip.Addr, place]
+	c      *shardedLRU[netip.Addr, place]
 	log    *slog.Logger
 
 	hits, misses, failed atomic.Uint64
 }
 
 func newPlaces(db *maxminddb.Reader, prefix bool, size int, log *slog.Logger) *places {
-	c, err := lru.New[netip.Addr, place](size)
-	if err != nil {
-		panic("BUG: " + err.Error()) // size is validated positive
-	}
-	return &places{db: db, prefix: prefix, c: c, log: log}
+	return &places{db: db, prefix: prefix, c: newShardedLRU[netip.Addr, place](size, hashAddr), log: log}
 }
 
 // lookup returns the place of ip, which must be valid, unmapped and without

@@ -164,8 +164,61 @@ func (w *jsonObject) time(k string, us int64) {
 	}
 	w.key(k)
 	w.dst = append(w.dst, '"')
-	w.dst = time.UnixMicro(us).UTC().AppendFormat(w.dst, "2006-01-02T15:04:05.000000Z07:00")
+	w.dst = AppendTimeMicros(w.dst, us)
 	w.dst = append(w.dst, '"')
+}
+
+// AppendTimeMicros appends the Unix µs time us in UTC as RFC 3339 with six
+// fractional digits ("2006-01-02T15:04:05.000000Z"), as
+// time.UnixMicro(us).UTC().AppendFormat does, at a fifth of its cost for
+// the years 1970–9999 (others take that path).
+func AppendTimeMicros(dst []byte, us int64) []byte {
+	const maxMicros = 253402300799999999 // 9999-12-31T23:59:59.999999Z
+	if us < 0 || us > maxMicros {
+		return time.UnixMicro(us).UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000Z07:00")
+	}
+	secs := us / 1e6
+	micros := us % 1e6
+	days := secs / 86400
+	rem := secs % 86400
+	// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+	z := days + 719468
+	era := z / 146097
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	var b [27]byte
+	put := func(i int, v int64, n int) {
+		for j := i + n - 1; j >= i; j-- {
+			b[j] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, y, 4)
+	b[4] = '-'
+	put(5, m, 2)
+	b[7] = '-'
+	put(8, d, 2)
+	b[10] = 'T'
+	put(11, rem/3600, 2)
+	b[13] = ':'
+	put(14, rem/60%60, 2)
+	b[16] = ':'
+	put(17, rem%60, 2)
+	b[19] = '.'
+	put(20, micros, 6)
+	b[26] = 'Z'
+	return append(dst, b[:]...)
 }
 
 func (w *jsonObject) millis(k string, us int64) {

@@ -192,3 +192,23 @@ func TestAppendWireEdges(t *testing.T) {
 	tp.ClientIP, tp.UserAgent = netip.MustParseAddr(testIP), "ua \"quoted\""
 	f(tp, `"ip":"81.2.69.160","ua":"ua \"quoted\""`)
 }
+
+// AppendTimeMicros writes what time's own formatting does, at every kind
+// of date: epoch, leap days, century years, the last representable µs,
+// before 1970 and past 9999 (the slow path), and random instants.
+func TestAppendTimeMicros(t *testing.T) {
+	want := func(us int64) string {
+		return time.UnixMicro(us).UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+	}
+	cases := []int64{0, 1, 999_999, 1_000_000, 86_400_000_000 - 1, 951_782_400_000_000 /* 2000-02-29 */, 4_107_542_400_000_000, /* 2100-03-01 */
+		253_402_300_799_999_999, 253_402_300_800_000_000, -1, -86_400_000_001}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 100_000 {
+		cases = append(cases, r.Int64N(253_402_300_800_000_000))
+	}
+	for _, us := range cases {
+		if got := string(AppendTimeMicros(nil, us)); got != want(us) {
+			t.Fatalf("AppendTimeMicros(%d) = %s, want %s", us, got, want(us))
+		}
+	}
+}

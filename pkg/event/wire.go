@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/netip"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -433,8 +432,8 @@ func (d *Decoder) decodeEvent(i int32, v *fastjson.Value, b *Batch) error {
 				ferr = invalid("ip", "must be a string")
 				return
 			}
-			var ip netip.Addr
-			if err := ip.UnmarshalText(s); err != nil || !ip.IsValid() {
+			ip, err := ParseAddrBytes(s)
+			if err != nil || !ip.IsValid() {
 				ferr = invalid("ip", "not an IP address")
 				return
 			}

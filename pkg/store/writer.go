@@ -69,11 +69,18 @@ type WriterStats struct {
 	QueueSize  int    // the most records that may wait (WriterConfig.QueueSize)
 }
 
-// request is one Submit: its records and, in Sync mode, where to answer.
+// request is one Submit: its records, in Sync mode where to answer, and
+// who gets the records' memory back once the writer is done with it.
 type request struct {
-	recs []Record
-	done chan error // nil in Async mode
+	recs  []Record
+	done  chan error // nil in Async mode
+	owner Releaser   // nil: nobody
 }
+
+// Releaser owns the memory of records handed to SubmitFor: the writer calls
+// Release once, when it no longer reads them (after their group's commit,
+// or at once when they were refused), from any goroutine.
+type Releaser interface{ Release() }
 
 // Writer group-commits the records of many concurrent Submits: while one
 // commit is in flight, new requests queue; the next commit takes all of them
@@ -114,7 +121,14 @@ func NewWriter(s Store, cfg WriterConfig, log *slog.Logger) *Writer {
 	return w
 }
 
-var donePool = sync.Pool{New: func() any { return make(chan error, 1) }}
+var (
+	donePool  = sync.Pool{New: func() any { return make(chan error, 1) }}
+	timerPool = sync.Pool{New: func() any {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		return t
+	}}
+)
 
 // Submit queues recs for the next group commit. In Sync mode it waits for
 // that commit and returns its error; in Async mode it returns at once. It
@@ -132,16 +146,53 @@ func (w *Writer) Submit(ctx context.Context, recs []Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := CheckRecords(recs); err != nil {
+	return w.submit(recs, nil, ctx.Done(), ctx.Err, nil)
+}
+
+// SubmitFor is Submit with a timeout instead of a context (in Sync mode it
+// waits at most timeout for the commit, then returns an error that
+// errors.Is context.DeadlineExceeded) and with the records' owner, whose
+// Release the writer calls once it no longer needs recs — whether they were
+// refused, committed or failed; nil: nobody. It allocates nothing.
+func (w *Writer) SubmitFor(recs []Record, timeout time.Duration, owner Releaser) error {
+	var t *time.Timer
+	var expired <-chan time.Time
+	if w.cfg.Mode == Sync && timeout > 0 {
+		t = timerPool.Get().(*time.Timer)
+		t.Reset(timeout)
+		expired = t.C
+		defer func() {
+			t.Stop()
+			timerPool.Put(t)
+		}()
+	}
+	return w.submit(recs, owner, nil, nil, expired)
+}
+
+var errTimeout = fmt.Errorf("%w (the write timeout)", context.DeadlineExceeded)
+
+// submit queues recs and, in Sync mode, waits for their commit, for done
+// to close (then returns ctxErr()) or for expired.
+func (w *Writer) submit(recs []Record, owner Releaser, done <-chan struct{}, ctxErr func() error, expired <-chan time.Time) error {
+	refuse := func(err error) error {
+		if owner != nil {
+			owner.Release()
+		}
 		return err
+	}
+	if len(recs) == 0 {
+		return refuse(nil)
+	}
+	if err := CheckRecords(recs); err != nil {
+		return refuse(err)
 	}
 	if w.disk != nil {
 		if err := w.disk.DiskFull(); err != nil {
 			w.diskFull.Add(1)
-			return err // refused before queueing: async never acknowledges what cannot be stored
+			return refuse(err) // refused before queueing: async never acknowledges what cannot be stored
 		}
 	}
-	req := request{recs: recs}
+	req := request{recs: recs, owner: owner}
 	if w.cfg.Mode == Sync {
 		req.done = donePool.Get().(chan error)
 	}
@@ -149,11 +200,11 @@ func (w *Writer) Submit(ctx context.Context, recs []Record) error {
 	switch {
 	case w.closed:
 		w.mu.Unlock()
-		return ErrClosed
+		return refuse(ErrClosed)
 	case w.queued+len(recs) > w.cfg.QueueSize && w.queued > 0:
 		w.mu.Unlock()
 		w.overloaded.Add(1)
-		return ErrOverloaded
+		return refuse(ErrOverloaded)
 	}
 	w.queue = append(w.queue, req)
 	w.queued += len(recs)
@@ -169,10 +220,12 @@ func (w *Writer) Submit(ctx context.Context, recs []Record) error {
 	case err := <-req.done:
 		donePool.Put(req.done)
 		return err
-	case <-ctx.Done():
+	case <-done:
 		// The commit goes on; its answer lands in the buffered channel,
 		// which is then dropped rather than reused.
-		return fmt.Errorf("waiting for the group commit: %w", ctx.Err())
+		return fmt.Errorf("waiting for the group commit: %w", ctxErr())
+	case <-expired:
+		return fmt.Errorf("waiting for the group commit: %w", errTimeout)
 	}
 }
 
@@ -186,14 +239,55 @@ type asyncStore interface {
 // written: while one is fsynced the next is prepared.
 const maxInFlight = 4
 
-// loop commits groups until Close, then drains.
+// group is one group commit's requests and records; the loop reuses a
+// few of them (one per commit in flight), so a group allocates nothing.
+type group struct {
+	w      *Writer
+	reqs   []request
+	recs   []Record
+	finish func(WriteResult, error) // g.answer, bound once
+	free   chan *group              // where g goes back once answered
+}
+
+// answer tells the group's submitters how its commit went, gives their
+// records back to their owners and frees the group.
+func (g *group) answer(res WriteResult, err error) {
+	err = g.w.account(len(g.recs), res, err)
+	for _, r := range g.reqs {
+		if r.done != nil {
+			r.done <- err
+		}
+		if r.owner != nil {
+			r.owner.Release()
+		}
+	}
+	clear(g.reqs)
+	g.reqs = g.reqs[:0]
+	clear(g.recs)
+	g.recs = g.recs[:0]
+	g.free <- g
+}
+
+// loop commits groups until Close, then drains. It first waits for a free
+// group (at most maxInFlight commits are in flight), then takes whatever
+// has queued meanwhile: a group is sized by what is waiting, not by a
+// delay.
 func (w *Writer) loop() {
 	defer close(w.stopped)
 	async, _ := w.s.(asyncStore)
-	inflight := make(chan struct{}, maxInFlight)
+	n := 1
+	if async != nil {
+		n = maxInFlight
+	}
+	free := make(chan *group, n)
+	for range n {
+		g := &group{w: w, free: free}
+		g.finish = g.answer
+		free <- g
+	}
 	defer func() {
-		for range maxInFlight { // wait for the groups still being written
-			inflight <- struct{}{}
+		for range n { // wait for the groups still being written
+			<-free
 		}
 	}()
 	for {
@@ -207,46 +301,39 @@ func (w *Writer) loop() {
 			<-w.wake
 			w.mu.Lock()
 		}
-		if w.cfg.MaxDelay > 0 && w.queued < w.cfg.MaxBatch && !w.closed {
-			w.mu.Unlock()
-			time.Sleep(w.cfg.MaxDelay)
+		w.mu.Unlock()
+		g := <-free
+		if w.cfg.MaxDelay > 0 {
 			w.mu.Lock()
+			wait := w.queued < w.cfg.MaxBatch && !w.closed
+			w.mu.Unlock()
+			if wait {
+				time.Sleep(w.cfg.MaxDelay)
+			}
 		}
+		w.mu.Lock()
 		// Take whole requests up to MaxBatch records (at least one).
 		n, taken := 0, 0
 		for taken < len(w.queue) && (taken == 0 || n+len(w.queue[taken].recs) <= w.cfg.MaxBatch) {
 			n += len(w.queue[taken].recs)
 			taken++
 		}
-		group := append([]request(nil), w.queue[:taken]...)
+		g.reqs = append(g.reqs, w.queue[:taken]...)
 		rest := copy(w.queue, w.queue[taken:])
 		clear(w.queue[rest:])
 		w.queue = w.queue[:rest]
 		w.queued -= n
 		w.mu.Unlock()
 
-		recs := make([]Record, 0, n)
-		for _, r := range group {
-			recs = append(recs, r.recs...)
-		}
-		answer := func(res WriteResult, err error) {
-			err = w.account(len(recs), res, err)
-			for _, r := range group {
-				if r.done != nil {
-					r.done <- err
-				}
-			}
+		for _, r := range g.reqs {
+			g.recs = append(g.recs, r.recs...)
 		}
 		if async == nil {
-			res, err := w.s.Write(context.Background(), recs)
-			answer(res, err)
+			res, err := w.s.Write(context.Background(), g.recs)
+			g.answer(res, err)
 			continue
 		}
-		inflight <- struct{}{}
-		async.WriteAsync(recs, func(res WriteResult, err error) {
-			answer(res, err)
-			<-inflight
-		})
+		async.WriteAsync(g.recs, g.finish)
 	}
 }
 

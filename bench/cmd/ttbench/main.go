@@ -27,7 +27,7 @@ func main() {
 		}
 		return
 	}
-	short := flag.Bool("short", false, "a quick run: 2 s a load phase, 200,000 events in ceiling B (about 30 s in all)")
+	short := flag.Bool("short", false, "a quick run: 2 s a load phase, 200,000 events in ceiling B, 6 s steady phases over 500,000 touchpoints")
 	duration := flag.Duration("duration", 10*time.Second, "length of each load phase (trail reads: half of it each)")
 	conns := flag.Int("conns", 64, "load connections")
 	ownProc := flag.Bool("collector-process", true, "run the overload phases' collector in a child process (its peak RSS alone); false: in this one (for -cpuprofile)")
@@ -40,9 +40,29 @@ func main() {
 	quiet := flag.Duration("wait-quiet", 30*time.Second, "first wait up to this long for a second in which other processes take under 10 % of the CPU")
 	maxOthers := flag.Float64("max-others", 0.10, "redo a phase (twice at most) in which other processes took more than this share of the CPU; 0: never")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server and load) to this file")
+	history := flag.Int("steady-history", 3_000_000, "touchpoints in the store before a steady phase starts")
+	steady := flag.Duration("steady-duration", 2*time.Minute, "length of each steady phase")
+	slice := flag.Duration("steady-slice", 10*time.Second, "the steady phases' time slices")
+	cache := flag.String("cache", "", "where the steady phases' history is kept between runs (default: touchtrail-bench in the user's cache directory)")
+	profiles := flag.String("steady-profiles", "", "write each steady phase's CPU profile (<phase>.pprof) and heap profile at its peak RSS (<phase>-heap.pprof) into this directory")
 	flag.Parse()
-	if *short {
-		*duration, *events = 2*time.Second, 200_000
+	if *short { // a quick run, where the flags given do not say otherwise
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for _, d := range []struct {
+			name string
+			f    func()
+		}{
+			{"duration", func() { *duration = 2 * time.Second }},
+			{"events", func() { *events = 200_000 }},
+			{"steady-history", func() { *history = 500_000 }},
+			{"steady-duration", func() { *steady = 6 * time.Second }},
+			{"steady-slice", func() { *slice = 2 * time.Second }},
+		} {
+			if !set[d.name] {
+				d.f()
+			}
+		}
 	}
 	switch *geo {
 	case "off":
@@ -70,7 +90,8 @@ func main() {
 		others := bench.WaitQuiet(*quiet, 0.10)
 		fmt.Fprintf(os.Stderr, "other processes take %.0f %% of the CPU\n", 100*others)
 	}
-	setup := fmt.Sprintf("%s a load phase, %d connections, geo %s", *duration, *conns, orOff(*geo))
+	setup := fmt.Sprintf("%s a load phase, %d connections, geo %s; steady phases %s in slices of %s over %d touchpoints",
+		*duration, *conns, orOff(*geo), *steady, *slice, *history)
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "ttbench on %s: %s\n", bench.Machine(), setup)
 	self := ""
@@ -82,12 +103,14 @@ func main() {
 	}
 	rs, err := bench.Run(bench.Config{Duration: *duration, Conns: *conns, Events: *events, Seed: *seed, GeoDB: *geo, Phases: ids, MaxOthers: *maxOthers,
 		OverloadConns: *overConns, Child: self,
+		SteadyHistory: *history, SteadyDuration: *steady, SteadySlice: *slice, CacheDir: *cache, SteadyProfiles: *profiles,
 		Log: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }})
 	if *cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
 	var table strings.Builder
 	bench.WriteTable(&table, rs)
+	bench.WriteSlices(&table, rs)
 	fmt.Print("\n" + table.String())
 	if err != nil {
 		fail(err)

@@ -13,6 +13,9 @@ func (s *Store) Backup(w io.Writer) error {
 	if err := s.check(); err != nil {
 		return err
 	}
+	if err := s.syncDays(); err != nil { // the day index's counts, changed in memory
+		return fmt.Errorf("backup: %w", err)
+	}
 	s.dbMu.RLock()
 	defer s.dbMu.RUnlock()
 	if _, err := s.db.Backup(w, 0); err != nil {
@@ -53,6 +56,6 @@ func (s *Store) Restore(r io.Reader) error {
 		return fmt.Errorf("restore: %w", err)
 	}
 	s.seen = seen
-	s.days.Purge()
+	s.dropDays()
 	return nil
 }

@@ -31,7 +31,10 @@
 // Txn.CommitWith without waiting, split into several transactions on
 // ErrTxnTooBig. The next group is prepared while this one is fsynced, and
 // Badger folds concurrent commits into one write. The write transactions
-// read nothing, so they never conflict.
+// read nothing, so they never conflict (Badger's conflict detection is off).
+// The day index is written with a visitor's first touchpoint of a day; its
+// count and last-seen time are then counted in memory and written in bulk
+// (days.go).
 //
 // # Sizing
 //
@@ -39,7 +42,9 @@
 // log files) suit a database server. An embedded collector gets:
 //
 //   - 3 × 16 MB memtables (MemTableSize), flushed to level 0 sooner; at
-//     most 3 level-0 tables before compaction, stalling writes at 8;
+//     most 5 level-0 tables before compaction (with random visitor keys
+//     each level-0 compaction rewrites level 1 whole, so it pays to take
+//     more tables at once), stalling writes at 16;
 //   - a 32 MB block cache (BlockCacheSize) and a 16 MB index cache
 //     (IndexCacheSize): the working set is recent trails;
 //   - ValueThreshold 1 MB (Badger's ceiling): every touchpoint value, at

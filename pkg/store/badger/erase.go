@@ -111,6 +111,9 @@ func (s *Store) erase(ctx context.Context, site string, vs []event.VisitorID, ex
 	}
 	s.dbMu.RLock()
 	defer s.dbMu.RUnlock()
+	if err := s.flushDays(); err != nil { // the cache is dropped below
+		return fmt.Errorf("erase: %w", err)
+	}
 	prefixes := extra
 	err := s.db.View(func(txn *bdg.Txn) error {
 		for _, v := range vs {
@@ -173,7 +176,7 @@ func (s *Store) erase(ctx context.Context, site string, vs []event.VisitorID, ex
 	if err := s.db.DropPrefix(prefixes...); err != nil {
 		return fmt.Errorf("erase: drop: %w", err)
 	}
-	s.days.Purge() // the erased visitors' day entries are gone
+	s.dropDays() // the erased visitors' day entries are gone (the others were written above)
 	return nil
 }
 

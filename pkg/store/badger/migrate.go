@@ -20,6 +20,10 @@ var formatKey = []byte("s/format")
 
 const formatVersion = 2
 
+// FormatVersion is the store format this release writes (migrating older
+// stores at Open): benchmarks key cached stores by it.
+const FormatVersion = formatVersion
+
 // migrate brings the store to formatVersion at Open, before anything reads
 // or writes: it rewrites every format-1 trail key with its id hash (the id
 // is read from the value), keeping its expiry. It is idempotent, so a crash

@@ -174,6 +174,9 @@ func (s *Store) visitors(ctx context.Context, site string, q store.VisitorQuery)
 			if err != nil {
 				return err
 			}
+			if c, ok := s.dayChanged(item.Key()); ok { // counted in memory, not yet written
+				vd.LastSeen, vd.Count = time.UnixMicro(c.last).UTC(), c.count
+			}
 			page.Visitors = append(page.Visitors, vd)
 			last = append(last[:0], k...)
 			if len(page.Visitors)%1024 == 0 && ctx.Err() != nil {

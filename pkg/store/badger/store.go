@@ -54,10 +54,11 @@ type Config struct {
 type Store struct {
 	// db is replaced only by reopenWritable, under dbMu's write lock;
 	// every use holds dbMu's read lock (or writeMu with no group pending).
-	db   *bdg.DB
-	dbMu sync.RWMutex
-	days *lru.Cache[string, dayCached] // recent day-index entries
-	seen *seenIDs                      // ids stored: skips most dedupe reads
+	db       *bdg.DB
+	dbMu     sync.RWMutex
+	days     *lru.Cache[string, dayCached] // recent day-index entries (days.go)
+	dayState dayState
+	seen     *seenIDs // ids stored: skips most dedupe reads
 	// writeMu makes groups prepare (and commit) one at a time, in order.
 	writeMu sync.Mutex
 	// inflight are the id keys of groups handed to Badger and not yet
@@ -112,8 +113,8 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		WithLogger(slogAdapter{log}).
 		WithMemTableSize(cfg.MemTableSize).
 		WithNumMemtables(numMemtables).
-		WithNumLevelZeroTables(3).
-		WithNumLevelZeroTablesStall(8).
+		WithNumLevelZeroTables(5).
+		WithNumLevelZeroTablesStall(16).
 		WithBlockCacheSize(cfg.BlockCacheSize).
 		WithIndexCacheSize(cfg.IndexCacheSize).
 		WithValueThreshold(min(valueThreshold, cfg.MemTableSize*15/100)). // Badger's cap: its max batch
@@ -123,18 +124,20 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		WithZSTDCompressionLevel(1).
 		WithNumVersionsToKeep(1).
 		WithNumCompactors(2).
-		WithMetricsEnabled(false)
+		WithMetricsEnabled(false).
+		WithDetectConflicts(false)
 	if cfg.Uncompressed {
 		opts = opts.WithCompression(options.None)
 	}
 	if cfg.InMemory {
 		opts.Dir, opts.ValueDir = "", ""
 	}
-	days, err := lru.New[string, dayCached](100_000)
+	s := &Store{inflight: map[string]struct{}{}, retention: cfg.Retention, dir: opts.Dir, log: log, opts: opts, stop: make(chan struct{})}
+	days, err := s.newDayCache()
 	if err != nil {
 		return nil, fmt.Errorf("day cache: %w", err)
 	}
-	s := &Store{days: days, inflight: map[string]struct{}{}, retention: cfg.Retention, dir: opts.Dir, log: log, opts: opts, stop: make(chan struct{})}
+	s.days = days
 	if !cfg.InMemory && cfg.DiskReserve >= 0 {
 		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create store directory: %w", err)
@@ -159,6 +162,11 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 			s.watchDisk()
 		}()
 	}
+	s.watching.Add(1)
+	go func() {
+		defer s.watching.Done()
+		s.flushDaysEvery()
+	}()
 	return s, nil
 }
 
@@ -192,7 +200,7 @@ func (s *Store) open() error {
 		return err
 	}
 	s.db, s.seen, s.erased = db, seen, erased
-	s.days.Purge()
+	s.dropDays()
 	return nil
 }
 
@@ -228,6 +236,15 @@ func (s *Store) Close() error {
 	}
 	close(s.stop)
 	s.watching.Wait()
+	s.writeMu.Lock()
+	s.pending.Wait()
+	s.dbMu.RLock()
+	err := s.flushDays() // the day index's counts, changed in memory
+	s.dbMu.RUnlock()
+	s.writeMu.Unlock()
+	if err != nil {
+		s.log.Error("day index counts not written at close", "err", err)
+	}
 	s.dbMu.Lock()
 	defer s.dbMu.Unlock()
 	if err := s.db.Close(); err != nil {

@@ -171,8 +171,6 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 	days := make(map[dayID]*dayEntry)
 	var order []*dayEntry
 	var ikey, tkey []byte
-	s.inflightMu.Lock()
-	defer s.inflightMu.Unlock()
 	for i := range recs {
 		r := &recs[i]
 		if at, ok := s.erasedAt(r.Site, r.Visitor, tkey); ok && r.Derived <= at {
@@ -180,23 +178,39 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 			continue
 		}
 		ikey = idKey(ikey[:0], r.Site, r.Visitor, r.ID)
-		if _, dup := s.inflight[string(ikey)]; dup {
+		maybe := s.seen.maybe(ikey)
+		var id string
+		// inflightMu is held for the map work only, never across a read:
+		// the commit callbacks of earlier groups (forget) wait on it.
+		s.inflightMu.Lock()
+		_, dup := s.inflight[string(ikey)]
+		if !dup && !maybe {
+			id = string(ikey)
+			s.inflight[id] = struct{}{}
+		}
+		s.inflightMu.Unlock()
+		if dup {
 			res.Duplicates++
 			continue
 		}
-		if s.seen.maybe(ikey) {
-			_, err := rtxn.Get(ikey)
-			switch {
-			case err == nil:
+		if maybe {
+			// Read in a transaction begun after the in-flight check: an
+			// earlier group's id that left the in-flight set then was
+			// committed before, so this read sees it.
+			stored, err := s.idStored(ikey)
+			if err != nil {
+				return res, nil, nil, ids, err
+			}
+			if stored {
 				res.Duplicates++
 				continue
-			case !errors.Is(err, bdg.ErrKeyNotFound):
-				return res, nil, nil, ids, fmt.Errorf("dedupe lookup: %w", err)
 			}
+			id = string(ikey)
+			s.inflightMu.Lock()
+			s.inflight[id] = struct{}{}
+			s.inflightMu.Unlock()
 		}
 		s.seen.add(ikey)
-		id := string(ikey)
-		s.inflight[id] = struct{}{}
 		ids = append(ids, id)
 		exp := s.expiresAt(r.Derived)
 		units = append(units, len(entries))
@@ -224,10 +238,30 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 		if err != nil {
 			return res, nil, nil, ids, err
 		}
+		if e != nil {
+			units = append(units, len(entries))
+			entries = append(entries, e)
+		}
+	}
+	for _, ev := range s.takeEvicted() { // changed entries the cache let go
 		units = append(units, len(entries))
-		entries = append(entries, e)
+		entries = append(entries, entry([]byte(ev.key), dayValue(ev.v), ev.v.expires))
 	}
 	return res, entries, units, ids, nil
+}
+
+// idStored reads the id index for a Bloom filter's "maybe".
+func (s *Store) idStored(ikey []byte) (bool, error) {
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
+	_, err := txn.Get(ikey)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, bdg.ErrKeyNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("dedupe lookup: %w", err)
 }
 
 // forget drops a group's ids from the in-flight set once it is written;
@@ -239,49 +273,48 @@ func (s *Store) forget(ids []string, failed bool) {
 	}
 	s.inflightMu.Unlock()
 	if failed {
-		s.days.Purge()
+		s.dropDays()
 	}
 }
 
-// mergeDay adds a group's counts to the visitor's day entry. The entries
-// of recently active visitors are cached — including what groups still
-// being written added — so a visitor's next touchpoints that day update it
-// without reading it back (this store is the only writer; erase and a
-// failed commit purge the cache).
+// mergeDay adds a group's counts to the visitor's day entry and returns
+// the entry to write with the group, or nil. The entries of recently active
+// visitors are cached — including what groups still being written added —
+// so a visitor's next touchpoints that day update the cache only (see
+// days.go for when it is written). A visitor-day not in the cache is read
+// back (this store is the only writer; erase and a failed commit drop the
+// cache) and written with this group.
 func (s *Store) mergeDay(rtxn *bdg.Txn, d *dayEntry) (*bdg.Entry, error) {
 	k := dayKey(nil, d.site, d.day, d.visitor)
 	if c, ok := s.days.Get(string(k)); ok {
-		d.last, d.count, d.expires = max(d.last, c.last), d.count+c.count, max(d.expires, c.expires)
-	} else {
-		item, err := rtxn.Get(k)
-		switch {
-		case err == nil:
-			err = item.Value(func(v []byte) error {
-				if len(v) == 12 {
-					d.last = max(d.last, int64(binary.BigEndian.Uint64(v)))
-					d.count += binary.BigEndian.Uint32(v[8:])
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, fmt.Errorf("read day index: %w", err)
+		s.days.Add(string(k), dayCached{last: max(d.last, c.last), count: d.count + c.count, expires: max(d.expires, c.expires), dirty: true})
+		return nil, nil
+	}
+	if c, ok := s.untakeEvicted(string(k)); ok { // let go by the cache, not yet written: newer than the disk
+		c = dayCached{last: max(d.last, c.last), count: d.count + c.count, expires: max(d.expires, c.expires)}
+		s.days.Add(string(k), c)
+		return entry(k, dayValue(c), c.expires), nil
+	}
+	item, err := rtxn.Get(k)
+	switch {
+	case err == nil:
+		err = item.Value(func(v []byte) error {
+			if len(v) == 12 {
+				d.last = max(d.last, int64(binary.BigEndian.Uint64(v)))
+				d.count += binary.BigEndian.Uint32(v[8:])
 			}
-			d.expires = max(d.expires, item.ExpiresAt())
-		case !errors.Is(err, bdg.ErrKeyNotFound):
+			return nil
+		})
+		if err != nil {
 			return nil, fmt.Errorf("read day index: %w", err)
 		}
+		d.expires = max(d.expires, item.ExpiresAt())
+	case !errors.Is(err, bdg.ErrKeyNotFound):
+		return nil, fmt.Errorf("read day index: %w", err)
 	}
-	s.days.Add(string(k), dayCached{last: d.last, count: d.count, expires: d.expires})
-	v := binary.BigEndian.AppendUint64(make([]byte, 0, 12), uint64(d.last))
-	v = binary.BigEndian.AppendUint32(v, d.count)
-	return entry(k, v, d.expires), nil
-}
-
-// dayCached is a day-index entry as last written.
-type dayCached struct {
-	last    int64
-	count   uint32
-	expires uint64
+	c := dayCached{last: d.last, count: d.count, expires: d.expires}
+	s.days.Add(string(k), c)
+	return entry(k, dayValue(c), d.expires), nil
 }
 
 // entry is a Badger entry expiring at exp (Unix seconds).
