@@ -79,6 +79,10 @@ type Result struct {
 	PeakRSS        int64   // bytes
 	RSSPerPhase    bool    // PeakRSS is this phase's own peak, not the process's so far
 	OwnRSS         bool    // PeakRSS is the collector process's alone (no load generator)
+	// EventsPerCPU is the events taken per CPU second of the collector
+	// process (overload phases; 0 when not measured): unlike events/s it
+	// holds when other processes take the CPU.
+	EventsPerCPU float64
 	// Others is the share of the machine's CPU time that other processes
 	// took during the phase (0..1): above a few percent, the row is noise.
 	Others float64
@@ -252,6 +256,11 @@ func (h *harness) ratios() {
 			c = h.find("peak500")
 		case "sync1", "sync100": // a cluster row: to the single node's
 			c = h.find(r.Ceiling)
+		}
+		if r.Ceiling == "P" && c != nil && c.EventsPerCPU > 0 && r.EventsPerCPU > 0 {
+			r.Phase += fmt.Sprintf(" (%.0f events per collector CPU-second: %.0f %% of the peak's)", r.EventsPerCPU, 100*r.EventsPerCPU/c.EventsPerCPU)
+		} else if r.EventsPerCPU > 0 {
+			r.Phase += fmt.Sprintf(" (%.0f events per collector CPU-second)", r.EventsPerCPU)
 		}
 		switch {
 		case c == nil:

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -48,13 +49,16 @@ func overloadPhase(cfg Config, id string) (Result, error) {
 		return Result{}, err
 	}
 	var lr LoadResult
+	var cpu float64
 	if id == "peak500" {
-		lr, conns, err = peak(cfg, srv.addr)
+		lr, conns, cpu, err = peak(cfg, srv)
 		name = fmt.Sprintf("collector, %d events/request, sync, unsaturated peak (best of %v connections: %d)", overloadBatch, peakTries(cfg), conns)
 	} else {
 		c := cfg
 		c.Duration = max(cfg.Duration, 2*time.Second) // a first 500-event batch accepted can take a second under -race on a busy machine
+		t0 := srv.cpu()
 		lr, err = overloadLoad(c, srv.addr, conns).Run()
+		cpu = srv.cpu() - t0
 	}
 	if lr.Errors > 0 {
 		cfg.Log("  %s: %d requests failed, the first: %v", id, lr.Errors, lr.FirstErr)
@@ -63,6 +67,9 @@ func overloadPhase(cfg Config, id string) (Result, error) {
 	r := fromLoad(id, name, lr)
 	if id != "peak500" {
 		r.Ceiling = "P"
+	}
+	if cpu > 0 {
+		r.EventsPerCPU = float64(lr.Events) / cpu
 	}
 	if rss > 0 {
 		r.PeakRSS, r.RSSPerPhase = rss, true
@@ -85,27 +92,30 @@ func peakTries(cfg Config) []int {
 }
 
 // peak loads the collector at each of peakTries' connection counts and
-// returns the best run that shed nothing (or the best at all).
-func peak(cfg Config, addr string) (LoadResult, int, error) {
+// returns the best run that shed nothing (or the best at all), and the
+// collector's CPU seconds in it.
+func peak(cfg Config, srv *collectorProc) (LoadResult, int, float64, error) {
 	var best LoadResult
-	bestConns := 0
+	bestConns, bestCPU := 0, 0.0
 	for _, n := range peakTries(cfg) {
 		c := cfg
 		c.Duration = max(cfg.Duration/2, time.Second) // a 500-event sync batch can take most of a second under -race on a busy machine
-		lr, err := overloadLoad(c, addr, n).Run()
+		t0 := srv.cpu()
+		lr, err := overloadLoad(c, srv.addr, n).Run()
+		cpu := srv.cpu() - t0
 		if err != nil {
-			return lr, n, err
+			return lr, n, cpu, err
 		}
 		better := lr.EventsPerSec() > best.EventsPerSec()
 		if bestConns > 0 && best.Shed == 0 && lr.Shed > 0 {
 			better = false // saturated: admission refused some
 		}
 		if better || bestConns == 0 {
-			best, bestConns = lr, n
+			best, bestConns, bestCPU = lr, n, cpu
 		}
 		cfg.Seed++ // fresh ids for the next try
 	}
-	return best, bestConns, nil
+	return best, bestConns, bestCPU, nil
 }
 
 // overloadLoad sends 500-event batches with the write key. A shed request
@@ -172,6 +182,14 @@ func startCollector(cfg Config, dir string) (*collectorProc, error) {
 	}
 	cmd := exec.Command(cfg.Child, ChildFlag, dir, cfg.GeoDB)
 	cmd.Stderr = os.Stderr
+	cmd.Env = os.Environ()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The collector's memory is its configuration (admitted bytes,
+		// parse slots, Badger's memtables and caches) plus the GC's
+		// headroom, which only a memory limit bounds: a deployment sets
+		// it as this does.
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+childMemLimit)
+	}
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -194,6 +212,29 @@ func startCollector(cfg Config, dir string) (*collectorProc, error) {
 	return p, nil
 }
 
+// cpu is the CPU time the collector process used so far, in seconds (0
+// in process: it cannot be told from the load generator's).
+func (p *collectorProc) cpu() float64 {
+	if p.cmd == nil {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return float64(u+s) / clockTicks
+}
+
 // stop stops the collector and returns its peak RSS (0 in process).
 func (p *collectorProc) stop() (int64, error) {
 	if p.col != nil {
@@ -212,6 +253,10 @@ func (p *collectorProc) stop() (int64, error) {
 	}
 	return rss, werr
 }
+
+// childMemLimit is the overload phases' collector's GOMEMLIMIT (unless the
+// environment sets one).
+const childMemLimit = "768MiB"
 
 // ChildFlag makes ttbench serve a collector for the harness instead:
 // `ttbench -serve-collector DIR [GEODB]`.
@@ -232,8 +277,25 @@ func ServeChild(args []string) error {
 	if err != nil {
 		return err
 	}
+	if path := os.Getenv("TTBENCH_CHILD_CPUPROFILE"); path != "" { // profiling the collector alone
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer f.Close()
+	}
 	fmt.Println(col.Addr)
 	_, _ = io.Copy(io.Discard, os.Stdin)
+	pprof.StopCPUProfile()
+	if path := os.Getenv("TTBENCH_CHILD_MEMPROFILE"); path != "" { // the heap as the load ends
+		if f, err := os.Create(path); err == nil {
+			_ = pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	rss := PeakRSS()
 	col.Stop()
 	fmt.Println(rss)

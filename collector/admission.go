@@ -124,14 +124,85 @@ func (s *Server) readStream(ctx *fasthttp.RequestCtx, st *ingestState, maxBytes 
 	return st.raw.Bytes(), nil
 }
 
-// holdRefusal waits RefusalDelay before an overload refusal is answered,
-// or less when the collector shuts down. The connection's goroutine waits
-// (a few KiB); the unread body waits in the kernel.
+// holdRefusal waits before an overload refusal is answered: RefusalDelay,
+// or longer when more than MaxRefusalRate refusals a second are due, at
+// most maxRefusalHold (under the 30 s a client commonly waits for an
+// answer); less when the collector shuts down. The
+// connection's goroutine waits (a few KiB); the unread body waits in the
+// kernel. So a flood of clients that ignore Retry-After costs at most
+// MaxRefusalRate refusals a second, whatever the number of connections.
 func (s *Server) holdRefusal() {
-	t := time.NewTimer(time.Duration(s.cfg.RefusalDelay))
+	wait := time.Duration(s.cfg.RefusalDelay)
+	if s.refusals != nil {
+		r := s.refusals.Reserve()
+		switch d := r.Delay(); {
+		case d > maxRefusalHold:
+			r.Cancel() // no debt past the cap: it would hold refusals after the flood
+			wait = maxRefusalHold
+		case d > wait:
+			wait = d
+		}
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-t.C:
 	case <-s.base.Done():
 	}
 }
+
+// maxRefusalHold bounds how long a refusal is held.
+const maxRefusalHold = 20 * time.Second
+
+// drainBufs are the big buffers refused bodies are read into and dropped:
+// fasthttp would discard them through its 4 KiB read buffer, a read
+// system call for every 4 KiB, which under a flood of refusals costs more
+// than the refusals themselves. A bufio.Reader hands a read of at least
+// its size straight to the connection.
+var (
+	drainBufs  = make(chan []byte, maxDrains)
+	drainsMade atomic.Int32
+)
+
+const maxDrains = 16
+
+// drainBody reads the unread body of a refused request of at most limit
+// bytes and drops it, keeping the connection usable; with no drain
+// buffer free it leaves the body to fasthttp, which discards it after the
+// answer.
+func (s *Server) drainBody(ctx *fasthttp.RequestCtx, limit int) {
+	r := ctx.RequestBodyStream()
+	if r == nil || ctx.Request.Header.ContentLength() > limit {
+		return
+	}
+	var buf []byte
+	select {
+	case buf = <-drainBufs:
+	default:
+		if drainsMade.Add(1) > maxDrains {
+			drainsMade.Add(-1)
+			return
+		}
+		buf = make([]byte, 64<<10)
+	}
+	defer func() { drainBufs <- buf }()
+	// A body that is not on its way is not waited for: the answer must
+	// not wait on it. The connection is then closed after the answer.
+	if ctx.SetReadDeadline(time.Now().Add(drainWait)) != nil {
+		return
+	}
+	for left := limit; left > 0; {
+		n, err := r.Read(buf[:min(len(buf), left)])
+		left -= n
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			ctx.SetConnectionClose()
+			return
+		}
+	}
+}
+
+// drainWait bounds the wait for the rest of a refused body.
+const drainWait = 200 * time.Millisecond

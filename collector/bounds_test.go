@@ -130,6 +130,7 @@ var queryEndpoints = map[string]string{
 	"paths":           "/v1/sites/test/paths",
 	"friction":        "/v1/sites/test/friction",
 	"attribution":     "/v1/sites/test/attribution",
+	"map":             "/v1/sites/test/map",
 	"engagement":      "/v1/sites/test/engagement",
 }
 

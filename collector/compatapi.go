@@ -369,6 +369,15 @@ func (c Config) validateCompat() error {
 		owner[k] = site
 		return nil
 	}
+	on := map[string]bool{routeSegment: c.Compat.Segment, routePostHog: c.Compat.PostHog,
+		routePlausible: c.Compat.Plausible, routeUmami: c.Compat.Umami}
+	for path, api := range compatPaths {
+		for _, own := range [...][2]string{{"ingest_path", c.IngestPath}, {"snippet_path", c.SnippetPath}} {
+			if on[api] && own[1] == path {
+				return fmt.Errorf("%s %q is also the path of the %s API (compat.%s): choose another", own[0], path, api, api)
+			}
+		}
+	}
 	for _, s := range c.Sites {
 		for _, d := range s.Domains {
 			if err := claim("domain", plausibleDomain(d), s.ID); err != nil {

@@ -322,6 +322,10 @@ func TestCompatConfigValidate(t *testing.T) {
 		c.Sites[0].PostHogKeys, c.Sites[1].PostHogKeys = []string{"phc_a"}, []string{"phc_a"}
 	}, "posthog key")
 	f("empty domain", func(c *collector.Config) { c.Sites[0].Domains = []string{" "} }, "empty domain")
+	f("first-party path of Plausible's", func(c *collector.Config) {
+		c.Compat.Plausible, c.IngestPath = true, "/api/event"
+	}, `ingest_path "/api/event" is also the path of the plausible API`)
+	f("first-party path, the API off", func(c *collector.Config) { c.IngestPath = "/api/event" }, "")
 }
 
 // A browser's PostHog identify on a site with an identify secret needs the

@@ -115,6 +115,11 @@ type Config struct {
 	// faster than the collector can refuse cheaply. Negative: answer at
 	// once. Default: 1s (the Retry-After it gets).
 	RefusalDelay Duration `json:"refusal_delay"`
+	// MaxRefusalRate bounds the overload refusals answered a second: past
+	// it a refusal is held longer (up to 20s), so that refusing a flood
+	// costs about the same at any number of connections (each refusal
+	// reads and drops its body). Default: 200.
+	MaxRefusalRate float64 `json:"max_refusal_rate"`
 	// RatePerIP is the sustained requests per second one client IP may send
 	// to the ingest path. Default: 20. Negative disables the limit.
 	RatePerIP float64 `json:"rate_per_ip"`
@@ -199,6 +204,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.RefusalDelay == 0 {
 		c.RefusalDelay = Duration(time.Second)
+	}
+	if c.MaxRefusalRate <= 0 {
+		c.MaxRefusalRate = 200
 	}
 	if c.RatePerIP == 0 {
 		c.RatePerIP = 20

@@ -26,8 +26,6 @@ import (
 // ingestState is the per-request scratch of the ingest path, pooled so a
 // request allocates next to nothing.
 type ingestState struct {
-	dec      event.Decoder
-	batch    event.Batch
 	recs     *recBuf // handed to the writer, which gives it back to recPool
 	memo     enrich.Memo
 	raw      bytes.Buffer // the body as read
@@ -46,6 +44,17 @@ type rejection struct {
 
 var ingestPool = sync.Pool{New: func() any { return new(ingestState) }}
 
+// decodeState is the parse state of one body: a parsed 500-event batch
+// takes several times its bytes, so only the decode slots hold one, and
+// it goes back to its pool before the wait for the commit (the pooled
+// ingestState stays with its request until the answer).
+type decodeState struct {
+	dec   event.Decoder
+	batch event.Batch
+}
+
+var decodePool = sync.Pool{New: func() any { return new(decodeState) }}
+
 func getIngestState() *ingestState {
 	st := ingestPool.Get().(*ingestState)
 	st.recs = recPool.Get().(*recBuf)
@@ -53,7 +62,6 @@ func getIngestState() *ingestState {
 }
 
 func putIngestState(st *ingestState) {
-	st.batch.Reset()
 	if st.recs != nil { // not handed to the writer
 		st.recs.Release()
 		st.recs = nil
@@ -118,6 +126,7 @@ func (s *Server) readAdmitted(ctx *fasthttp.RequestCtx, st *ingestState, ip neti
 		if err == errOverloaded && s.cfg.RefusalDelay > 0 {
 			s.holdRefusal()
 		}
+		s.drainBody(ctx, limit)
 		return nil, 0, err
 	}
 	s.metrics.inflight.Add(float64(n))
@@ -293,14 +302,25 @@ func (s *Server) inflate(ctx *fasthttp.RequestCtx, st *ingestState, body []byte)
 // The caller has admitted it (rate limit, capacity). key is the write key
 // the request presents (nil: none, a browser's request).
 func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, ip netip.Addr, key []byte) error {
-	st.dec.MaxEvents = s.cfg.MaxEvents
-	if err := st.dec.Decode(body, &st.batch); err != nil {
+	s.decodeSlots <- struct{}{}
+	ds := decodePool.Get().(*decodeState)
+	decoded := func() {
+		if ds != nil {
+			ds.batch.Reset()
+			decodePool.Put(ds)
+			ds = nil
+			<-s.decodeSlots
+		}
+	}
+	defer decoded()
+	ds.dec.MaxEvents = s.cfg.MaxEvents
+	if err := ds.dec.Decode(body, &ds.batch); err != nil {
 		if errors.Is(err, event.ErrTooManyEvents) {
 			return errStatus(fasthttp.StatusRequestEntityTooLarge, "%v", err)
 		}
 		return errStatus(fasthttp.StatusBadRequest, "%v", err)
 	}
-	b := &st.batch
+	b := &ds.batch
 	site := s.sites[b.Site]
 	if site == nil {
 		if b.Site == "" {
@@ -372,6 +392,7 @@ func (s *Server) accept(ctx *fasthttp.RequestCtx, st *ingestState, body []byte, 
 		accepted++
 	}
 	s.countOutcomes(st, dropped, spam)
+	decoded() // the records are encoded: the parse state is not needed for the wait
 	if len(st.recs.recs) > 0 {
 		// The writer keeps the records (async durability answers before
 		// they are written) and gives their memory back when done.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
+	"golang.org/x/time/rate"
 
 	"github.com/touchtrail/touchtrail/pkg/enrich"
 	"github.com/touchtrail/touchtrail/pkg/event"
@@ -64,36 +66,39 @@ type Deps struct {
 
 // Server is the collector's HTTP server. It is safe for concurrent use.
 type Server struct {
-	cfg        Config
-	sites      map[string]*Site
-	writeKeys  writeKeys
-	tokens     *tokenSet
-	store      store.Store
-	writer     submitter
-	owned      ownedSubmitter // writer, when it is one; else nil
-	enricher   enricher
-	salts      *Salts
-	log        *slog.Logger
-	now        func() time.Time
-	limiter    *ipLimiter
-	proxies    *proxies
-	admitted   inflight
-	base       context.Context // of every query; cancelled at shutdown
-	stopBase   context.CancelCauseFunc
-	scans      chan struct{} // MaxScans slots
-	wstats     writerStats   // nil when the writer tells nothing
-	metrics    *metrics
-	promH      fasthttp.RequestHandler
-	journeyCfg journey.Config
-	http       *fasthttp.Server
-	draining   atomic.Bool
-	errLog     logThrottle // repeated 5xx log lines
-	conns      *connLimits
-	acceptWarn time.Time // last accept-error log line; under acceptMu
-	acceptMu   sync.Mutex
-	ui         fasthttp.RequestHandler     // nil: the UI is off
-	ready      func() error                // nil: no extra readiness check
-	hooks      map[string]map[string]*hook // by site, then name
+	cfg       Config
+	sites     map[string]*Site
+	writeKeys writeKeys
+	tokens    *tokenSet
+	store     store.Store
+	writer    submitter
+	owned     ownedSubmitter // writer, when it is one; else nil
+	enricher  enricher
+	salts     *Salts
+	log       *slog.Logger
+	now       func() time.Time
+	limiter   *ipLimiter
+	proxies   *proxies
+	admitted  inflight
+	refusals  *rate.Limiter // of held overload refusals
+	// decodeSlots bound the ingest bodies being parsed at once.
+	decodeSlots chan struct{}
+	base        context.Context // of every query; cancelled at shutdown
+	stopBase    context.CancelCauseFunc
+	scans       chan struct{} // MaxScans slots
+	wstats      writerStats   // nil when the writer tells nothing
+	metrics     *metrics
+	promH       fasthttp.RequestHandler
+	journeyCfg  journey.Config
+	http        *fasthttp.Server
+	draining    atomic.Bool
+	errLog      logThrottle // repeated 5xx log lines
+	conns       *connLimits
+	acceptWarn  time.Time // last accept-error log line; under acceptMu
+	acceptMu    sync.Mutex
+	ui          fasthttp.RequestHandler     // nil: the UI is off
+	ready       func() error                // nil: no extra readiness check
+	hooks       map[string]map[string]*hook // by site, then name
 	// compat holds the switched-on compatibility APIs by path (compatapi.go).
 	compat      map[string]fasthttp.RequestHandler
 	compatSites compatSites
@@ -164,8 +169,12 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.metrics = newMetrics(reg)
 	s.admitted.max = cfg.MaxIngestBytes
+	if cfg.RefusalDelay > 0 {
+		s.refusals = rate.NewLimiter(rate.Limit(cfg.MaxRefusalRate), max(1, int(cfg.MaxRefusalRate)))
+	}
 	s.base, s.stopBase = context.WithCancelCause(context.Background())
 	s.scans = make(chan struct{}, cfg.MaxScans)
+	s.decodeSlots = make(chan struct{}, max(4, 2*runtime.GOMAXPROCS(0)))
 	if ws, ok := d.Writer.(writerStats); ok {
 		s.wstats = ws
 		registerWriter(reg, ws)

@@ -177,6 +177,7 @@ func TestEverySettingFromFlagEnvAndFile(t *testing.T) {
 		{"public-metrics", "collector.public_metrics", "true", `true`},
 		{"write-timeout", "collector.write_timeout", "3s", `"3s"`},
 		{"max-conns", "collector.max_conns", "300", `300`},
+		{"max-refusal-rate", "collector.max_refusal_rate", "50", `50`},
 		{"refusal-delay", "collector.refusal_delay", "250ms", `"250ms"`},
 		{"max-ingest-bytes", "collector.max_ingest_bytes", "1000000", `1000000`},
 		{"trusted-proxies", "collector.trusted_proxies", `["10.0.0.0/8"]`, `["10.0.0.0/8"]`},

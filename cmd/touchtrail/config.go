@@ -134,6 +134,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig, file *string) {
 	fs.BoolVar(&cc.PublicMetrics, "public-metrics", cc.PublicMetrics, "serve /metrics without a token")
 	fs.Var(&cc.WriteTimeout, "write-timeout", "how long a sync ingest request waits for its commit")
 	fs.Int64Var(&cc.MaxIngestBytes, "max-ingest-bytes", cc.MaxIngestBytes, "most ingest body `bytes` being read at once, over all requests (503 above)")
+	fs.Float64Var(&cc.MaxRefusalRate, "max-refusal-rate", cc.MaxRefusalRate, "overload `refusals` answered a second; past it a refusal is held longer (up to 20s)")
 	fs.Var(&cc.RefusalDelay, "refusal-delay", "how long an overload refusal (503) is held before it is answered; negative: at once")
 	fs.Var(jsonFlag{&cc.TrustedProxies}, "trusted-proxies", "networks of the reverse proxies whose -proxy-header is believed, e.g. '[\"10.0.0.0/8\"]'")
 	fs.StringVar(&cc.SnippetPath, "snippet-path", cc.SnippetPath, "one more `path` of the snippet on this origin, for first-party serving, e.g. /js/app.js")
