@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 )
 
 var eraseCmd = &command{
@@ -16,8 +17,8 @@ var eraseCmd = &command{
 	help: `Erase every touchpoint and index entry of one visitor (-visitor) or of every
 visitor stitched to a user (-user) from a running collector, as a right to
 erasure asks; events of the erased visitors re-sent later are dropped.
-Needs a token with the admin scope (make run saves one as
-TOUCHTRAIL_ADMIN_TOKEN in data/demo.env; pass it with -token).`,
+Needs a token with the admin scope: -token, else TOUCHTRAIL_ADMIN_TOKEN
+(make run saves one in data/demo.env), else TOUCHTRAIL_TOKEN.`,
 	examples: `  touchtrail erase -token "$TOUCHTRAIL_ADMIN_TOKEN" -visitor 0123456789abcdef0123456789abcdef
   touchtrail erase -site shop -token tta_… -user u-42`,
 	setup: func(fs *flag.FlagSet, stdout, stderr io.Writer) func([]string) error {
@@ -31,7 +32,12 @@ TOUCHTRAIL_ADMIN_TOKEN in data/demo.env; pass it with -token).`,
 			if (*visitor == "") == (*user == "") {
 				return usagef("pass one of -visitor or -user")
 			}
-			return erase(*base, *token, *site, *visitor, *user, stdout)
+			tok := *token
+			fromEnv := tok == "" || tok == os.Getenv("TOUCHTRAIL_TOKEN") // not given with -token
+			if admin := os.Getenv("TOUCHTRAIL_ADMIN_TOKEN"); admin != "" && fromEnv {
+				tok = admin // erasing needs the admin scope: data/demo.env has both tokens
+			}
+			return erase(*base, tok, *site, *visitor, *user, stdout)
 		}
 	},
 }
