@@ -19,7 +19,7 @@ import (
 
 // commands in the order `touchtrail help` lists them; each is in its own file.
 var commands = []*command{
-	serveCmd, trailCmd, journeyCmd, funnelCmd, frictionCmd,
+	serveCmd, trailCmd, journeyCmd, funnelCmd, frictionCmd, selfServiceCmd, satisfactionCmd,
 	exportCmd, importCmd, backupCmd, restoreCmd, eraseCmd, versionCmd,
 }
 

@@ -31,6 +31,11 @@ type trailTouchpoint struct {
 	Country  string    `json:"country"`
 	City     string    `json:"city"`
 	Channel  string    `json:"channel"`
+	// A ticket's.
+	Ticket        string `json:"ticket"`
+	Status        string `json:"status"`
+	TicketChannel string `json:"ticket_channel"`
+	Subject       string `json:"subject"`
 }
 
 var trailCmd = &command{
@@ -108,6 +113,15 @@ func (tp trailTouchpoint) what() string {
 		return "user " + cell(tp.User)
 	case "custom":
 		return cell(tp.Name)
+	case "ticket":
+		s := join(" ", "ticket "+cell(tp.Ticket), tp.Status, tp.TicketChannel)
+		if tp.Subject != "" {
+			s += " " + cell(fmt.Sprintf("%q", tp.Subject))
+		}
+		if tp.Scale > 0 {
+			s += fmt.Sprintf(" score %d/%d", tp.Score, tp.Scale)
+		}
+		return s
 	}
 	return urlCell(tp.URL)
 }
