@@ -51,7 +51,7 @@ func TestAskCommands(t *testing.T) {
 		t.Errorf("satisfaction header:\n%s", out)
 	}
 	for _, st := range sat.ByStage {
-		if st.Responses > 0 && !strings.Contains(out, fmt.Sprintf("%s", st.Stage)) {
+		if st.Responses > 0 && !strings.Contains(out, st.Stage.String()) {
 			t.Errorf("satisfaction lacks stage %s:\n%s", st.Stage, out)
 		}
 	}
