@@ -427,3 +427,31 @@ func BenchmarkEndToEnd(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 }
+
+// The SDK's Ticket lands as a typed ticket in the visitor's trail.
+func TestSDKTicket(t *testing.T) {
+	col := collectortest.Start(t, collectortest.Options{})
+	c := newSDKClient(t, col.URL, nil)
+	v := sdkVisitor(4242)
+	if err := c.Ticket(v, sdk.Ticket{ID: "ZD-77", Status: "opened", Channel: "email", Category: "returns", Subject: "Refund?"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Track(sdk.Event{Type: sdk.TypeTicket, Visitor: v, Ticket: sdk.Ticket{ID: "ZD-77", Status: "solved"}, Score: 5, Scale: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Flush(sdkCtx); err != nil {
+		t.Fatal(err)
+	}
+	tr := sdkTrail(t, col, v)
+	if len(tr) != 2 {
+		t.Fatalf("%d touchpoints, want 2", len(tr))
+	}
+	a, b := tr[0], tr[1]
+	if a.Type != event.TypeTicket || a.Ticket != "ZD-77" || a.Status != event.TicketOpened || a.TicketChannel != event.TicketEmail ||
+		a.TicketCategory != "returns" || a.Subject != "Refund?" {
+		t.Errorf("opened: %+v", a)
+	}
+	if b.Status != event.TicketSolved || b.Score != 5 || b.Scale != 5 {
+		t.Errorf("solved: %+v", b)
+	}
+}

@@ -19,12 +19,13 @@ const (
 	TypeIdentify     Type = "identify"      // the visitor became a known user
 	TypeFeedback     Type = "feedback"      // a rating (CSAT, NPS)
 	TypeCustom       Type = "custom"        // anything else, named by Name
+	TypeTicket       Type = "ticket"        // a help-desk ticket opened, replied or solved
 )
 
 // Valid reports whether t is one of the types above.
 func (t Type) Valid() bool {
 	switch t {
-	case TypePageview, TypeSearch, TypeChatOpen, TypeCheckoutStep, TypeIdentify, TypeFeedback, TypeCustom:
+	case TypePageview, TypeSearch, TypeChatOpen, TypeCheckoutStep, TypeIdentify, TypeFeedback, TypeCustom, TypeTicket:
 		return true
 	}
 	return false
@@ -93,6 +94,7 @@ type Event struct {
 	Score    int     // feedback
 	Scale    int     // feedback
 	Comment  string  // feedback
+	Ticket   Ticket  // ticket
 	Props    []Prop  // at most 32, 256 bytes each
 
 	// The visitor's own address and browser, for device and geo, when the

@@ -60,3 +60,22 @@ func (c *Client) Identify(visitor, user string) error {
 func (c *Client) Custom(visitor, name string, props ...Prop) error {
 	return c.track(visitor, Event{Type: TypeCustom, Name: name, Props: props})
 }
+
+// Ticket is a help-desk ticket, for Client.Ticket.
+type Ticket struct {
+	ID       string // the help desk's ticket id, required
+	Status   string // "opened", "replied" or "solved", required
+	Channel  string // how it came: "email", "chat", "phone", "form", "social", "api" or "other"
+	Category string // optional, up to 64 bytes
+	Subject  string // optional, up to 256 bytes
+}
+
+// Ticket records a support ticket opened, answered or solved, in the trail
+// of the visitor who asked (stage ask): a backend that opens tickets itself
+// (a contact form), or one relaying its help desk. Help desks that call
+// webhooks can post to the collector's POST /v1/sites/{site}/hooks/{name}
+// instead. Score and scale, when the help desk rated the ticket, go in
+// Track(Event{Type: TypeTicket, Ticket: t, Score: s, Scale: 5}).
+func (c *Client) Ticket(visitor string, t Ticket) error {
+	return c.track(visitor, Event{Type: TypeTicket, Ticket: t})
+}

@@ -43,6 +43,13 @@ func appendWire(dst []byte, e *Event, sent time.Time) []byte {
 		w.int("scale", int64(e.Scale))
 	}
 	w.str("comment", e.Comment)
+	if e.Type == TypeTicket {
+		w.str("ticket", e.Ticket.ID)
+		w.str("status", e.Ticket.Status)
+		w.str("ticket_channel", e.Ticket.Channel)
+		w.str("category", e.Ticket.Category)
+		w.str("subject", e.Ticket.Subject)
+	}
 	if len(e.Props) > 0 {
 		w.key("props")
 		w.dst = append(w.dst, '{')
