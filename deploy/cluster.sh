@@ -41,6 +41,12 @@ CONF
 	pids+=($!)
 done
 NATS=nats://127.0.0.1:4222,nats://127.0.0.1:4223,nats://127.0.0.1:4224
+for port in 4222 4223 4224; do # the nodes start once every NATS server listens
+	for _ in $(seq 300); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+		sleep 0.1
+	done
+done
 
 # Every node gets the same sites and tokens.
 cat >"$DIR/touchtrail.json" <<JSON
@@ -63,7 +69,7 @@ node store st2 8092 16-31
 node query q1 8090
 
 for port in 8081 8082 8091 8092 8090; do
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
 		sleep 0.1
 	done

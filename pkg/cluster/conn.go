@@ -16,6 +16,23 @@ func Connect(urls, name string, log *slog.Logger) (*nats.Conn, error) {
 		log = slog.Default()
 	}
 	log = log.With("module", "cluster.nats")
+	// At start-up the servers may still be starting (a whole cluster
+	// started at once): try again for a while before giving up.
+	deadline := time.Now().Add(connectPatience)
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		nc, err := connect(urls, name, log)
+		if err == nil || time.Now().Add(wait).After(deadline) {
+			return nc, err
+		}
+		log.Warn("no nats server yet; trying again", "err", err, "in", wait)
+		time.Sleep(wait)
+	}
+}
+
+// connectPatience is how long Connect keeps trying at start-up.
+var connectPatience = 30 * time.Second
+
+func connect(urls, name string, log *slog.Logger) (*nats.Conn, error) {
 	nc, err := nats.Connect(urls,
 		nats.Name(name),
 		nats.MaxReconnects(-1),
