@@ -25,9 +25,25 @@ type slowStore struct {
 	store.Store
 	delay   atomic.Int64 // nanoseconds
 	stopped atomic.Int64
+	waiting atomic.Int64 // reads inside wait now
+}
+
+// inside waits until n reads are held in wait: the query under test has
+// reached the store.
+func (s *slowStore) inside(t *testing.T, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.waiting.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d reads reached the store, want %d", s.waiting.Load(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func (s *slowStore) wait(ctx context.Context) error {
+	s.waiting.Add(1)
+	defer s.waiting.Add(-1)
 	select {
 	case <-time.After(time.Duration(s.delay.Load())):
 		return nil
@@ -173,7 +189,7 @@ func TestQueryStopsWhenClientGoes(t *testing.T) {
 		before := sc.store.stopped.Load()
 		r := dial(t, sc.addr)
 		r.write("GET " + queryEndpoints[name] + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + collectortest.ReadToken + "\r\n\r\n")
-		time.Sleep(200 * time.Millisecond)
+		sc.store.inside(t, 1)
 		r.c.Close()
 		deadline := time.Now().Add(2 * time.Second)
 		for sc.store.stopped.Load() == before && time.Now().Before(deadline) {
@@ -194,7 +210,7 @@ func TestQueryAtShutdown(t *testing.T) {
 	go func() {
 		got <- client{t, sc.url}.get(queryEndpoints["funnel"], collectortest.ReadToken)
 	}()
-	time.Sleep(200 * time.Millisecond)
+	sc.store.inside(t, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	go sc.srv.Shutdown(ctx)
@@ -217,7 +233,7 @@ func TestScanConcurrencyCap(t *testing.T) {
 	c := client{t, sc.url}
 	first := make(chan answer, 1)
 	go func() { first <- c.get(queryEndpoints["paths"], collectortest.ReadToken) }()
-	time.Sleep(150 * time.Millisecond)
+	sc.store.inside(t, 1)
 	for _, name := range []string{"funnel", "friction", "attribution", "engagement", "user journey", "visitor journey", "user trail"} {
 		start := time.Now()
 		a := c.get(queryEndpoints[name], collectortest.ReadToken)

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -106,7 +107,7 @@ var visitors = func() []string {
 
 // load sends batches of 20 events with unique ids from 6 concurrent
 // clients until ctx ends, and returns the ids of the acknowledged ones.
-func load(ctx context.Context, addr, run string) map[string]bool {
+func load(ctx context.Context, addr, run string, count *atomic.Int64) map[string]bool {
 	var mu sync.Mutex
 	acked := map[string]bool{}
 	var wg sync.WaitGroup
@@ -142,6 +143,7 @@ func load(ctx context.Context, addr, run string) map[string]bool {
 						acked[id] = true
 					}
 					mu.Unlock()
+					count.Add(int64(len(ids)))
 				}
 			}
 		}()
@@ -194,8 +196,13 @@ func crashRuns(t *testing.T, durability string) (acked, lost []int) {
 		cmd := serve(t, config, data, addr)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan map[string]bool)
-		go func() { done <- load(ctx, addr, fmt.Sprint("r", run)) }()
-		time.Sleep(1500 * time.Millisecond)
+		var count atomic.Int64
+		go func() { done <- load(ctx, addr, fmt.Sprint("r", run), &count) }()
+		// Kill mid-load: once a good number of events were acknowledged.
+		deadline := time.Now().Add(30 * time.Second)
+		for count.Load() < 5000 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -311,7 +318,19 @@ func TestOutOfFileDescriptors(t *testing.T) {
 		}
 		flood = append(flood, c)
 	}
-	time.Sleep(300 * time.Millisecond) // the server meets EMFILE and backs off
+	// The server accepts until it runs out of descriptors (and then backs
+	// off): wait until it holds nearly all 300.
+	fds := func() int {
+		entries, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", cmd.Process.Pid))
+		return len(entries)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for fds() < 295 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server holds %d descriptors, never near its limit of 300", fds())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	for _, c := range flood {
 		c.Close()
 	}
