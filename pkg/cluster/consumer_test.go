@@ -215,7 +215,11 @@ func TestMembership(t *testing.T) {
 		t.Fatalf("after c left: %v", got)
 	}
 	bc.Close() // b dies: no more heartbeats
-	time.Sleep(1500 * time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if got := names(); len(got) == 1 {
+			break // b's entry expired
+		}
+	}
 	if got := names(); len(got) != 1 || got[0] != "a" {
 		t.Fatalf("after b died and a kept beating for longer than the TTL: %v, want [a]", got)
 	}
