@@ -14,9 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,62 +25,20 @@ import (
 
 	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/browsertest"
 	"github.com/touchtrail/touchtrail/js"
 	"github.com/touchtrail/touchtrail/pkg/store"
 )
 
-var (
-	browserOnce sync.Once
-	browserCtx  context.Context
-	browserErr  error
-)
+// chrome is the package's one headless Chromium (internal/browsertest).
+var chrome = browsertest.Browser{UA: visitorUA, Extra: []chromedp.ExecAllocatorOption{chromedp.Flag("disable-quic", true)}}
 
-// browser starts one headless Chromium for the package and returns a new
-// tab in it. A machine without Chromium fails the test loudly.
-func browser(t *testing.T) (context.Context, context.CancelFunc) {
-	t.Helper()
-	browserOnce.Do(func() {
-		path, err := exec.LookPath("chromium")
-		if err != nil {
-			browserErr = fmt.Errorf("the browser tests need Chromium: apt-get install -y chromium (make test installs it as root): %w", err)
-			return
-		}
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(path),
-			chromedp.NoSandbox,
-			chromedp.DisableGPU,
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-sync", true),
-			chromedp.Flag("disable-dev-shm-usage", true),
-			// An ordinary browser's user agent, as a real visitor sends:
-			// "HeadlessChrome" is on the maintained bot list.
-			chromedp.UserAgent(visitorUA),
-			chromedp.Flag("disable-quic", true),
-		)
-		alloc, _ := chromedp.NewExecAllocator(context.Background(), opts...)
-		ctx, _ := chromedp.NewContext(alloc)
-		// The first Run starts the browser; its context carries no timeout.
-		browserErr = chromedp.Do(ctx)
-		browserCtx = ctx
-	})
-	if browserErr != nil {
-		t.Fatal(browserErr)
-	}
-	// Each tab is its own browser context: no cookies or storage shared
-	// between tests (cookies are per host, and every test site is 127.0.0.1).
-	tab, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
-	if err := chromedp.Do(tab); err != nil {
-		t.Fatalf("new tab: %v", err)
-	}
-	return tab, cancel
-}
+// browser returns a new tab of its own browser context.
+func browser(t *testing.T) (context.Context, context.CancelFunc) { return chrome.Tab(t) }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if browserCtx != nil {
-		chromedp.Cancel(browserCtx)
-	}
+	chrome.Close()
 	os.Exit(code)
 }
 

@@ -6,10 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,52 +15,20 @@ import (
 	"github.com/evanw/esbuild/pkg/api"
 
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/browsertest"
 )
 
-var (
-	browserOnce sync.Once
-	browserCtx  context.Context
-	browserErr  error
-)
+// chrome is the package's one headless Chromium (internal/browsertest).
+var chrome = browsertest.Browser{UA: chromeUA}
 
-// browser starts one headless Chromium for the package and returns a new
-// tab (its own browser context). A machine without Chromium fails loudly.
+// browser returns a new tab of its own browser context, closed with the test.
 func browser(t *testing.T) context.Context {
-	t.Helper()
-	browserOnce.Do(func() {
-		path, err := exec.LookPath("chromium")
-		if err != nil {
-			browserErr = fmt.Errorf("the browser tests need Chromium: apt-get install -y chromium (make test installs it as root): %w", err)
-			return
-		}
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-dev-shm-usage", true),
-			chromedp.UserAgent(chromeUA),
-		)
-		alloc, _ := chromedp.NewExecAllocator(context.Background(), opts...)
-		ctx, _ := chromedp.NewContext(alloc)
-		browserErr = chromedp.Do(ctx) // starts the browser: no timeout on this context
-		browserCtx = ctx
-	})
-	if browserErr != nil {
-		t.Fatal(browserErr)
-	}
-	tab, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+	tab, cancel := chrome.Tab(t)
 	t.Cleanup(cancel)
-	if err := chromedp.Do(tab); err != nil {
-		t.Fatalf("new tab: %v", err)
-	}
 	return tab
 }
 
-func stopBrowser() {
-	if browserCtx != nil {
-		chromedp.Cancel(browserCtx)
-	}
-}
+func stopBrowser() { chrome.Close() }
 
 func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()

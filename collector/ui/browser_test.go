@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,60 +23,20 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/browsertest"
 	"github.com/touchtrail/touchtrail/pkg/journey"
 	"github.com/touchtrail/touchtrail/pkg/journey/journeytest"
 )
 
-var (
-	browserOnce sync.Once
-	browserCtx  context.Context
-	browserErr  error
-)
+// chrome is the package's one headless Chromium (internal/browsertest).
+var chrome = browsertest.Browser{UA: visitorUA, Extra: []chromedp.ExecAllocatorOption{chromedp.Flag("hide-scrollbars", true)}}
 
-// browser starts one headless Chromium for the package and returns a new
-// tab, in a browser context of its own (no cookies shared). A machine
-// without Chromium fails the test loudly.
-func browser(t *testing.T) (context.Context, context.CancelFunc) {
-	t.Helper()
-	browserOnce.Do(func() {
-		path, err := exec.LookPath("chromium")
-		if err != nil {
-			browserErr = fmt.Errorf("the browser tests need Chromium: apt-get install -y chromium (make test installs it as root): %w", err)
-			return
-		}
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(path),
-			chromedp.NoSandbox,
-			chromedp.DisableGPU,
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-sync", true),
-			chromedp.Flag("disable-dev-shm-usage", true),
-			// An ordinary browser's user agent, as a real visitor sends:
-			// "HeadlessChrome" is on the maintained bot list.
-			chromedp.UserAgent(visitorUA),
-			chromedp.Flag("hide-scrollbars", true),
-		)
-		alloc, _ := chromedp.NewExecAllocator(context.Background(), opts...)
-		ctx, _ := chromedp.NewContext(alloc)
-		browserErr = chromedp.Do(ctx) // starts the browser; no timeout on this context
-		browserCtx = ctx
-	})
-	if browserErr != nil {
-		t.Fatal(browserErr)
-	}
-	tab, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
-	if err := chromedp.Do(tab); err != nil {
-		t.Fatalf("new tab: %v", err)
-	}
-	return tab, cancel
-}
+// browser returns a new tab of its own browser context.
+func browser(t *testing.T) (context.Context, context.CancelFunc) { return chrome.Tab(t) }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if browserCtx != nil {
-		chromedp.Cancel(browserCtx)
-	}
+	chrome.Close()
 	os.Exit(code)
 }
 
