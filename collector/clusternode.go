@@ -49,7 +49,9 @@ type NodeStack struct {
 // writer, an ingest role's enricher — joins the cluster and builds the
 // server on it: ingest publishes, queries read the node's own store (a
 // store), route to the stores (a query node) or answer 503 (an ingest
-// node), and /readyz asks the node. Cookieless batches are refused: their
+// node); site-wide questions on query and all nodes are scattered to one
+// store of every partition, and store nodes answer their share; /readyz
+// asks the node. Cookieless batches are refused: their
 // daily salt is not shared between nodes yet. On error whatever was opened
 // is closed again.
 func AssembleNode(ctx context.Context, a NodeAssembly) (*NodeStack, error) {
@@ -97,6 +99,9 @@ func AssembleNode(ctx context.Context, a NodeAssembly) (*NodeStack, error) {
 	default:
 		d.Store = cluster.NoStore{}
 	}
+	if s.Node.Router != nil { // query and all nodes: site-wide questions span every store
+		d.Scatter = s.Node.Router
+	}
 	if a.Cluster.Role.Ingests() {
 		if s.Enricher, err = enrich.New(a.Enrich, a.Log); err != nil {
 			return fail(fmt.Errorf("cannot start enrichment: %w", err))
@@ -105,6 +110,11 @@ func AssembleNode(ctx context.Context, a NodeAssembly) (*NodeStack, error) {
 	}
 	if s.Server, err = New(a.Collector, d); err != nil {
 		return fail(err)
+	}
+	if s.Store != nil { // the store's share of site-wide questions
+		if err := s.Node.ServeScatter(s.Server.Aggregate); err != nil {
+			return fail(err)
+		}
 	}
 	return s, nil
 }

@@ -79,8 +79,10 @@ type Node struct {
 	NC        *nats.Conn
 	Publisher *Publisher // nil unless the role ingests
 	Consumer  *Consumer  // nil unless the role stores
-	Router    *Router    // nil unless the role is query
+	Router    *Router    // nil unless the role is query or all
 	queries   *QueryServer
+	scatter   *ScatterServer // store roles, once ServeScatter is called
+	stream    StreamConfig
 	members   *Membership
 	log       *slog.Logger
 }
@@ -162,7 +164,11 @@ func StartNode(ctx context.Context, cfg NodeConfig, w Submitter, log *slog.Logge
 		if stream, err = waitStream(ctx, js, stream, log); err != nil {
 			return fail(err)
 		}
+	}
+	n.stream = stream
+	if cfg.Role == RoleQuery || cfg.Role == RoleAll { // all: site-wide questions span the other stores too
 		n.Router = NewRouter(nc, stream, cfg.Metrics)
+		n.Router.Members, n.Router.log = cfg.Members, log.With("module", "cluster.router")
 	}
 	var lag func() int64
 	if n.Consumer != nil {
@@ -219,6 +225,9 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	if n.queries != nil {
 		n.queries.Close()
+	}
+	if n.scatter != nil {
+		n.scatter.Close()
 	}
 	if n.Publisher != nil {
 		if !up { // nothing will be acknowledged: do not wait

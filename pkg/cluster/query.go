@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -126,6 +127,16 @@ type Router struct {
 	stream  StreamConfig
 	m       *Metrics
 	Timeout time.Duration // of one sub-query. Default: 5s
+
+	// Scatter (scatter.go): where the live stores are, read at most once
+	// a MembersEvery (default: 1s; a store gone since is skipped for a
+	// replica on its first failure).
+	Members      MembershipConfig
+	MembersEvery time.Duration
+	log          *slog.Logger
+	membersMu    sync.Mutex
+	members      []Member
+	membersAt    time.Time
 }
 
 // NewRouter routes over nc to the stores of the stream sc describes (its
@@ -135,7 +146,8 @@ func NewRouter(nc *nats.Conn, sc StreamConfig, m *Metrics) *Router {
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &Router{nc: nc, stream: sc.withDefaults(), m: m, Timeout: 5 * time.Second}
+	return &Router{nc: nc, stream: sc.withDefaults(), m: m, Timeout: 5 * time.Second,
+		MembersEvery: time.Second, log: slog.Default().With("module", "cluster.router")}
 }
 
 var errNotRouted = fmt.Errorf("this query node routes visitor trails only; site-wide questions, user trails and erasure across stores are not built yet: ask a store node: %w", store.ErrUnavailable)

@@ -1,0 +1,324 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/touchtrail/touchtrail/pkg/event"
+	"github.com/touchtrail/touchtrail/pkg/store"
+)
+
+// Site-wide questions (funnels, paths, the visitors list, …) need every
+// partition. A query node scatters one to one live owner of each
+// partition, batching the partitions per store so that each store scans
+// its visitors once; every store answers a partial result over the
+// visitors of the partitions it was asked for, and the query node merges
+// them. What a question and its partial answer are is the caller's
+// business (the collector's): here they are bytes.
+
+// scatterSubject is where store node `node` answers the site-wide
+// sub-queries addressed to it (one subscriber: the query node picks the
+// store, not the queue group).
+func scatterSubject(prefix, node string) string { return prefix + ".scatter." + node }
+
+// scatterRequest is one store's share of a site-wide question.
+type scatterRequest struct {
+	Partitions []int     `json:"parts"`    // the partitions to answer for
+	Of         int       `json:"of"`       // the stream's partition count
+	Deadline   time.Time `json:"deadline"` // of this sub-query
+	Body       []byte    `json:"body"`     // the question
+}
+
+// scatterReply is a store's partial answer, or why there is none.
+type scatterReply struct {
+	Body  []byte `json:"body,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// AggregateFunc answers a site-wide sub-query on a store: body is the
+// question as the query node sent it; owns reports whether a visitor is
+// one of the partitions asked for (a store may own more, whose visitors
+// it must leave out). It returns the partial answer the query node merges.
+type AggregateFunc func(ctx context.Context, body []byte, owns func(site string, v event.VisitorID) bool) ([]byte, error)
+
+// maxSubQuery bounds a sub-query on the store whatever deadline the
+// query node sent.
+const maxSubQuery = 2 * time.Minute
+
+// ScatterServer answers a store node's site-wide sub-queries with an
+// AggregateFunc. Stop it with Close.
+type ScatterServer struct {
+	sub   *nats.Subscription
+	fn    AggregateFunc
+	owned []int
+	log   *slog.Logger
+	wg    sync.WaitGroup
+}
+
+// ServeScatter subscribes fn to the sub-queries addressed to node, a store
+// owning parts of the stream sc describes. Each sub-query runs in its own
+// goroutine (fn bounds how many scan at once).
+func ServeScatter(nc *nats.Conn, sc StreamConfig, node string, parts []int, fn AggregateFunc, log *slog.Logger) (*ScatterServer, error) {
+	sc = sc.withDefaults()
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &ScatterServer{fn: fn, owned: slices.Clone(parts), log: log.With("module", "cluster.scatter")}
+	var err error
+	if s.sub, err = nc.Subscribe(scatterSubject(sc.Subject, node), s.handle); err != nil {
+		return nil, fmt.Errorf("cannot serve site-wide queries of %s: %w", node, err)
+	}
+	return s, nil
+}
+
+func (s *ScatterServer) handle(m *nats.Msg) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		b, err := json.Marshal(s.answer(m.Data))
+		if err == nil {
+			err = m.Respond(b)
+		}
+		if err != nil {
+			s.log.Warn("cannot answer a site-wide sub-query", "err", err)
+		}
+	}()
+}
+
+func (s *ScatterServer) answer(data []byte) scatterReply {
+	var req scatterRequest
+	if err := json.Unmarshal(data, &req); err != nil {
+		return scatterReply{Error: "bad sub-query: " + err.Error()}
+	}
+	if req.Of <= 0 {
+		return scatterReply{Error: "bad sub-query: no partition count"}
+	}
+	want := make([]bool, req.Of)
+	for _, p := range req.Partitions {
+		if p < 0 || p >= req.Of || !slices.Contains(s.owned, p) {
+			return scatterReply{Error: fmt.Sprintf("partition %d is not this store's", p)}
+		}
+		want[p] = true
+	}
+	deadline := req.Deadline
+	if limit := time.Now().Add(maxSubQuery); deadline.IsZero() || deadline.After(limit) {
+		deadline = limit
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	out, err := s.fn(ctx, req.Body, func(site string, v event.VisitorID) bool { return want[Partition(site, v, req.Of)] })
+	if err != nil {
+		return scatterReply{Error: err.Error()}
+	}
+	return scatterReply{Body: out}
+}
+
+// Close stops answering and waits for the sub-queries in flight.
+func (s *ScatterServer) Close() {
+	_ = s.sub.Unsubscribe()
+	s.wg.Wait()
+}
+
+// ServeScatter makes a store node answer site-wide sub-queries with fn
+// (the collector's aggregate handler, built after the node started). It
+// is an error on a node that keeps no store, or to call it twice.
+func (n *Node) ServeScatter(fn AggregateFunc) error {
+	if n.Consumer == nil || n.members == nil {
+		return errors.New("BUG: site-wide sub-queries are served by store nodes")
+	}
+	if n.scatter != nil {
+		return errors.New("BUG: ServeScatter called twice")
+	}
+	var err error
+	n.scatter, err = ServeScatter(n.NC, n.stream, n.members.me.Node, n.members.me.Partitions, fn, n.log)
+	return err
+}
+
+// Missing is the list of partitions a scattered question did not reach
+// (no live owner, or every owner failed or ran out of time), in order.
+type Missing []int
+
+// ErrNoPartition is returned (wrapping store.ErrUnavailable) by Scatter
+// when no partition answered.
+var ErrNoPartition = fmt.Errorf("no partition answered: %w", store.ErrUnavailable)
+
+// Scatter sends a site-wide question to one live store owning each
+// partition (membership from the bucket), the partitions batched per
+// store, each sub-query within Timeout (and ctx), and calls merge with
+// every partial answer, one at a time. A store that fails or times out is
+// replaced by another live owner of its partitions while ctx lasts; the
+// partitions nobody answered for are returned. When none answered the
+// error wraps ErrNoPartition; an error from merge stops the question.
+// Safe for concurrent use.
+func (r *Router) Scatter(ctx context.Context, body []byte, merge func(partial []byte) error) (Missing, error) {
+	P := r.stream.Partitions
+	members, err := r.liveMembers(ctx)
+	if err != nil {
+		r.m.scatterFailed.WithLabelValues("membership").Inc()
+		r.m.partialAnswers.Inc()
+		return allPartitions(P), fmt.Errorf("cannot read membership: %w: %w", ErrNoPartition, err)
+	}
+	owners := make([][]string, P) // live stores owning each partition, by name
+	for _, m := range members {
+		if m.Role != string(RoleStore) && m.Role != string(RoleAll) {
+			continue
+		}
+		for _, p := range m.Partitions {
+			if p >= 0 && p < P {
+				owners[p] = append(owners[p], m.Node)
+			}
+		}
+	}
+	var (
+		mu       sync.Mutex // merge, failed
+		mergeErr error
+		missing  Missing
+		failed   = map[string]bool{}
+		pending  = allPartitions(P)
+	)
+	for len(pending) > 0 && mergeErr == nil {
+		plan := assign(pending, owners, failed)
+		pending = pending[:0:0]
+		for _, p := range plan.orphans {
+			missing = append(missing, p)
+		}
+		if len(plan.stores) == 0 {
+			break
+		}
+		var wg sync.WaitGroup
+		for node, parts := range plan.stores {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				reply, reason, err := r.subQuery(ctx, node, parts, body)
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil && mergeErr == nil {
+					if err = merge(reply); err != nil {
+						mergeErr = fmt.Errorf("cannot merge the answer of %s: %w", node, err)
+						return
+					}
+				}
+				if err != nil {
+					r.m.scatterFailed.WithLabelValues(reason).Inc()
+					r.log.Warn("site-wide sub-query failed", "store", node, "partitions", FormatPartitions(parts), "err", err)
+					failed[node] = true
+					pending = append(pending, parts...)
+				}
+			}()
+		}
+		wg.Wait()
+		if ctx.Err() != nil { // no time left to ask a replica
+			missing = append(missing, pending...)
+			break
+		}
+	}
+	if mergeErr != nil {
+		return nil, mergeErr
+	}
+	sort.Ints(missing)
+	if len(missing) > 0 {
+		r.m.partialAnswers.Inc()
+	}
+	if len(missing) == P {
+		return missing, fmt.Errorf("partitions %s: %w", FormatPartitions(missing), ErrNoPartition)
+	}
+	return missing, nil
+}
+
+func allPartitions(n int) Missing {
+	out := make(Missing, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// scatterPlan is one round of a scattered question.
+type scatterPlan struct {
+	stores  map[string][]int // store → the partitions it is asked for
+	orphans []int            // partitions with no live owner left to ask
+}
+
+// assign gives every partition to one owner not yet failed, preferring
+// the owner with the fewest partitions so far (then the first by name):
+// each store is asked once, for all of its share, and the shares stay
+// even.
+func assign(parts []int, owners [][]string, failed map[string]bool) scatterPlan {
+	plan := scatterPlan{stores: map[string][]int{}}
+	for _, p := range parts {
+		best := ""
+		for _, o := range owners[p] {
+			if failed[o] {
+				continue
+			}
+			if best == "" || len(plan.stores[o]) < len(plan.stores[best]) {
+				best = o
+			}
+		}
+		if best == "" {
+			plan.orphans = append(plan.orphans, p)
+			continue
+		}
+		plan.stores[best] = append(plan.stores[best], p)
+	}
+	return plan
+}
+
+// subQuery asks one store for its partial answer over parts; on failure
+// it says why in a metric label (no_responders, timeout, error).
+func (r *Router) subQuery(ctx context.Context, node string, parts []int, body []byte) ([]byte, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	req, err := json.Marshal(scatterRequest{Partitions: parts, Of: r.stream.Partitions, Deadline: deadline, Body: body})
+	if err != nil {
+		return nil, "error", fmt.Errorf("BUG: sub-query: %w", err)
+	}
+	start := time.Now()
+	m, err := r.nc.RequestWithContext(ctx, scatterSubject(r.stream.Subject, node), req)
+	took := time.Since(start).Seconds()
+	for _, p := range parts {
+		r.m.scatterSeconds.WithLabelValues(partLabel(p)).Observe(took)
+	}
+	if err != nil {
+		switch {
+		case errors.Is(err, nats.ErrNoResponders):
+			return nil, "no_responders", fmt.Errorf("store %s is gone: %w", node, err)
+		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+			return nil, "timeout", fmt.Errorf("store %s did not answer within %s: %w", node, r.Timeout, err)
+		}
+		return nil, "error", fmt.Errorf("store %s: %w", node, err)
+	}
+	var rep scatterReply
+	if err := json.Unmarshal(m.Data, &rep); err != nil {
+		return nil, "error", fmt.Errorf("store %s answered %.100q: %w", node, m.Data, err)
+	}
+	if rep.Error != "" {
+		return nil, "error", fmt.Errorf("store %s: %s", node, rep.Error)
+	}
+	return rep.Body, "", nil
+}
+
+// liveMembers reads the membership bucket, at most once a MembersEvery.
+func (r *Router) liveMembers(ctx context.Context) ([]Member, error) {
+	r.membersMu.Lock()
+	defer r.membersMu.Unlock()
+	if r.membersAt.IsZero() || time.Since(r.membersAt) >= r.MembersEvery {
+		ms, err := Members(ctx, r.nc, r.Members)
+		if err != nil {
+			return nil, err
+		}
+		r.members, r.membersAt = ms, time.Now()
+	}
+	return r.members, nil
+}
