@@ -444,7 +444,8 @@ func TestQueryNodeRoutesTrails(t *testing.T) {
 	if want := fmt.Sprintf(`touchtrail_cluster_query_unanswered_total{partition="%d"} 1`, p); !strings.Contains(m, want) || !strings.Contains(m, "touchtrail_cluster_query_seconds_count") {
 		t.Errorf("query node /metrics lacks %s or the sub-query latencies", want)
 	}
-	if st, body := get(t, fmt.Sprintf("%s/v1/sites/%s/funnel?steps=%s", q.URL, collectortest.Site, "pageview")); st != http.StatusServiceUnavailable || !strings.Contains(body, "not built yet") {
-		t.Errorf("a site-wide question through the query node: %d %s, want 503 saying it is not routed", st, body)
+	// Site-wide questions go to b alone now: partial, naming a's partitions.
+	if st, body := get(t, fmt.Sprintf("%s/v1/sites/%s/visitors", q.URL, collectortest.Site)); st != http.StatusOK || !strings.Contains(body, `{"partial":true,"missing_partitions":[0,1,2,3],`) {
+		t.Errorf("a site-wide question through the query node with partitions 0-3 gone: %d %.300s, want partial naming them", st, body)
 	}
 }

@@ -181,6 +181,7 @@ func (r *Router) Scatter(ctx context.Context, body []byte, merge func(partial []
 	var (
 		mu       sync.Mutex // merge, failed
 		mergeErr error
+		lastErr  error // of the last failed sub-query, for the error when none answered
 		missing  Missing
 		failed   = map[string]bool{}
 		pending  = allPartitions(P)
@@ -212,6 +213,7 @@ func (r *Router) Scatter(ctx context.Context, body []byte, merge func(partial []
 					r.m.scatterFailed.WithLabelValues(reason).Inc()
 					r.log.Warn("site-wide sub-query failed", "store", node, "partitions", FormatPartitions(parts), "err", err)
 					failed[node] = true
+					lastErr = err
 					pending = append(pending, parts...)
 				}
 			}()
@@ -230,7 +232,11 @@ func (r *Router) Scatter(ctx context.Context, body []byte, merge func(partial []
 		r.m.partialAnswers.Inc()
 	}
 	if len(missing) == P {
-		return missing, fmt.Errorf("partitions %s: %w", FormatPartitions(missing), ErrNoPartition)
+		why := "no live store owns them"
+		if lastErr != nil {
+			why = "last failure: " + lastErr.Error()
+		}
+		return missing, fmt.Errorf("partitions %s (%s): %w", FormatPartitions(missing), why, ErrNoPartition)
 	}
 	return missing, nil
 }
