@@ -81,6 +81,32 @@
 //	}
 //	self, satisfaction := ss.Result(20), sa.Result(20)
 //
+// # Across stores
+//
+// Each site-wide accumulator (Funnel, Paths so far) has Merge and a
+// serialisable partial state (encoding.BinaryMarshaler and
+// BinaryUnmarshaler, a version byte and a fingerprint of its parameters
+// first). A store runs the accumulator over its own visitors and sends
+// MarshalBinary; the query node reads each answer into an accumulator made
+// with the same parameters and Scope, merges them, and asks Result once:
+//
+//	f := journey.NewFunnel(steps, within) // on the query node
+//	for _, b := range partials {          // one per store
+//		p := journey.NewFunnel(steps, within)
+//		if err := p.UnmarshalBinary(b); err != nil {
+//			return err // ErrCorrupt, or ErrMismatch for other parameters
+//		}
+//		if err := f.Merge(p); err != nil {
+//			return err
+//		}
+//	}
+//	answer := f.Result() // what one node with every visitor answers
+//
+// Counts add; top-N lists keep every key's count in the partial state and
+// cut only in Result; medians are exact up to ExactValues values and
+// within RelativeAccuracy (1 %) beyond (quantile.go), the same on one node
+// as merged.
+//
 // Without a Scope, Add takes the trails as given: pass journey.Window(trail,
 // from, to) and filter by journey.Classify yourself.
 //

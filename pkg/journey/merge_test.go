@@ -1,0 +1,181 @@
+package journey_test
+
+import (
+	"encoding"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/touchtrail/touchtrail/pkg/journey"
+	"github.com/touchtrail/touchtrail/pkg/journey/journeytest"
+)
+
+// partial is what every site-wide accumulator offers a cluster.
+type partial interface {
+	encoding.BinaryMarshaler
+	encoding.BinaryUnmarshaler
+}
+
+// kit drives one accumulator through the sharding test.
+type kit[A partial] struct {
+	name   string
+	make   func() A
+	add    func(a A, v *journeytest.Visitor)
+	merge  func(a, b A) error
+	result func(a A) any
+	// other is made with different parameters: merging it must fail.
+	other func() A
+}
+
+var mergeOpts = journeytest.Options{Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Days: 7}
+
+// scopes: none, and the range of the data set with a segment (which
+// classifies each visitor by its history).
+var mergeScopes = []journey.Scope{{}, {From: mergeOpts.Start.AddDate(0, 0, 1), To: mergeOpts.End(), Segment: journey.SegmentReturning}}
+
+func funnelKit(scope journey.Scope) kit[*journey.Funnel] {
+	steps, _ := journey.ParseSteps(journeytest.FunnelSteps)
+	return kit[*journey.Funnel]{name: "funnel",
+		make: func() *journey.Funnel {
+			f := journey.NewFunnel(steps, 24*time.Hour)
+			f.Scope = scope
+			return f
+		},
+		add:    func(f *journey.Funnel, v *journeytest.Visitor) { f.Add(v.Trail) },
+		merge:  (*journey.Funnel).Merge,
+		result: func(f *journey.Funnel) any { return []any{f.Result(), f.Visitors()} },
+		other: func() *journey.Funnel {
+			f := journey.NewFunnel(steps, time.Hour)
+			f.Scope = scope
+			return f
+		},
+	}
+}
+
+func pathsKit(scope journey.Scope) kit[*journey.Paths] {
+	start, _ := journey.ParseStep(journeytest.PathStart)
+	cfg := journey.DefaultConfig()
+	return kit[*journey.Paths]{name: "paths",
+		make: func() *journey.Paths {
+			p := journey.NewPaths(&start, journeytest.PathDepth, cfg)
+			p.Scope = scope
+			return p
+		},
+		add:    func(p *journey.Paths, v *journeytest.Visitor) { p.Add(v.Trail) },
+		merge:  (*journey.Paths).Merge,
+		result: func(p *journey.Paths) any { return p.Result(0) },
+		other: func() *journey.Paths {
+			p := journey.NewPaths(nil, journeytest.PathDepth, cfg)
+			p.Scope = scope
+			return p
+		},
+	}
+}
+
+// shards splits visitors into k random shards, as partitions by visitor
+// would.
+func shards(visitors []journeytest.Visitor, k int, seed uint64) [][]*journeytest.Visitor {
+	r := rand.New(rand.NewPCG(seed, 99))
+	out := make([][]*journeytest.Visitor, k)
+	for i := range visitors {
+		s := r.IntN(k)
+		out[s] = append(out[s], &visitors[i])
+	}
+	return out
+}
+
+// checkSharded: for k shards and several seeds, accumulating each shard,
+// marshalling, unmarshalling and merging (in two orders, into an empty
+// accumulator and into the first partial) answers exactly what
+// accumulating the whole set answers.
+func checkSharded[A partial](t *testing.T, kt kit[A], visitors []journeytest.Visitor) {
+	t.Helper()
+	whole := kt.make()
+	for i := range visitors {
+		kt.add(whole, &visitors[i])
+	}
+	want := kt.result(whole)
+	for _, k := range []int{1, 2, 3, 8} {
+		for seed := range uint64(3) {
+			parts := make([]A, k)
+			for s, shard := range shards(visitors, k, seed) {
+				a := kt.make()
+				for _, v := range shard {
+					kt.add(a, v)
+				}
+				b, err := a.MarshalBinary()
+				if err != nil {
+					t.Fatalf("%s: marshal: %v", kt.name, err)
+				}
+				parts[s] = kt.make()
+				if err := parts[s].UnmarshalBinary(b); err != nil {
+					t.Fatalf("%s: unmarshal: %v", kt.name, err)
+				}
+			}
+			forward := kt.make()
+			for _, p := range parts {
+				if err := kt.merge(forward, p); err != nil {
+					t.Fatalf("%s: merge: %v", kt.name, err)
+				}
+			}
+			if got := kt.result(forward); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, %d shards (seed %d), merged in order:\n got %+v\nwant %+v", kt.name, k, seed, got, want)
+			}
+			backward := parts[k-1]
+			for i := k - 2; i >= 0; i-- {
+				if err := kt.merge(backward, parts[i]); err != nil {
+					t.Fatalf("%s: merge: %v", kt.name, err)
+				}
+			}
+			if got := kt.result(backward); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, %d shards (seed %d), merged in reverse:\n got %+v\nwant %+v", kt.name, k, seed, got, want)
+			}
+		}
+	}
+	if err := kt.merge(kt.make(), kt.other()); !errors.Is(err, journey.ErrMismatch) {
+		t.Errorf("%s: merging different parameters: %v", kt.name, err)
+	}
+	b, _ := kt.other().MarshalBinary()
+	if err := kt.make().UnmarshalBinary(b); !errors.Is(err, journey.ErrMismatch) {
+		t.Errorf("%s: unmarshalling different parameters: %v", kt.name, err)
+	}
+}
+
+// The data sets: 2,500 visitors keep the funnel's times exact, 5,000 take
+// them past journey.ExactValues into the sketch.
+func mergeSets(t *testing.T) map[string][]journeytest.Visitor {
+	t.Helper()
+	sets := map[string][]journeytest.Visitor{}
+	for _, s := range []struct {
+		seed int64
+		n    int
+	}{{1, 2500}, {2, 2500}, {3, 5000}} {
+		vs, _ := journeytest.Generate(s.seed, s.n, mergeOpts)
+		sets[fmt.Sprintf("seed%d-%d", s.seed, s.n)] = vs
+	}
+	return sets
+}
+
+func TestMergeEqualsOneNode(t *testing.T) {
+	sets := mergeSets(t)
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range sets {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	for _, name := range names {
+		for i, scope := range mergeScopes {
+			t.Run(fmt.Sprintf("%s/scope%d", name, i), func(t *testing.T) {
+				vs := sets[name]
+				checkSharded(t, funnelKit(scope), vs)
+				checkSharded(t, pathsKit(scope), vs)
+			})
+		}
+	}
+}
