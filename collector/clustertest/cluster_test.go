@@ -367,6 +367,26 @@ func TestRoleAll(t *testing.T) {
 			t.Errorf("visitor %s: %v, want %v", v.ID, got, ids(v))
 		}
 	}
+	// Site-wide questions of an all node are scattered (here to itself).
+	st, body := get(t, n.URL+"/v1/sites/"+collectortest.Site+"/visitors?from=2026-11-01&to=2026-11-08&limit=1000")
+	var vl struct {
+		Visitors []struct{ Visitor string } `json:"visitors"`
+		Partial  bool                       `json:"partial"`
+	}
+	if err := json.Unmarshal([]byte(body), &vl); st != http.StatusOK || err != nil || vl.Partial {
+		t.Fatalf("visitors of an all node: %d %.300s", st, body)
+	}
+	distinct := map[string]bool{}
+	for _, v := range vl.Visitors {
+		distinct[v.Visitor] = true
+	}
+	if len(distinct) != len(visitors) {
+		t.Errorf("visitors list of an all node names %d visitors, want %d", len(distinct), len(visitors))
+	}
+	_, m := get(t, n.URL+"/metrics")
+	if !strings.Contains(m, "touchtrail_cluster_scatter_seconds_count") {
+		t.Errorf("the all node did not scatter the visitors list")
+	}
 }
 
 // TestQueryNodeRoutesTrails: a query node answers a visitor's trail (all

@@ -32,16 +32,17 @@ func scatterSubject(prefix, node string) string { return prefix + ".scatter." + 
 
 // scatterRequest is one store's share of a site-wide question.
 type scatterRequest struct {
-	Partitions []int     `json:"parts"`    // the partitions to answer for
-	Of         int       `json:"of"`       // the stream's partition count
-	Deadline   time.Time `json:"deadline"` // of this sub-query
-	Body       []byte    `json:"body"`     // the question
+	Partitions []int         `json:"parts"`   // the partitions to answer for
+	Of         int           `json:"of"`      // the stream's partition count
+	Timeout    time.Duration `json:"timeout"` // left to this sub-query when sent (a duration: the clocks of two machines differ)
+	Body       []byte        `json:"body"`    // the question
 }
 
 // scatterReply is a store's partial answer, or why there is none.
 type scatterReply struct {
-	Body  []byte `json:"body,omitempty"`
-	Error string `json:"error,omitempty"`
+	Body    []byte `json:"body,omitempty"`
+	Error   string `json:"error,omitempty"`
+	Timeout bool   `json:"timeout,omitempty"` // the error is the sub-query's deadline
 }
 
 // AggregateFunc answers a site-wide sub-query on a store: body is the
@@ -109,15 +110,15 @@ func (s *ScatterServer) answer(data []byte) scatterReply {
 		}
 		want[p] = true
 	}
-	deadline := req.Deadline
-	if limit := time.Now().Add(maxSubQuery); deadline.IsZero() || deadline.After(limit) {
-		deadline = limit
+	timeout := req.Timeout
+	if timeout <= 0 || timeout > maxSubQuery {
+		timeout = maxSubQuery
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	out, err := s.fn(ctx, req.Body, func(site string, v event.VisitorID) bool { return want[Partition(site, v, req.Of)] })
 	if err != nil {
-		return scatterReply{Error: err.Error()}
+		return scatterReply{Error: err.Error(), Timeout: ctx.Err() != nil}
 	}
 	return scatterReply{Body: out}
 }
@@ -286,7 +287,7 @@ func (r *Router) subQuery(ctx context.Context, node string, parts []int, body []
 	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
-	req, err := json.Marshal(scatterRequest{Partitions: parts, Of: r.stream.Partitions, Deadline: deadline, Body: body})
+	req, err := json.Marshal(scatterRequest{Partitions: parts, Of: r.stream.Partitions, Timeout: time.Until(deadline), Body: body})
 	if err != nil {
 		return nil, "error", fmt.Errorf("BUG: sub-query: %w", err)
 	}
@@ -308,6 +309,9 @@ func (r *Router) subQuery(ctx context.Context, node string, parts []int, body []
 	var rep scatterReply
 	if err := json.Unmarshal(m.Data, &rep); err != nil {
 		return nil, "error", fmt.Errorf("store %s answered %.100q: %w", node, m.Data, err)
+	}
+	if rep.Timeout {
+		return nil, "timeout", fmt.Errorf("store %s ran out of time (%s): %s", node, r.Timeout, rep.Error)
 	}
 	if rep.Error != "" {
 		return nil, "error", fmt.Errorf("store %s: %s", node, rep.Error)
