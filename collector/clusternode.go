@@ -30,6 +30,9 @@ type NodeAssembly struct {
 	Enrich    enrich.Config // of ingest roles
 	Collector Config
 	Journey   *journey.Config
+	// Cookieless accepts cookieless batches on ingest roles, their daily
+	// salt shared by every ingest node through a key-value bucket.
+	Cookieless bool
 	// Registry receives every metric. Default: a new registry with the Go
 	// and process collectors.
 	Registry *prometheus.Registry
@@ -51,9 +54,10 @@ type NodeStack struct {
 // store), route to the stores (a query node) or answer 503 (an ingest
 // node); site-wide questions on query and all nodes are scattered to one
 // store of every partition, and store nodes answer their share; /readyz
-// asks the node. Cookieless batches are refused: their
-// daily salt is not shared between nodes yet. On error whatever was opened
-// is closed again.
+// asks the node. With Cookieless, ingest roles derive
+// cookieless visitor ids from a daily salt that every ingest node reads
+// from one key-value bucket (cluster.Salts); without it they are refused.
+// On error whatever was opened is closed again.
 func AssembleNode(ctx context.Context, a NodeAssembly) (*NodeStack, error) {
 	if a.Log == nil {
 		a.Log = slog.Default()
@@ -107,6 +111,13 @@ func AssembleNode(ctx context.Context, a NodeAssembly) (*NodeStack, error) {
 			return fail(fmt.Errorf("cannot start enrichment: %w", err))
 		}
 		d.Enricher = s.Enricher
+		if a.Cookieless {
+			keeper, err := cluster.OpenSalts(ctx, s.Node.NC, cluster.SaltConfig{Replicas: s.Node.Publisher.Stream().Replicas})
+			if err != nil {
+				return fail(err)
+			}
+			d.Salts = NewSalts(keeper)
+		}
 	}
 	if s.Server, err = New(a.Collector, d); err != nil {
 		return fail(err)
