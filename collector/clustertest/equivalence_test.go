@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/collector/clustertest"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
@@ -165,6 +168,26 @@ func jsonDiff(path string, a, b any) string {
 	return ""
 }
 
+// checkSchema validates an answer against a schema of collector/openapi.json.
+func checkSchema(t *testing.T, schema, body string) {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(collector.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := doc.Components.Schemas[schema]
+	if ref == nil {
+		t.Fatalf("openapi.json has no schema %s", schema)
+	}
+	var v any
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("%s: %v", body, err)
+	}
+	if err := ref.Value.VisitJSON(v); err != nil {
+		t.Errorf("answer %.300s does not match the %s schema: %v", body, schema, err)
+	}
+}
+
 func lenOf(x any) any {
 	if s, ok := x.([]any); ok {
 		return len(s)
@@ -295,6 +318,7 @@ func TestClusterAnswersAsOneNode(t *testing.T) {
 	if st != http.StatusOK || json.Unmarshal([]byte(body), &f) != nil || !f.Partial || !slices.Equal(f.Missing, lost) || f.Visitors != kept {
 		t.Errorf("stores a and b stopped: funnel %d %.300s; want partial, missing %v, %d visitors", st, body, lost, kept)
 	}
+	checkSchema(t, "Funnel", body)
 	st, body = get(t, e.q.URL+"/v1/sites/"+collectortest.Site+"/"+visitors)
 	var vl struct {
 		Partial  bool  `json:"partial"`
@@ -306,6 +330,7 @@ func TestClusterAnswersAsOneNode(t *testing.T) {
 	if st != http.StatusOK || json.Unmarshal([]byte(body), &vl) != nil || !vl.Partial || !slices.Equal(vl.Missing, lost) {
 		t.Errorf("stores a and b stopped: visitors %d %.300s; want partial, missing %v", st, body, lost)
 	}
+	checkSchema(t, "Visitors", body)
 	for _, v := range vl.Visitors {
 		id, err := event.ParseVisitor(v.Visitor)
 		if err != nil || slices.Contains(lost, cluster.Partition(collectortest.Site, id, parts)) {
@@ -320,6 +345,7 @@ func TestClusterAnswersAsOneNode(t *testing.T) {
 	if st != http.StatusServiceUnavailable || json.Unmarshal([]byte(body), &er) != nil || !strings.Contains(er.Error, "no partition answered") {
 		t.Errorf("every store stopped: funnel %d %s, want 503 with a JSON error", st, body)
 	}
+	checkSchema(t, "Error", body)
 
 	_, m := get(t, e.q.URL+"/metrics")
 	for _, want := range []string{"touchtrail_cluster_scatter_seconds_count{partition=\"7\"}", "touchtrail_cluster_partial_answers_total 3"} {
