@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"encoding"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -121,9 +120,6 @@ func (s *Server) readSiteQuery(ctx *fasthttp.RequestCtx, site, kind string) (sit
 	}
 	return q, nil
 }
-
-// errNoPartial says that an accumulator cannot be merged yet.
-var errNoPartial = errors.New("this accumulator has no mergeable partial state")
 
 // siteAcc is a question's accumulator, whatever its kind.
 type siteAcc struct {
@@ -314,29 +310,27 @@ func (a *siteAcc) merge(b []byte) error {
 	return nil
 }
 
+// mergeable is what pkg/journey gives every site-wide accumulator: a
+// partial state to send and the merge of another one's.
+type mergeable[T any] interface {
+	*T
+	Merge(o *T) error
+	MarshalBinary() ([]byte, error)
+	UnmarshalBinary(b []byte) error
+}
+
 // partialOf gives an accumulator's partial state and the merge of another
-// one made by mk (pkg/journey: MarshalBinary, UnmarshalBinary, Merge).
-func partialOf[T any](acc *T, mk func() *T) (state func() ([]byte, error), fold func([]byte) error) {
-	state = func() ([]byte, error) {
-		m, ok := any(acc).(encoding.BinaryMarshaler)
-		if !ok {
-			return nil, errNoPartial
-		}
-		return m.MarshalBinary()
-	}
+// partial state into it: unmarshalled into a fresh accumulator made by mk
+// (the same parameters), then merged.
+func partialOf[T any, P mergeable[T]](acc P, mk func() P) (state func() ([]byte, error), fold func([]byte) error) {
 	fold = func(b []byte) error {
 		o := mk()
-		u, ok := any(o).(encoding.BinaryUnmarshaler)
-		m, ok2 := any(acc).(interface{ Merge(*T) error })
-		if !ok || !ok2 {
-			return errNoPartial
-		}
-		if err := u.UnmarshalBinary(b); err != nil {
+		if err := o.UnmarshalBinary(b); err != nil {
 			return err
 		}
-		return m.Merge(o)
+		return acc.Merge((*T)(o))
 	}
-	return state, fold
+	return acc.MarshalBinary, fold
 }
 
 // siteWide answers a site-wide question: over the node's own store, or,
