@@ -236,6 +236,17 @@ func TestClusterAnswersAsOneNode(t *testing.T) {
 		same(t, path, one, q)
 	}
 
+	// Bad questions are refused alike, before any store is asked.
+	for _, path := range []string{
+		"funnel?" + rng, "funnel?" + rng + "&steps=teleport", "paths?" + rng + "&depth=99", "map?" + rng + "&channel=internal",
+		"friction?" + rng + "&segment=sometimes", "visitors?cursor=not-a-cursor", "visitors?limit=0",
+	} {
+		st1, one, st2, q := e.bothGet(t, path)
+		if st1 != http.StatusBadRequest || st2 != st1 || one != q {
+			t.Errorf("%s: single node %d %s, query node %d %s; want the same 400", path, st1, one, st2, q)
+		}
+	}
+
 	// The visitors list, page by page: the cursors are the single node's.
 	pages := 0
 	for cursor := ""; ; pages++ {
