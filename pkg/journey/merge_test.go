@@ -234,7 +234,7 @@ func shards(visitors []journeytest.Visitor, k int, seed uint64) [][]*journeytest
 // marshalling, unmarshalling and merging (in two orders, into an empty
 // accumulator and into the first partial) answers exactly what
 // accumulating the whole set answers.
-func checkSharded[A partial](t *testing.T, kt kit[A], visitors []journeytest.Visitor) {
+func checkSharded[A partial](t *testing.T, kt kit[A], visitors []journeytest.Visitor, seeds int) {
 	t.Helper()
 	whole := kt.make()
 	for i := range visitors {
@@ -242,7 +242,7 @@ func checkSharded[A partial](t *testing.T, kt kit[A], visitors []journeytest.Vis
 	}
 	want := kt.result(whole)
 	for _, k := range []int{1, 2, 3, 8} {
-		for seed := range uint64(min(k, 2)) { // one split into one shard
+		for seed := range uint64(min(k, seeds)) { // one split into one shard
 			parts := make([]A, k)
 			for s, shard := range shards(visitors, k, seed) {
 				a := kt.make()
@@ -287,16 +287,17 @@ func checkSharded[A partial](t *testing.T, kt kit[A], visitors []journeytest.Vis
 	}
 }
 
-// The data sets (two seeds, each split two ways): 2,500 visitors keep the funnel's times exact, 5,000 take
-// them past journey.ExactValues into the sketch (as the engaged times of
-// the most viewed pages).
+// The data sets: 2,500 visitors (split two ways for each k) keep the
+// funnel's times exact, 4,000 (split one way) take them past
+// journey.ExactValues into the sketch (as the engaged times of the most
+// viewed pages).
 func mergeSets(t *testing.T) map[string][]journeytest.Visitor {
 	t.Helper()
 	sets := map[string][]journeytest.Visitor{}
 	for _, s := range []struct {
 		seed int64
 		n    int
-	}{{1, 2500}, {3, 5000}} {
+	}{{1, 2500}, {3, 4000}} {
 		vs, _ := journeytest.Generate(s.seed, s.n, mergeOpts)
 		sets[fmt.Sprintf("seed%d-%d", s.seed, s.n)] = withEngagement(vs, uint64(s.seed))
 	}
@@ -314,21 +315,104 @@ func TestMergeEqualsOneNode(t *testing.T) {
 	})
 	for _, name := range names {
 		for i, scope := range mergeScopes {
-			if i > 0 && len(sets[name]) > 2500 {
-				continue // the scope is tried on the smaller set
+			seeds := 2
+			if len(sets[name]) > 2500 {
+				if i > 0 {
+					continue // the scope is tried on the smaller set
+				}
+				seeds = 1
 			}
 			t.Run(fmt.Sprintf("%s/scope%d", name, i), func(t *testing.T) {
 				vs := sets[name]
-				checkSharded(t, funnelKit(scope), vs)
-				checkSharded(t, pathsKit(scope), vs)
-				checkSharded(t, frictionKit(scope), vs)
-				checkSharded(t, attributionKit(scope), vs)
-				checkSharded(t, mapKit(scope, event.ChannelUnknown), vs)
-				checkSharded(t, mapKit(scope, event.ChannelSocial), vs)
-				checkSharded(t, engagementKit(scope), vs)
-				checkSharded(t, selfServiceKit(scope), vs)
-				checkSharded(t, satisfactionKit(scope), vs)
+				checkSharded(t, funnelKit(scope), vs, seeds)
+				checkSharded(t, pathsKit(scope), vs, seeds)
+				checkSharded(t, frictionKit(scope), vs, seeds)
+				checkSharded(t, attributionKit(scope), vs, seeds)
+				checkSharded(t, mapKit(scope, event.ChannelUnknown), vs, seeds)
+				checkSharded(t, mapKit(scope, event.ChannelSocial), vs, seeds)
+				checkSharded(t, engagementKit(scope), vs, seeds)
+				checkSharded(t, selfServiceKit(scope), vs, seeds)
+				checkSharded(t, satisfactionKit(scope), vs, seeds)
 			})
+		}
+	}
+}
+
+// anyKit is a kit with its type erased, to list every accumulator.
+type anyKit struct {
+	name   string
+	make   func() partial
+	fill   func(vs []journeytest.Visitor) partial
+	merge  func(a, b partial) error
+	result func(a partial) any
+}
+
+func erase[A partial](kt kit[A]) anyKit {
+	return anyKit{name: kt.name,
+		make: func() partial { return kt.make() },
+		fill: func(vs []journeytest.Visitor) partial {
+			a := kt.make()
+			for i := range vs {
+				kt.add(a, &vs[i])
+			}
+			return a
+		},
+		merge:  func(a, b partial) error { return kt.merge(a.(A), b.(A)) },
+		result: func(a partial) any { return kt.result(a.(A)) },
+	}
+}
+
+// allKits lists every site-wide accumulator, without a Scope.
+func allKits() []anyKit {
+	var s journey.Scope
+	return []anyKit{erase(funnelKit(s)), erase(pathsKit(s)), erase(frictionKit(s)), erase(attributionKit(s)),
+		erase(mapKit(s, event.ChannelUnknown)), erase(engagementKit(s)), erase(selfServiceKit(s)), erase(satisfactionKit(s))}
+}
+
+// Truncated or damaged partial states give an error or a state that
+// answers, never a panic; a truncated one always an error, and the
+// accumulator keeps its state.
+func TestPartialStateCorrupt(t *testing.T) {
+	vs, _ := journeytest.Generate(4, 300, mergeOpts)
+	vs = withEngagement(vs, 4)
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, kt := range allKits() {
+		good, err := kt.fill(vs).MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := kt.result(kt.fill(vs[:10]))
+		lengths := []int{0, 1, 9, 10, 11}
+		for range 300 {
+			lengths = append(lengths, r.IntN(len(good)))
+		}
+		for _, n := range lengths {
+			a := kt.fill(vs[:10])
+			if err := a.UnmarshalBinary(good[:n]); !errors.Is(err, journey.ErrCorrupt) {
+				t.Fatalf("%s: %d of %d bytes: %v", kt.name, n, len(good), err)
+			}
+			if got := kt.result(a); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s: a failed unmarshal changed the state", kt.name)
+			}
+		}
+		for range 300 {
+			bad := slices.Clone(good)
+			for range 1 + r.IntN(3) {
+				bad[10+r.IntN(len(bad)-10)] ^= byte(1 + r.IntN(255))
+			}
+			a := kt.make()
+			if a.UnmarshalBinary(bad) == nil {
+				kt.result(a) // must answer
+				if err := kt.merge(kt.make(), a); err != nil {
+					t.Fatalf("%s: merge of a decoded state: %v", kt.name, err)
+				}
+			}
+		}
+		for _, head := range [][]byte{{2, good[1]}, {1, 'Z'}} {
+			bad := append(head, good[2:]...)
+			if err := kt.make().UnmarshalBinary(bad); !errors.Is(err, journey.ErrCorrupt) {
+				t.Errorf("%s: version %d kind %q: %v", kt.name, bad[0], bad[1], err)
+			}
 		}
 	}
 }
