@@ -58,11 +58,15 @@ const maxSubQuery = 2 * time.Minute
 // ScatterServer answers a store node's site-wide sub-queries with an
 // AggregateFunc. Stop it with Close.
 type ScatterServer struct {
-	sub   *nats.Subscription
-	fn    AggregateFunc
-	owned []int
-	log   *slog.Logger
-	wg    sync.WaitGroup
+	sub    *nats.Subscription
+	fn     AggregateFunc
+	owned  []int
+	log    *slog.Logger
+	wg     sync.WaitGroup
+	mu     sync.Mutex // closed, wg.Add
+	closed bool
+	ctx    context.Context // cancelled by Close: the sub-queries in flight stop
+	cancel context.CancelFunc
 }
 
 // ServeScatter subscribes fn to the sub-queries addressed to node, a store
@@ -74,6 +78,7 @@ func ServeScatter(nc *nats.Conn, sc StreamConfig, node string, parts []int, fn A
 		log = slog.Default()
 	}
 	s := &ScatterServer{fn: fn, owned: slices.Clone(parts), log: log.With("module", "cluster.scatter")}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	var err error
 	if s.sub, err = nc.Subscribe(scatterSubject(sc.Subject, node), s.handle); err != nil {
 		return nil, fmt.Errorf("cannot serve site-wide queries of %s: %w", node, err)
@@ -82,7 +87,13 @@ func ServeScatter(nc *nats.Conn, sc StreamConfig, node string, parts []int, fn A
 }
 
 func (s *ScatterServer) handle(m *nats.Msg) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
 	s.wg.Add(1)
+	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		b, err := json.Marshal(s.answer(m.Data))
@@ -114,7 +125,7 @@ func (s *ScatterServer) answer(data []byte) scatterReply {
 	if timeout <= 0 || timeout > maxSubQuery {
 		timeout = maxSubQuery
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(s.ctx, timeout)
 	defer cancel()
 	out, err := s.fn(ctx, req.Body, func(site string, v event.VisitorID) bool { return want[Partition(site, v, req.Of)] })
 	if err != nil {
@@ -123,9 +134,14 @@ func (s *ScatterServer) answer(data []byte) scatterReply {
 	return scatterReply{Body: out}
 }
 
-// Close stops answering and waits for the sub-queries in flight.
+// Close stops answering, cancels the sub-queries in flight and waits
+// for them.
 func (s *ScatterServer) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	_ = s.sub.Unsubscribe()
+	s.cancel()
 	s.wg.Wait()
 }
 
