@@ -119,8 +119,10 @@ func (q *QueryServer) Close() {
 
 // Router is the store.Store of a query node: a visitor's trail is read
 // from a live store owning its partition (any replica), by NATS
-// request–reply within Timeout. Site-wide reads, user trails and erasure
-// need every store and are not routed yet: they return an error wrapping
+// request–reply within Timeout. Site-wide questions are scattered to the
+// stores and merged (Scatter, scatter.go); the raw site-wide reads of
+// store.Store (Visitors, ScanTrails: the export, the UI's pages), user
+// trails and erasure are not routed yet: they return an error wrapping
 // store.ErrUnavailable that says so. Safe for concurrent use.
 type Router struct {
 	nc      *nats.Conn
@@ -150,7 +152,7 @@ func NewRouter(nc *nats.Conn, sc StreamConfig, m *Metrics) *Router {
 		MembersEvery: time.Second, log: slog.Default().With("module", "cluster.router")}
 }
 
-var errNotRouted = fmt.Errorf("this query node routes visitor trails only; site-wide questions, user trails and erasure across stores are not built yet: ask a store node: %w", store.ErrUnavailable)
+var errNotRouted = fmt.Errorf("this query node answers visitor trails and the site-wide API questions; the export, the UI's pages, user trails and erasure across stores are not built yet: ask a store node: %w", store.ErrUnavailable)
 
 // Trail implements store.Store: routed to the visitor's partition.
 func (r *Router) Trail(ctx context.Context, site string, v event.VisitorID, q store.TrailQuery) (store.TrailPage, error) {
