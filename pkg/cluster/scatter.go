@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -38,11 +40,23 @@ type scatterRequest struct {
 	Body       []byte        `json:"body"`    // the question
 }
 
+// A store's answer is its partial result as raw bytes in one or more
+// messages to the request's reply subject (a partial state may be larger
+// than the servers' max_payload): each carries its index and the count in
+// headers. An error is one message with hdrError (and hdrTimeout when it
+// is the sub-query's deadline).
+const (
+	hdrChunk   = "Touchtrail-Chunk"
+	hdrChunks  = "Touchtrail-Chunks"
+	hdrError   = "Touchtrail-Error"
+	hdrTimeout = "Touchtrail-Timeout"
+)
+
 // scatterReply is a store's partial answer, or why there is none.
 type scatterReply struct {
-	Body    []byte `json:"body,omitempty"`
-	Error   string `json:"error,omitempty"`
-	Timeout bool   `json:"timeout,omitempty"` // the error is the sub-query's deadline
+	Body    []byte
+	Error   string
+	Timeout bool // the error is the sub-query's deadline
 }
 
 // AggregateFunc answers a site-wide sub-query on a store: body is the
@@ -58,6 +72,7 @@ const maxSubQuery = 2 * time.Minute
 // ScatterServer answers a store node's site-wide sub-queries with an
 // AggregateFunc. Stop it with Close.
 type ScatterServer struct {
+	nc     *nats.Conn
 	sub    *nats.Subscription
 	fn     AggregateFunc
 	owned  []int
@@ -77,7 +92,7 @@ func ServeScatter(nc *nats.Conn, sc StreamConfig, node string, parts []int, fn A
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &ScatterServer{fn: fn, owned: slices.Clone(parts), log: log.With("module", "cluster.scatter")}
+	s := &ScatterServer{nc: nc, fn: fn, owned: slices.Clone(parts), log: log.With("module", "cluster.scatter")}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	var err error
 	if s.sub, err = nc.Subscribe(scatterSubject(sc.Subject, node), s.handle); err != nil {
@@ -96,14 +111,35 @@ func (s *ScatterServer) handle(m *nats.Msg) {
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
-		b, err := json.Marshal(s.answer(m.Data))
-		if err == nil {
-			err = m.Respond(b)
-		}
-		if err != nil {
+		if err := s.respond(m.Reply, s.answer(m.Data)); err != nil {
 			s.log.Warn("cannot answer a site-wide sub-query", "err", err)
 		}
 	}()
+}
+
+// respond sends rep to reply, in chunks that fit the connection's max
+// payload.
+func (s *ScatterServer) respond(reply string, rep scatterReply) error {
+	if rep.Error != "" {
+		msg := nats.NewMsg(reply)
+		msg.Header.Set(hdrError, rep.Error)
+		if rep.Timeout {
+			msg.Header.Set(hdrTimeout, "1")
+		}
+		return s.nc.PublishMsg(msg)
+	}
+	size := max(int(s.nc.MaxPayload())-4096, 1024) // room for the headers
+	n := max(1, (len(rep.Body)+size-1)/size)
+	for i := range n {
+		msg := nats.NewMsg(reply)
+		msg.Header.Set(hdrChunk, strconv.Itoa(i))
+		msg.Header.Set(hdrChunks, strconv.Itoa(n))
+		msg.Data = rep.Body[i*size : min(len(rep.Body), (i+1)*size)]
+		if err := s.nc.PublishMsg(msg); err != nil {
+			return fmt.Errorf("chunk %d of %d: %w", i, n, err)
+		}
+	}
+	return nil
 }
 
 func (s *ScatterServer) answer(data []byte) scatterReply {
@@ -308,31 +344,61 @@ func (r *Router) subQuery(ctx context.Context, node string, parts []int, body []
 		return nil, "error", fmt.Errorf("BUG: sub-query: %w", err)
 	}
 	start := time.Now()
-	m, err := r.nc.RequestWithContext(ctx, scatterSubject(r.stream.Subject, node), req)
+	body, reason, err := r.request(ctx, node, req)
 	took := time.Since(start).Seconds()
 	for _, p := range parts {
 		r.m.scatterSeconds.WithLabelValues(partLabel(p)).Observe(took)
 	}
+	return body, reason, err
+}
+
+// request sends one sub-query and gathers its answer's chunks.
+func (r *Router) request(ctx context.Context, node string, req []byte) ([]byte, string, error) {
+	inbox := r.nc.NewInbox()
+	ch := make(chan *nats.Msg, 64)
+	sub, err := r.nc.ChanSubscribe(inbox, ch)
 	if err != nil {
-		switch {
-		case errors.Is(err, nats.ErrNoResponders):
-			return nil, "no_responders", fmt.Errorf("store %s is gone: %w", node, err)
-		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
-			return nil, "timeout", fmt.Errorf("store %s did not answer within %s: %w", node, r.Timeout, err)
-		}
 		return nil, "error", fmt.Errorf("store %s: %w", node, err)
 	}
-	var rep scatterReply
-	if err := json.Unmarshal(m.Data, &rep); err != nil {
-		return nil, "error", fmt.Errorf("store %s answered %.100q: %w", node, m.Data, err)
+	defer func() { _ = sub.Unsubscribe() }()
+	if err := r.nc.PublishMsg(&nats.Msg{Subject: scatterSubject(r.stream.Subject, node), Reply: inbox, Data: req}); err != nil {
+		return nil, "error", fmt.Errorf("store %s: %w", node, err)
 	}
-	if rep.Timeout {
-		return nil, "timeout", fmt.Errorf("store %s ran out of time (%s): %s", node, r.Timeout, rep.Error)
+	var chunks [][]byte
+	var have []bool
+	got := 0
+	for {
+		var m *nats.Msg
+		select {
+		case <-ctx.Done():
+			return nil, "timeout", fmt.Errorf("store %s did not answer within %s: %w", node, r.Timeout, ctx.Err())
+		case m = <-ch:
+		}
+		if m.Header.Get("Status") == "503" { // the server: nobody subscribes to the store's subject
+			return nil, "no_responders", fmt.Errorf("store %s is gone: %w", node, nats.ErrNoResponders)
+		}
+		if e := m.Header.Get(hdrError); e != "" {
+			if m.Header.Get(hdrTimeout) != "" {
+				return nil, "timeout", fmt.Errorf("store %s ran out of time (%s): %s", node, r.Timeout, e)
+			}
+			return nil, "error", fmt.Errorf("store %s: %s", node, e)
+		}
+		i, err1 := strconv.Atoi(m.Header.Get(hdrChunk))
+		n, err2 := strconv.Atoi(m.Header.Get(hdrChunks))
+		if err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n || (chunks != nil && len(chunks) != n) {
+			return nil, "error", fmt.Errorf("store %s: a reply without a valid chunk header (%q of %q)", node, m.Header.Get(hdrChunk), m.Header.Get(hdrChunks))
+		}
+		if chunks == nil {
+			chunks, have = make([][]byte, n), make([]bool, n)
+		}
+		if !have[i] {
+			chunks[i], have[i] = m.Data, true
+			got++
+		}
+		if got == n {
+			return bytes.Join(chunks, nil), "", nil
+		}
 	}
-	if rep.Error != "" {
-		return nil, "error", fmt.Errorf("store %s: %s", node, rep.Error)
-	}
-	return rep.Body, "", nil
 }
 
 // liveMembers reads the membership bucket, at most once a MembersEvery.

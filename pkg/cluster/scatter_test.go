@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -246,5 +247,64 @@ func TestScatterNoStore(t *testing.T) {
 	}
 	if !slices.Equal(missing, cluster.Missing{0, 1, 2, 3}) || !slices.Equal(merged, []int{0, 0, 0, 0}) {
 		t.Errorf("missing %v, merged %v", missing, merged)
+	}
+}
+
+// A partial answer larger than the servers' max payload arrives whole, in
+// chunks.
+func TestScatterLargePartial(t *testing.T) {
+	nc := scatterConn(t)
+	sc := cluster.StreamConfig{Partitions: 1}
+	big := make([]byte, 2*int(nc.MaxPayload())+12345)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	ctx := context.Background()
+	m, err := cluster.Join(ctx, nc, cluster.MembershipConfig{}, cluster.Member{Node: "big", Role: "store", Partitions: []int{0}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Leave(context.Background()) })
+	srv, err := cluster.ServeScatter(nc, sc, "big", []int{0}, func(context.Context, []byte, func(string, event.VisitorID) bool) ([]byte, error) {
+		return big, nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	var got []byte
+	missing, err := cluster.NewRouter(nc, sc, nil).Scatter(ctx, []byte("question"), func(b []byte) error {
+		got = append(got, b...)
+		return nil
+	})
+	if err != nil || len(missing) != 0 {
+		t.Fatalf("missing %v, err %v", missing, err)
+	}
+	if !bytes.Equal(got, big) {
+		t.Errorf("got %d bytes, want the %d sent (max payload %d)", len(got), len(big), nc.MaxPayload())
+	}
+}
+
+// A store still listed in the bucket but gone (killed before its entry
+// expired) costs no timeout: NATS says nobody listens, and the replica
+// answers.
+func TestScatterListedButGone(t *testing.T) {
+	nc := scatterConn(t)
+	sc := cluster.StreamConfig{Partitions: 2}
+	m, err := cluster.Join(context.Background(), nc, cluster.MembershipConfig{}, cluster.Member{Node: "a-ghost", Role: "store", Partitions: []int{0, 1}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Leave(context.Background()) })
+	startScatterStore(t, nc, sc, "b-alive", []int{0, 1}, nil)
+	reg := prometheus.NewRegistry()
+	r := cluster.NewRouter(nc, sc, cluster.NewMetrics(reg))
+	r.Timeout = time.Minute // a wait for it would show
+	merged, missing, err := scatter(t, r, 2)
+	if err != nil || len(missing) != 0 || !slices.Equal(merged, []int{1, 1}) {
+		t.Fatalf("merged %v, missing %v, err %v", merged, missing, err)
+	}
+	if got := metric(t, reg, "touchtrail_cluster_scatter_failed_total", "no_responders"); got != 1 {
+		t.Errorf("no_responders counted %v, want 1", got)
 	}
 }
