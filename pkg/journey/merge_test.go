@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -414,5 +415,46 @@ func TestPartialStateCorrupt(t *testing.T) {
 				t.Errorf("%s: version %d kind %q: %v", kt.name, bad[0], bad[1], err)
 			}
 		}
+	}
+}
+
+// Past journey.ExactValues visitors a step, the funnel's median time comes
+// from the sketch: within journey.RelativeAccuracy of the planted (exact)
+// median, on one node and merged from 8 stores alike.
+func TestFunnelMedianSketchAgainstPlanted(t *testing.T) {
+	vs, truth := journeytest.Generate(8, 6000, mergeOpts)
+	kt := funnelKit(journey.Scope{})
+	one := kt.make()
+	for i := range vs {
+		one.Add(vs[i].Trail)
+	}
+	merged := kt.make()
+	for _, shard := range shards(vs, 8, 8) {
+		part := kt.make()
+		for _, v := range shard {
+			part.Add(v.Trail)
+		}
+		if err := merged.Merge(part); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sketched := 0
+	for k, st := range one.Result().Steps {
+		if k == 0 {
+			continue
+		}
+		if st.Visitors > journey.ExactValues {
+			sketched++
+		}
+		want := truth.FunnelMedian[k]
+		if math.Abs(st.MedianSeconds-want) > journey.RelativeAccuracy*want {
+			t.Errorf("step %d (%d visitors): median %.3f s, planted %.1f s", k, st.Visitors, st.MedianSeconds, want)
+		}
+		if m := merged.Result().Steps[k].MedianSeconds; m != st.MedianSeconds {
+			t.Errorf("step %d: merged median %v, one node %v", k, m, st.MedianSeconds)
+		}
+	}
+	if sketched < 2 {
+		t.Fatalf("only %d steps past %d visitors: the sketch is not tested", sketched, journey.ExactValues)
 	}
 }
