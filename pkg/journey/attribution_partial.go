@@ -6,7 +6,8 @@ func (a *Attribution) params() params {
 
 // Merge folds o's counts into a, as if a had been given o's visitors too (a
 // visitor must be in one of them only). It returns ErrMismatch when o was
-// made with another conversion (Config) or Scope. o is not modified.
+// made with another conversion (Config) or Scope; the from of Add is not
+// part of a's parameters: give every part the same. o is not modified.
 func (a *Attribution) Merge(o *Attribution) error {
 	if err := checkMerge("attribution", a.params(), o.params()); err != nil {
 		return err

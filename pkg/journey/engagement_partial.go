@@ -40,7 +40,11 @@ func (e *Engagement) Merge(o *Engagement) error {
 // help pages' together, with a version byte and a fingerprint of the
 // Config and Scope. Its size grows with the distinct pages.
 func (e *Engagement) MarshalBinary() ([]byte, error) {
-	b := e.help.encode(enc(header(nil, kindEngagement, e.params())).n(e.visitors))
+	size := 64 + e.help.seconds.size()
+	for p, a := range e.pages {
+		size += 24 + len(p) + a.seconds.size()
+	}
+	b := e.help.encode(enc(header(make([]byte, 0, size), kindEngagement, e.params())).n(e.visitors))
 	b = b.n(len(e.pages))
 	for p, a := range e.pages {
 		b = a.encode(b.s(p))

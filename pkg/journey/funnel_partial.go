@@ -27,7 +27,11 @@ func (f *Funnel) Merge(o *Funnel) error {
 // steps (8 bytes a time up to ExactValues, then the sketch's bins), with a
 // version byte and a fingerprint of the steps, window and Scope.
 func (f *Funnel) MarshalBinary() ([]byte, error) {
-	e := enc(header(nil, kindFunnel, f.params())).n(f.visitors)
+	size := 32
+	for k := range f.deltas {
+		size += 8 + f.deltas[k].size()
+	}
+	e := enc(header(make([]byte, 0, size), kindFunnel, f.params())).n(f.visitors)
 	for k := range f.counts {
 		e = f.deltas[k].encode(e.n(f.counts[k]))
 	}

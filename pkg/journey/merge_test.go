@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -287,55 +288,33 @@ func checkSharded[A partial](t *testing.T, kt kit[A], visitors []journeytest.Vis
 	}
 }
 
-// The data sets: 2,500 visitors (split two ways for each k) keep the
-// funnel's times exact, 4,000 (split one way) take them past
-// journey.ExactValues into the sketch (as the engaged times of the most
-// viewed pages).
-func mergeSets(t *testing.T) map[string][]journeytest.Visitor {
-	t.Helper()
-	sets := map[string][]journeytest.Visitor{}
-	for _, s := range []struct {
-		seed int64
-		n    int
-	}{{1, 2500}, {3, 4000}} {
-		vs, _ := journeytest.Generate(s.seed, s.n, mergeOpts)
-		sets[fmt.Sprintf("seed%d-%d", s.seed, s.n)] = withEngagement(vs, uint64(s.seed))
-	}
-	return sets
-}
-
+// TestMergeEqualsOneNode: every accumulator, over the journeytest shop
+// (2,000 visitors, engagement reports added) without and with a Scope,
+// split two ways into each k; and the funnel and engagement over 4,000,
+// split one way, which takes their medians past journey.ExactValues into
+// the sketch.
 func TestMergeEqualsOneNode(t *testing.T) {
-	sets := mergeSets(t)
-	names := slices.Sorted(func(yield func(string) bool) {
-		for n := range sets {
-			if !yield(n) {
-				return
-			}
-		}
-	})
-	for _, name := range names {
-		for i, scope := range mergeScopes {
-			seeds := 2
-			if len(sets[name]) > 2500 {
-				if i > 0 {
-					continue // the scope is tried on the smaller set
-				}
-				seeds = 1
-			}
-			t.Run(fmt.Sprintf("%s/scope%d", name, i), func(t *testing.T) {
-				vs := sets[name]
-				checkSharded(t, funnelKit(scope), vs, seeds)
-				checkSharded(t, pathsKit(scope), vs, seeds)
-				checkSharded(t, frictionKit(scope), vs, seeds)
-				checkSharded(t, attributionKit(scope), vs, seeds)
-				checkSharded(t, mapKit(scope, event.ChannelUnknown), vs, seeds)
-				checkSharded(t, mapKit(scope, event.ChannelSocial), vs, seeds)
-				checkSharded(t, engagementKit(scope), vs, seeds)
-				checkSharded(t, selfServiceKit(scope), vs, seeds)
-				checkSharded(t, satisfactionKit(scope), vs, seeds)
-			})
-		}
+	small, _ := journeytest.Generate(1, 2000, mergeOpts)
+	small = withEngagement(small, 1)
+	for i, scope := range mergeScopes {
+		t.Run(fmt.Sprintf("scope%d", i), func(t *testing.T) {
+			checkSharded(t, funnelKit(scope), small, 2)
+			checkSharded(t, pathsKit(scope), small, 2)
+			checkSharded(t, frictionKit(scope), small, 2)
+			checkSharded(t, attributionKit(scope), small, 2)
+			checkSharded(t, mapKit(scope, event.ChannelUnknown), small, 2)
+			checkSharded(t, mapKit(scope, event.ChannelSocial), small, 2)
+			checkSharded(t, engagementKit(scope), small, 2)
+			checkSharded(t, selfServiceKit(scope), small, 2)
+			checkSharded(t, satisfactionKit(scope), small, 2)
+		})
 	}
+	t.Run("sketched", func(t *testing.T) {
+		large, _ := journeytest.Generate(3, 4000, mergeOpts)
+		large = withEngagement(large, 3)
+		checkSharded(t, funnelKit(journey.Scope{}), large, 1)
+		checkSharded(t, engagementKit(journey.Scope{}), large, 1)
+	})
 }
 
 // anyKit is a kit with its type erased, to list every accumulator.
@@ -414,5 +393,46 @@ func TestPartialStateCorrupt(t *testing.T) {
 				t.Errorf("%s: version %d kind %q: %v", kt.name, bad[0], bad[1], err)
 			}
 		}
+	}
+}
+
+// Past journey.ExactValues visitors a step, the funnel's median time comes
+// from the sketch: within journey.RelativeAccuracy of the planted (exact)
+// median, on one node and merged from 8 stores alike.
+func TestFunnelMedianSketchAgainstPlanted(t *testing.T) {
+	vs, truth := journeytest.Generate(8, 6000, mergeOpts)
+	kt := funnelKit(journey.Scope{})
+	one := kt.make()
+	for i := range vs {
+		one.Add(vs[i].Trail)
+	}
+	merged := kt.make()
+	for _, shard := range shards(vs, 8, 8) {
+		part := kt.make()
+		for _, v := range shard {
+			part.Add(v.Trail)
+		}
+		if err := merged.Merge(part); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sketched := 0
+	for k, st := range one.Result().Steps {
+		if k == 0 {
+			continue
+		}
+		if st.Visitors > journey.ExactValues {
+			sketched++
+		}
+		want := truth.FunnelMedian[k]
+		if math.Abs(st.MedianSeconds-want) > journey.RelativeAccuracy*want {
+			t.Errorf("step %d (%d visitors): median %.3f s, planted %.1f s", k, st.Visitors, st.MedianSeconds, want)
+		}
+		if m := merged.Result().Steps[k].MedianSeconds; m != st.MedianSeconds {
+			t.Errorf("step %d: merged median %v, one node %v", k, m, st.MedianSeconds)
+		}
+	}
+	if sketched < 2 {
+		t.Fatalf("only %d steps past %d visitors: the sketch is not tested", sketched, journey.ExactValues)
 	}
 }

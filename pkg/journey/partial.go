@@ -53,7 +53,7 @@ func (p params) f(v float64) params       { return binary.BigEndian.AppendUint64
 func (p params) s(v string) params        { return append(p.u(uint64(len(v))), v...) }
 func (p params) d(v time.Duration) params { return p.i(int64(v)) }
 
-// step appends a step; nil is written as an empty string.
+// step appends a step: 0 for nil, else 1 and its text.
 func (p params) step(st *Step) params {
 	if st == nil {
 		return p.u(0)

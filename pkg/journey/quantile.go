@@ -143,6 +143,14 @@ func (q *quantity) at(r int) float64 {
 	return sketchMapping.Value(q.sk.GetPositiveValueStore().KeyAtRank(rank))
 }
 
+// size is about the bytes encode appends, to size a buffer.
+func (q *quantity) size() int {
+	if q.sk != nil {
+		return 1024 // a few hundred bins of 2 to 4 bytes
+	}
+	return 4 + 8*len(q.exact)
+}
+
 // encode appends q: n, then n float64s (exact) or the zero count and the
 // bins (index deltas, counts).
 func (q *quantity) encode(e enc) enc {
