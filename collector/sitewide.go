@@ -367,8 +367,8 @@ func (s *Server) siteWide(qc context.Context, ctx *fasthttp.RequestCtx, site, ki
 	return writeSiteJSON(ctx, acc.result(), missing)
 }
 
-// writeSiteJSON writes a site-wide answer; one missing partitions says
-// so: "partial": true and "missing_partitions" lead the object.
+// writeSiteJSON writes a site-wide answer; an answer missing partitions
+// says so: "partial": true and "missing_partitions" lead the object.
 func writeSiteJSON(ctx *fasthttp.RequestCtx, v any, missing cluster.Missing) error {
 	b, err := json.Marshal(v)
 	if err != nil {

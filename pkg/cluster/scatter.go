@@ -207,10 +207,11 @@ var ErrNoPartition = fmt.Errorf("no partition answered: %w", store.ErrUnavailabl
 // Scatter sends a site-wide question to one live store owning each
 // partition (membership from the bucket), the partitions batched per
 // store, each sub-query within Timeout (and ctx), and calls merge with
-// every partial answer, one at a time. A store that fails or times out is
-// replaced by another live owner of its partitions while ctx lasts; the
-// partitions nobody answered for are returned. When none answered the
-// error wraps ErrNoPartition; an error from merge stops the question.
+// every partial answer, one at a time. A store that fails or times out, or
+// whose answer merge refuses (merge must then leave its accumulator as it
+// was), is replaced by another live owner of its partitions while ctx
+// lasts; the partitions nobody answered for are returned. When none
+// answered the error wraps ErrNoPartition.
 // Safe for concurrent use.
 func (r *Router) Scatter(ctx context.Context, body []byte, merge func(partial []byte) error) (Missing, error) {
 	P := r.stream.Partitions
@@ -232,14 +233,13 @@ func (r *Router) Scatter(ctx context.Context, body []byte, merge func(partial []
 		}
 	}
 	var (
-		mu       sync.Mutex // merge, failed
-		mergeErr error
-		lastErr  error // of the last failed sub-query, for the error when none answered
-		missing  Missing
-		failed   = map[string]bool{}
-		pending  = allPartitions(P)
+		mu      sync.Mutex // merge, failed
+		lastErr error      // of the last failed sub-query, for the error when none answered
+		missing Missing
+		failed  = map[string]bool{}
+		pending = allPartitions(P)
 	)
-	for len(pending) > 0 && mergeErr == nil {
+	for len(pending) > 0 {
 		plan := assign(pending, owners, failed)
 		pending = pending[:0:0]
 		for _, p := range plan.orphans {
@@ -256,10 +256,9 @@ func (r *Router) Scatter(ctx context.Context, body []byte, merge func(partial []
 				reply, reason, err := r.subQuery(ctx, node, parts, body)
 				mu.Lock()
 				defer mu.Unlock()
-				if err == nil && mergeErr == nil {
-					if err = merge(reply); err != nil {
-						mergeErr = fmt.Errorf("cannot merge the answer of %s: %w", node, err)
-						return
+				if err == nil {
+					if err = merge(reply); err != nil { // a corrupt or foreign partial: as if the store failed
+						reason, err = "merge", fmt.Errorf("cannot merge the answer of %s: %w", node, err)
 					}
 				}
 				if err != nil {
@@ -276,9 +275,6 @@ func (r *Router) Scatter(ctx context.Context, body []byte, merge func(partial []
 			missing = append(missing, pending...)
 			break
 		}
-	}
-	if mergeErr != nil {
-		return nil, mergeErr
 	}
 	sort.Ints(missing)
 	if len(missing) > 0 {

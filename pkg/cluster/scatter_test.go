@@ -308,3 +308,32 @@ func TestScatterListedButGone(t *testing.T) {
 		t.Errorf("no_responders counted %v, want 1", got)
 	}
 }
+
+// An answer the query node cannot merge (corrupt, or from a store of
+// another version) counts as the store failing: a replica answers instead.
+func TestScatterUnmergeableAnswerGoesToReplica(t *testing.T) {
+	nc := scatterConn(t)
+	sc := cluster.StreamConfig{Partitions: 2}
+	ctx := context.Background()
+	m, err := cluster.Join(ctx, nc, cluster.MembershipConfig{}, cluster.Member{Node: "a-odd", Role: "store", Partitions: []int{0, 1}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Leave(context.Background()) })
+	srv, err := cluster.ServeScatter(nc, sc, "a-odd", []int{0, 1}, func(context.Context, []byte, func(string, event.VisitorID) bool) ([]byte, error) {
+		return []byte("not a partial state"), nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	startScatterStore(t, nc, sc, "b-good", []int{0, 1}, nil)
+	reg := prometheus.NewRegistry()
+	merged, missing, err := scatter(t, cluster.NewRouter(nc, sc, cluster.NewMetrics(reg)), 2)
+	if err != nil || len(missing) != 0 || !slices.Equal(merged, []int{1, 1}) {
+		t.Fatalf("merged %v, missing %v, err %v", merged, missing, err)
+	}
+	if got := metric(t, reg, "touchtrail_cluster_scatter_failed_total", "merge"); got != 1 {
+		t.Errorf("unmergeable answers counted %v, want 1", got)
+	}
+}
