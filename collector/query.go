@@ -10,6 +10,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/event"
 	"github.com/touchtrail/touchtrail/pkg/store"
 )
@@ -295,6 +296,20 @@ func (s *Server) eraseVisitor(ctx *fasthttp.RequestCtx, site, visitor string) er
 	// An unknown visitor is erased all the same: the tombstone refuses the
 	// events dated before now that may still arrive. The answer says that
 	// nothing was stored for it.
+	if er, ok := s.store.(eraseReporter); ok {
+		rep, err := er.EraseVisitorReport(ctx, site, v)
+		if err != nil {
+			return err
+		}
+		if known != nil {
+			return known
+		}
+		s.log.Info("visitor erased across stores", "site", site, "visitor", v.String(), "partial", rep.Partial, "stream_deleted", rep.StreamDeleted)
+		return writeJSON(ctx, eraseStatus(rep), struct {
+			Erased string `json:"erased"`
+			eraseAcross
+		}{v.String(), newEraseAcross(rep)})
+	}
 	if err := s.store.EraseVisitor(ctx, site, v); err != nil {
 		return err
 	}
@@ -307,9 +322,54 @@ func (s *Server) eraseVisitor(ctx *fasthttp.RequestCtx, site, visitor string) er
 	}{v.String()})
 }
 
+// eraseReporter is a store that erases across stores and replicas and says
+// where the erasure was applied: a query node's cluster.Router.
+type eraseReporter interface {
+	EraseVisitorReport(ctx context.Context, site string, v event.VisitorID) (cluster.EraseReport, error)
+	EraseUserReport(ctx context.Context, site, user string) (cluster.EraseReport, error)
+}
+
+// eraseAcross is what an erasure through a query node adds to the answer:
+// the partitions it went to, the stores that applied it and those that
+// have not yet (partial: they apply it when they come back and replay the
+// stream), and the messages deleted from the stream.
+type eraseAcross struct {
+	Partial       bool                     `json:"partial"`
+	Partitions    []cluster.PartitionErase `json:"partitions"`
+	StreamDeleted int                      `json:"stream_deleted"`
+}
+
+func newEraseAcross(rep cluster.EraseReport) eraseAcross {
+	return eraseAcross{Partial: rep.Partial, Partitions: rep.Partitions, StreamDeleted: rep.StreamDeleted}
+}
+
+// eraseStatus is 200 once every live owner applied the erasure, else 202:
+// it is in the stream, and the stores missing apply it on their return.
+func eraseStatus(rep cluster.EraseReport) int {
+	if rep.Partial {
+		return fasthttp.StatusAccepted
+	}
+	return fasthttp.StatusOK
+}
+
 // eraseUser erases every visitor stitched to a user (see the store's
 // EraseUser); an unknown user erases nothing and answers 404.
 func (s *Server) eraseUser(ctx *fasthttp.RequestCtx, site, user string) error {
+	if er, ok := s.store.(eraseReporter); ok {
+		rep, err := er.EraseUserReport(ctx, site, user)
+		if err != nil {
+			return err
+		}
+		if len(rep.Visitors) == 0 {
+			return errStatus(fasthttp.StatusNotFound, "no visitor of user %q", user)
+		}
+		s.log.Info("user erased across stores", "site", site, "visitors", len(rep.Visitors), "partial", rep.Partial, "stream_deleted", rep.StreamDeleted)
+		return writeJSON(ctx, eraseStatus(rep), struct {
+			ErasedUser string   `json:"erased_user"`
+			Erased     []string `json:"erased"`
+			eraseAcross
+		}{user, visitorStrings(rep.Visitors), newEraseAcross(rep)})
+	}
 	vs, err := s.store.EraseUser(ctx, site, user)
 	if err != nil {
 		return err
@@ -317,15 +377,19 @@ func (s *Server) eraseUser(ctx *fasthttp.RequestCtx, site, user string) error {
 	if len(vs) == 0 {
 		return errStatus(fasthttp.StatusNotFound, "no visitor of user %q", user)
 	}
-	ids := make([]string, len(vs))
-	for i, v := range vs {
-		ids[i] = v.String()
-	}
 	s.log.Info("user erased", "site", site, "visitors", len(vs))
 	return writeJSON(ctx, fasthttp.StatusOK, struct {
 		ErasedUser string   `json:"erased_user"`
 		Erased     []string `json:"erased"`
-	}{user, ids})
+	}{user, visitorStrings(vs)})
+}
+
+func visitorStrings(vs []event.VisitorID) []string {
+	ids := make([]string, len(vs))
+	for i, v := range vs {
+		ids[i] = v.String()
+	}
+	return ids
 }
 
 func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) error {
