@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -440,5 +441,80 @@ func TestEraseAcrossStores(t *testing.T) {
 	assertGone(t, "store rebuilt from the stream", append(slices.Clone(ic.stores), fresh), []event.VisitorID{v3, uvs[0], uvs[1]}, []string{u})
 	if got, err := fresh.Store.UserVisitors(context.Background(), collectortest.Site, other); err != nil || !slices.Equal(got, []event.VisitorID{v3mate}) {
 		t.Errorf("rebuilt store: user %s has visitors %v (%v), want only %s", other, got, err, v3mate)
+	}
+}
+
+// TestStoreKilledReplicaAnswersErasureWaits: a store (a subprocess) is
+// SIGKILLed: its replica answers the trails and journeys of its partitions
+// through the query node; an erasure meanwhile answers 202 naming the
+// killed store as pending (its membership entry has not expired yet); the
+// store, restarted on its directory, applies the erasure from the stream.
+func TestStoreKilledReplicaAnswersErasureWaits(t *testing.T) {
+	nc := natstest.StartTB(t, 1)
+	in := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleIngest, Node: "in", Stream: testStream})
+	ko := childOptions{NATS: nc.URLs(), Node: "k", Partitions: "0-3", Dir: t.TempDir(), Addr: "127.0.0.1:0"}
+	k := startChild(t, ko)
+	r := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleStore, Node: "r", Partitions: "0-3", Dir: t.TempDir()})
+	b := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleStore, Node: "b", Partitions: "4-7", Dir: t.TempDir()})
+	q := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleQuery, Node: "q"})
+	visitors, total := generate(40)
+	acked, _ := load(t, []string{in.URL}, batches(collectortest.Site, visitors, 10), 2, nil)
+	var low []journeytest.Visitor // of partitions 0-3
+	var lowAcked []sent
+	for _, v := range visitors {
+		if cluster.Partition(collectortest.Site, v.ID, parts) < 4 {
+			low = append(low, v)
+		}
+	}
+	for _, s := range acked {
+		if cluster.Partition(collectortest.Site, s.visitor, parts) < 4 {
+			lowAcked = append(lowAcked, s)
+		}
+	}
+	if len(low) < 2 {
+		t.Fatal("fewer than two visitors on partitions 0-3")
+	}
+	waitFor(t, 20*time.Second, "stored", func() bool { return storedRecords(r, b) >= total })
+	waitAcked(t, k.URL, lowAcked)
+
+	k.kill(syscall.SIGKILL)
+	for _, v := range low {
+		if got := trail(t, q.URL, v.ID); !slices.Equal(got, ids(v)) {
+			t.Errorf("visitor %s with store k killed: %v through the query node, want %v", v.ID, got, ids(v))
+		}
+		path := fmt.Sprintf("/v1/sites/%s/visitors/%s/journey", collectortest.Site, v.ID)
+		st, body := get(t, q.URL+path)
+		if _, direct := get(t, r.URL+path); st != http.StatusOK || body != direct {
+			t.Errorf("visitor %s with store k killed: journey %d %s, from the replica %s", v.ID, st, body, direct)
+		}
+	}
+
+	gone, kept := low[0], low[1]
+	p := cluster.Partition(collectortest.Site, gone.ID, parts)
+	st, body := del(t, fmt.Sprintf("%s/v1/sites/%s/visitors/%s", q.URL, collectortest.Site, gone.ID))
+	var ans eraseAnswer
+	if err := json.Unmarshal([]byte(body), &ans); err != nil || st != http.StatusAccepted || !ans.Partial {
+		t.Fatalf("erase with store k killed: %d %s, want 202 and partial", st, body)
+	}
+	found := false
+	for _, pe := range ans.Partitions {
+		if pe.Partition == p {
+			found = true
+			if !slices.Equal(pe.Applied, []string{"r"}) || !slices.Equal(pe.Pending, []string{"k"}) {
+				t.Errorf("partition %d: applied %v, pending %v; want applied [r], pending [k]", p, pe.Applied, pe.Pending)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the answer does not name the visitor's partition %d: %s", p, body)
+	}
+	if got := trail(t, q.URL, gone.ID); got != nil {
+		t.Errorf("erased visitor still answered through the query node: %v", got)
+	}
+
+	k = startChild(t, ko) // on its directory: resumes its consumer
+	waitFor(t, 20*time.Second, "the restarted store applied the erasure", func() bool { return trail(t, k.URL, gone.ID) == nil })
+	if got := trail(t, k.URL, kept.ID); !slices.Equal(got, ids(kept)) {
+		t.Errorf("restarted store: visitor %s holds %v, want %v", kept.ID, got, ids(kept))
 	}
 }
