@@ -176,7 +176,11 @@ func appendTouchpoint(b []byte, tp *event.Touchpoint, site string, v event.Visit
 
 // mustKnowVisitor returns a 404 error when the visitor has no touchpoint.
 func (s *Server) mustKnowVisitor(ctx context.Context, site string, v event.VisitorID) error {
-	page, err := s.store.Trail(ctx, site, v, store.TrailQuery{Limit: 1})
+	return knowVisitor(ctx, s.store.Trail, site, v)
+}
+
+func knowVisitor(ctx context.Context, trail func(context.Context, string, event.VisitorID, store.TrailQuery) (store.TrailPage, error), site string, v event.VisitorID) error {
+	page, err := trail(ctx, site, v, store.TrailQuery{Limit: 1})
 	if err != nil {
 		return err
 	}
@@ -302,7 +306,11 @@ func (s *Server) eraseVisitor(ctx *fasthttp.RequestCtx, site, visitor string) er
 	if err != nil {
 		return err
 	}
-	known := s.mustKnowVisitor(ctx, site, v)
+	trail := s.store.Trail
+	if s.eraser != nil { // the stores owning the visitor, not this node's own
+		trail = s.eraser.Trail
+	}
+	known := knowVisitor(ctx, trail, site, v)
 	var he *httpError
 	if known != nil && !errors.As(known, &he) {
 		return known
@@ -310,8 +318,8 @@ func (s *Server) eraseVisitor(ctx *fasthttp.RequestCtx, site, visitor string) er
 	// An unknown visitor is erased all the same: the tombstone refuses the
 	// events dated before now that may still arrive. The answer says that
 	// nothing was stored for it.
-	if er, ok := s.store.(eraseReporter); ok {
-		rep, err := er.EraseVisitorReport(ctx, site, v)
+	if s.eraser != nil {
+		rep, err := s.eraser.EraseVisitorReport(ctx, site, v)
 		if err != nil {
 			return err
 		}
@@ -336,9 +344,12 @@ func (s *Server) eraseVisitor(ctx *fasthttp.RequestCtx, site, visitor string) er
 	}{v.String()})
 }
 
-// eraseReporter is a store that erases across stores and replicas and says
-// where the erasure was applied: a query node's cluster.Router.
-type eraseReporter interface {
+// Eraser erases across stores and replicas and says where the erasure was
+// applied: a cluster node's cluster.Router (Deps.Eraser).
+type Eraser interface {
+	// Trail reads from a store owning the visitor (to answer 404 for an
+	// unknown one).
+	Trail(ctx context.Context, site string, v event.VisitorID, q store.TrailQuery) (store.TrailPage, error)
 	EraseVisitorReport(ctx context.Context, site string, v event.VisitorID) (cluster.EraseReport, error)
 	EraseUserReport(ctx context.Context, site, user string) (cluster.EraseReport, error)
 }
@@ -369,8 +380,8 @@ func eraseStatus(rep cluster.EraseReport) int {
 // eraseUser erases every visitor stitched to a user (see the store's
 // EraseUser); an unknown user erases nothing and answers 404.
 func (s *Server) eraseUser(ctx *fasthttp.RequestCtx, site, user string) error {
-	if er, ok := s.store.(eraseReporter); ok {
-		rep, err := er.EraseUserReport(ctx, site, user)
+	if s.eraser != nil {
+		rep, err := s.eraser.EraseUserReport(ctx, site, user)
 		if err != nil {
 			return err
 		}

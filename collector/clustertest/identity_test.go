@@ -383,6 +383,21 @@ func TestEraseAcrossStores(t *testing.T) {
 		t.Errorf("trail of the erased visitor through the query node: %d, want 404", st)
 	}
 
+	// Erase a visitor of store b's partitions through store c: a store
+	// node erases through the stream too, never only in its own Badger.
+	var v4 event.VisitorID
+	for _, v := range ic.visitors {
+		if storeOf(cluster.Partition(collectortest.Site, v.ID, parts)) == "b" && v.ID != v3 && v.ID != v3mate && !slices.Contains(uvs, v.ID) {
+			v4 = v.ID
+			break
+		}
+	}
+	st, body = del(t, fmt.Sprintf("%s/v1/sites/%s/visitors/%s", ic.c.URL, collectortest.Site, v4))
+	if err := json.Unmarshal([]byte(body), &ans); err != nil || st != http.StatusOK || ans.Partial {
+		t.Fatalf("erase visitor through store c: %d %s", st, body)
+	}
+	assertGone(t, "erase visitor through a store node", ic.stores, []event.VisitorID{v4}, nil)
+
 	// Erase a user: its two visitors on stores a and b, its links on c.
 	st, body = del(t, fmt.Sprintf("%s/v1/sites/%s/users/%s", ic.q.URL, collectortest.Site, u))
 	ans = eraseAnswer{}
@@ -404,12 +419,12 @@ func TestEraseAcrossStores(t *testing.T) {
 	for _, c := range []struct {
 		v    event.VisitorID
 		user string
-	}{{v3, ""}, {uvs[0], u}, {uvs[1], u}} {
+	}{{v3, ""}, {v4, ""}, {uvs[0], u}, {uvs[1], u}} {
 		if left := mentions(after, c.v, c.user); len(left) > 0 {
 			t.Errorf("the stream still holds %d messages of visitor %s / user %q: %v", len(left), c.v, c.user, left)
 		}
 	}
-	erasedTPs := len(ic.byID[v3].Trail) + len(ic.byID[uvs[0]].Trail) + len(ic.byID[uvs[1]].Trail)
+	erasedTPs := len(ic.byID[v3].Trail) + len(ic.byID[v4].Trail) + len(ic.byID[uvs[0]].Trail) + len(ic.byID[uvs[1]].Trail)
 	erasures := 0
 	for _, m := range after {
 		if m.op == "erase" {
@@ -438,7 +453,7 @@ func TestEraseAcrossStores(t *testing.T) {
 	if got := storedRecords(fresh); got != want {
 		t.Errorf("rebuilt store holds %d touchpoints, want %d (all but the erased)", got, want)
 	}
-	assertGone(t, "store rebuilt from the stream", append(slices.Clone(ic.stores), fresh), []event.VisitorID{v3, uvs[0], uvs[1]}, []string{u})
+	assertGone(t, "store rebuilt from the stream", append(slices.Clone(ic.stores), fresh), []event.VisitorID{v3, v4, uvs[0], uvs[1]}, []string{u})
 	if got, err := fresh.Store.UserVisitors(context.Background(), collectortest.Site, other); err != nil || !slices.Equal(got, []event.VisitorID{v3mate}) {
 		t.Errorf("rebuilt store: user %s has visitors %v (%v), want only %s", other, got, err, v3mate)
 	}

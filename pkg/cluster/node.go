@@ -79,11 +79,14 @@ type Node struct {
 	NC        *nats.Conn
 	Publisher *Publisher // nil unless the role ingests
 	Consumer  *Consumer  // nil unless the role stores
-	Router    *Router    // nil unless the role is query
-	queries   *QueryServer
-	identity  *QueryServer
-	members   *Membership
-	log       *slog.Logger
+	// Router routes queries (a query node) and erasures (a query or
+	// store node: through the stream, to every store holding the data);
+	// nil on an ingest-only node.
+	Router   *Router
+	queries  *QueryServer
+	identity *QueryServer
+	members  *Membership
+	log      *slog.Logger
 }
 
 // StartNode connects, makes the stream if needed (ingest roles), starts
@@ -171,6 +174,8 @@ func StartNode(ctx context.Context, cfg NodeConfig, w Submitter, log *slog.Logge
 		if stream, err = waitStream(ctx, js, stream, log); err != nil {
 			return fail(err)
 		}
+	}
+	if cfg.Role == RoleQuery || cfg.Role.Stores() {
 		n.Router = NewRouter(nc, stream, cfg.Metrics)
 		n.Router.Members = cfg.Members
 	}
