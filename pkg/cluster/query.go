@@ -127,7 +127,9 @@ type Router struct {
 	nc      *nats.Conn
 	stream  StreamConfig
 	m       *Metrics
-	Timeout time.Duration // of one sub-query. Default: 5s
+	// Timeout bounds one sub-query, and the wait for the stores'
+	// confirmations of an erasure. Default: 5s.
+	Timeout time.Duration
 	// Members is the membership bucket, where an erasure finds the live
 	// owners of a partition (erase.go). Default: the default bucket.
 	Members MembershipConfig
