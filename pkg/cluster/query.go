@@ -124,9 +124,9 @@ func (q *QueryServer) Close() {
 // store and are not routed yet: they return an error wrapping
 // store.ErrUnavailable that says so. Safe for concurrent use.
 type Router struct {
-	nc      *nats.Conn
-	stream  StreamConfig
-	m       *Metrics
+	nc     *nats.Conn
+	stream StreamConfig
+	m      *Metrics
 	// Timeout bounds one sub-query, and the wait for the stores'
 	// confirmations of an erasure. Default: 5s.
 	Timeout time.Duration
