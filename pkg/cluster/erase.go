@@ -246,13 +246,6 @@ func (r *Router) erase(ctx context.Context, site string, vs []event.VisitorID, p
 	if err != nil {
 		return rep, fmt.Errorf("erase: %w", err)
 	}
-	op := newOp()
-	confirms := make(chan *nats.Msg, 64)
-	sub, err := r.nc.ChanSubscribe(appliedSubject(r.stream.Subject, op), confirms)
-	if err != nil {
-		return rep, fmt.Errorf("erase: %w: %w", store.ErrUnavailable, err)
-	}
-	defer sub.Unsubscribe() //nolint:errcheck // nothing to do about it
 	owners, err := r.owners(ctx)
 	if err != nil {
 		return rep, fmt.Errorf("erase: %w", err)
@@ -264,6 +257,17 @@ func (r *Router) erase(ctx context.Context, site string, vs []event.VisitorID, p
 			}
 		}
 	})
+	expect := 16 // room for stores that joined since
+	for _, p := range parts {
+		expect += len(owners[p])
+	}
+	op := newOp()
+	confirms := make(chan *nats.Msg, expect) // a full channel would drop confirmations
+	sub, err := r.nc.ChanSubscribe(appliedSubject(r.stream.Subject, op), confirms)
+	if err != nil {
+		return rep, fmt.Errorf("erase: %w: %w", store.ErrUnavailable, err)
+	}
+	defer sub.Unsubscribe() //nolint:errcheck // nothing to do about it
 	at := time.Now().UTC()
 	seqs := map[int]uint64{}
 	for _, p := range parts {
