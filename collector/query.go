@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
 	"strconv"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/event"
+	"github.com/touchtrail/touchtrail/pkg/journey"
 	"github.com/touchtrail/touchtrail/pkg/store"
 )
 
@@ -198,7 +198,10 @@ func (s *Server) UserTrail(ctx context.Context, site, user string) (visitors []e
 	if err != nil {
 		return nil, nil, false, err
 	}
+	trails := make([][]event.Touchpoint, 0, len(visitors))
+	n := 0
 	for _, v := range visitors {
+		var vt []event.Touchpoint
 		q := store.TrailQuery{Limit: store.MaxLimit}
 		for {
 			page, err := s.store.Trail(ctx, site, v, q)
@@ -208,26 +211,22 @@ func (s *Server) UserTrail(ctx context.Context, site, user string) (visitors []e
 			for i := range page.Touchpoints {
 				page.Touchpoints[i].Site, page.Touchpoints[i].Visitor = site, v
 			}
-			trail = append(trail, page.Touchpoints...)
+			vt = append(vt, page.Touchpoints...)
 			if page.Next == "" {
 				break
 			}
-			if len(trail) >= maxUserTouchpoints {
+			if n+len(vt) >= maxUserTouchpoints {
 				truncated = true
 				break
 			}
 			q.Cursor = page.Next
 		}
+		trails = append(trails, vt)
+		n += len(vt)
 	}
-	slices.SortStableFunc(trail, func(a, b event.Touchpoint) int {
-		switch {
-		case event.Less(&a, &b):
-			return -1
-		case event.Less(&b, &a):
-			return 1
-		}
-		return slices.Compare(a.Visitor[:], b.Visitor[:])
-	})
+	// In a cluster the visitors' trails come from their own stores; merged
+	// here as on one node.
+	trail = journey.Merge(trails...)
 	if len(trail) > maxUserTouchpoints {
 		trail, truncated = trail[:maxUserTouchpoints], true
 	}
