@@ -413,6 +413,9 @@ func (r *Router) deleteFromStream(ctx context.Context, js jetstream.JetStream, s
 			break
 		}
 	}
+	// SecureDeleteMsg overwrites the message on the servers' disks: about
+	// 8 ms each here, and the stream applies them one at a time (sending
+	// 16 at once took as long).
 	for i, seq := range doomed {
 		if err := str.SecureDeleteMsg(ctx, seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
 			return i, fmt.Errorf("delete message %d: %w", seq, err)
