@@ -414,6 +414,11 @@ func TestEraseAcrossStores(t *testing.T) {
 		t.Errorf("journey of the erased user through the query node: %d, want 404", st)
 	}
 
+	_, m := get(t, ic.q.URL+"/metrics")
+	if want := `touchtrail_cluster_erasures_total{outcome="complete"} 2`; !strings.Contains(m, want) || !strings.Contains(m, "touchtrail_cluster_erase_stream_deleted_total ") {
+		t.Errorf("query node /metrics lacks %s or the stream deletions", want)
+	}
+
 	// Gone from the stream.
 	after := streamMessages(t, ic.q)
 	for _, c := range []struct {
@@ -525,6 +530,9 @@ func TestStoreKilledReplicaAnswersErasureWaits(t *testing.T) {
 	}
 	if got := trail(t, q.URL, gone.ID); got != nil {
 		t.Errorf("erased visitor still answered through the query node: %v", got)
+	}
+	if _, m := get(t, q.URL+"/metrics"); !strings.Contains(m, `touchtrail_cluster_erasures_total{outcome="partial"} 1`) {
+		t.Error("query node /metrics does not count the partial erasure")
 	}
 
 	k = startChild(t, ko) // on its directory: resumes its consumer

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
 	"github.com/touchtrail/touchtrail/pkg/store"
@@ -192,9 +193,12 @@ func (r *Router) EraseVisitorReport(ctx context.Context, site string, v event.Vi
 	}
 	plan := map[int][]event.VisitorID{}
 	if err := r.planVisitor(ctx, site, v, plan); err != nil {
+		r.m.erase.count(EraseReport{}, err)
 		return EraseReport{}, fmt.Errorf("erase: %w", err)
 	}
-	return r.erase(ctx, site, []event.VisitorID{v}, plan)
+	rep, err := r.erase(ctx, site, []event.VisitorID{v}, plan)
+	r.m.erase.count(rep, err)
+	return rep, err
 }
 
 // EraseUserReport erases every visitor stitched to user, and the user's
@@ -209,6 +213,9 @@ func (r *Router) EraseUserReport(ctx context.Context, site, user string) (EraseR
 	}
 	vs, err := r.UserVisitors(ctx, site, user)
 	if err != nil || len(vs) == 0 {
+		if err != nil {
+			r.m.erase.count(EraseReport{}, err)
+		}
 		return EraseReport{}, err
 	}
 	plan := map[int][]event.VisitorID{}
@@ -216,10 +223,13 @@ func (r *Router) EraseUserReport(ctx context.Context, site, user string) (EraseR
 	plan[up] = slices.Clone(vs)
 	for _, v := range vs {
 		if err := r.planVisitor(ctx, site, v, plan); err != nil {
+			r.m.erase.count(EraseReport{}, err)
 			return EraseReport{}, fmt.Errorf("erase: %w", err)
 		}
 	}
-	return r.erase(ctx, site, vs, plan)
+	rep, err := r.erase(ctx, site, vs, plan)
+	r.m.erase.count(rep, err)
+	return rep, err
 }
 
 // planVisitor adds v to its partition and to the partitions of its users.
@@ -428,4 +438,37 @@ func newOp() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// eraseMetrics count the erasures a node made through the stream.
+type eraseMetrics struct {
+	erasures      *prometheus.CounterVec
+	streamDeleted prometheus.Counter
+}
+
+func newEraseMetrics(reg prometheus.Registerer) eraseMetrics {
+	m := eraseMetrics{
+		erasures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "touchtrail_cluster_erasures_total", Help: "Erasures of a visitor or user through this node, by outcome: complete (every live owner confirmed), partial (a store did not confirm in time, or a partition has no live store: it applies the erasure when it comes back), failed (nothing erased, or the stream kept messages).",
+		}, []string{"outcome"}),
+		streamDeleted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "touchtrail_cluster_erase_stream_deleted_total", Help: "Touchpoint and link messages erasures deleted from the stream.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.erasures, m.streamDeleted)
+	}
+	return m
+}
+
+func (m eraseMetrics) count(rep EraseReport, err error) {
+	m.streamDeleted.Add(float64(rep.StreamDeleted))
+	switch {
+	case err != nil:
+		m.erasures.WithLabelValues("failed").Inc()
+	case rep.Partial:
+		m.erasures.WithLabelValues("partial").Inc()
+	default:
+		m.erasures.WithLabelValues("complete").Inc()
+	}
 }
