@@ -203,9 +203,6 @@ func lenOf(x any) any {
 // stay complete and equal; with none for some partitions they are marked
 // partial and name them; with none at all they are 503.
 //
-// The user trail and journey need identity links across partitions (the
-// identity part of issue 16, built separately): they are not compared here
-// yet.
 func TestClusterAnswersAsOneNode(t *testing.T) {
 	e := startEquivalence(t, 150)
 	rng := "from=2026-11-01&to=2026-11-08"
@@ -291,6 +288,29 @@ func TestClusterAnswersAsOneNode(t *testing.T) {
 			t.Fatalf("%s: single node %d %s, query node %d %s", path, st1, one, st2, q)
 		}
 		same(t, path, one, q)
+	}
+
+	// A user's trail and journey: the visitors stitched to a user live on
+	// different stores (identity across partitions).
+	users := map[string]int{}
+	for _, v := range e.visitors {
+		if v.Plan.User != "" {
+			users[v.Plan.User]++
+		}
+	}
+	twice := 0
+	for u, n := range users {
+		twice += n / 2
+		for _, path := range []string{"users/" + url.PathEscape(u) + "/trail", "users/" + url.PathEscape(u) + "/journey"} {
+			st1, one, st2, q := e.bothGet(t, path)
+			if st1 != http.StatusOK || st2 != http.StatusOK {
+				t.Fatalf("%s: single node %d %s, query node %d %s", path, st1, one, st2, q)
+			}
+			same(t, path, one, q)
+		}
+	}
+	if twice < 3 {
+		t.Errorf("only %d users with two visitors in the data set", twice)
 	}
 
 	funnel := "funnel?" + rng + "&within=24h&steps=" + url.QueryEscape(journeytest.FunnelSteps)

@@ -30,6 +30,8 @@ type Metrics struct {
 	scatterSeconds *prometheus.HistogramVec
 	scatterFailed  *prometheus.CounterVec
 	partialAnswers prometheus.Counter
+
+	erase eraseMetrics // erase.go
 }
 
 type pendingFn struct{ f func() int }
@@ -96,6 +98,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}
 		return 0
 	})
+	m.erase = newEraseMetrics(reg)
 	if reg != nil {
 		reg.MustRegister(m.publishSeconds, m.published, m.publishDuplicates, m.publishFailed, pendingGauge,
 			m.consumed, m.redelivered, m.pending, m.ackPending, m.partitionLag, m.commitWait, m.querySeconds, m.queryMissing,

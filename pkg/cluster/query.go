@@ -119,20 +119,25 @@ func (q *QueryServer) Close() {
 
 // Router is the store.Store of a query node: a visitor's trail is read
 // from a live store owning its partition (any replica), by NATS
-// request–reply within Timeout. Site-wide questions are scattered to the
-// stores and merged (Scatter, scatter.go); the raw site-wide reads of
-// store.Store (Visitors, ScanTrails: the export, the UI's pages), user
-// trails and erasure are not routed yet: they return an error wrapping
+// request–reply within Timeout; a user's visitors from a live store owning
+// the user's partition (identity.go); an erasure goes through the stream
+// to every store holding the data (erase.go); site-wide questions are
+// scattered to the stores and merged (Scatter, scatter.go). The raw
+// site-wide reads of store.Store (Visitors, ScanTrails: the export, the
+// UI's pages) are not routed yet: they return an error wrapping
 // store.ErrUnavailable that says so. Safe for concurrent use.
 type Router struct {
-	nc      *nats.Conn
-	stream  StreamConfig
-	m       *Metrics
-	Timeout time.Duration // of one sub-query. Default: 5s
-
-	// Scatter (scatter.go): where the live stores are, read at most once
-	// a MembersEvery (default: 1s; a store gone since is skipped for a
-	// replica on its first failure).
+	nc     *nats.Conn
+	stream StreamConfig
+	m      *Metrics
+	// Timeout bounds one sub-query, and the wait for the stores'
+	// confirmations of an erasure. Default: 5s.
+	Timeout time.Duration
+	// Members is the membership bucket, where an erasure finds the live
+	// owners of a partition (erase.go) and a scatter the live stores,
+	// read at most once a MembersEvery (default: 1s; a store gone since
+	// is skipped for a replica on its first failure). Default: the
+	// default bucket.
 	Members      MembershipConfig
 	MembersEvery time.Duration
 	log          *slog.Logger
@@ -152,7 +157,7 @@ func NewRouter(nc *nats.Conn, sc StreamConfig, m *Metrics) *Router {
 		MembersEvery: time.Second, log: slog.Default().With("module", "cluster.router")}
 }
 
-var errNotRouted = fmt.Errorf("this query node answers visitor trails and the site-wide API questions; the export, the UI's pages, user trails and erasure across stores are not built yet: ask a store node: %w", store.ErrUnavailable)
+var errNotRouted = fmt.Errorf("this query node answers visitor and user trails, erasure and the site-wide API questions; the export and the UI's pages across stores are not built yet: ask a store node: %w", store.ErrUnavailable)
 
 // Trail implements store.Store: routed to the visitor's partition.
 func (r *Router) Trail(ctx context.Context, site string, v event.VisitorID, q store.TrailQuery) (store.TrailPage, error) {
@@ -212,22 +217,9 @@ func (r *Router) Visitors(context.Context, string, store.VisitorQuery) (store.Vi
 	return store.VisitorPage{}, errNotRouted
 }
 
-// UserVisitors implements store.Store (not routed yet).
-func (r *Router) UserVisitors(context.Context, string, string) ([]event.VisitorID, error) {
-	return nil, errNotRouted
-}
-
 // ScanTrails implements store.Store (not routed yet).
 func (r *Router) ScanTrails(context.Context, string, time.Time, time.Time, func(event.VisitorID, []event.Touchpoint) error) error {
 	return errNotRouted
-}
-
-// EraseVisitor implements store.Store (not routed yet).
-func (r *Router) EraseVisitor(context.Context, string, event.VisitorID) error { return errNotRouted }
-
-// EraseUser implements store.Store (not routed yet).
-func (r *Router) EraseUser(context.Context, string, string) ([]event.VisitorID, error) {
-	return nil, errNotRouted
 }
 
 // Close implements store.Store.
