@@ -198,11 +198,11 @@ func lenOf(x any) any {
 // TestClusterAnswersAsOneNode is the equivalence test: the journeytest
 // shop loaded into one node and through a cluster (3 NATS servers, 2
 // ingest nodes, 3 stores over 8 partitions, each partition on two
-// stores); every query endpoint of the query node answers what the single
-// node answers. Then stores are stopped: with a replica left the answers
+// stores); every query endpoint of the query node (site-wide questions,
+// the visitors list, visitors' and users' trails and journeys, bad
+// questions) answers what the single node answers. Then stores are stopped: with a replica left the answers
 // stay complete and equal; with none for some partitions they are marked
 // partial and name them; with none at all they are 503.
-//
 func TestClusterAnswersAsOneNode(t *testing.T) {
 	e := startEquivalence(t, 150)
 	rng := "from=2026-11-01&to=2026-11-08"
