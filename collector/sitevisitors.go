@@ -130,10 +130,5 @@ func (s *Server) visitorsPage(qc context.Context, ctx *fasthttp.RequestCtx, site
 		page, err := s.store.Visitors(qc, site, store.VisitorQuery{From: from, To: to, Limit: limit, Cursor: cursor})
 		return page, nil, err
 	}
-	release, err := s.scanSlot()
-	if err != nil {
-		return store.VisitorPage{}, nil, err
-	}
-	defer release()
 	return s.scatterVisitors(qc, siteQuery{Kind: "visitors", Site: site, From: from, To: to, Limit: limit, Cursor: cursor})
 }

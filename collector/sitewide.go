@@ -344,13 +344,10 @@ func (s *Server) siteWide(qc context.Context, ctx *fasthttp.RequestCtx, site, ki
 	if err != nil {
 		return errStatus(fasthttp.StatusBadRequest, "%v", err)
 	}
-	release, err := s.scanSlot()
-	if err != nil {
-		return err
-	}
-	defer release()
 	var missing cluster.Missing
 	if s.scatter != nil {
+		// No scan slot here: the stores take theirs (this node's own, when
+		// it is one of them, must not be held by the question waiting for it).
 		body, err := json.Marshal(q)
 		if err != nil {
 			return fmt.Errorf("BUG: site query: %w", err)
@@ -358,13 +355,20 @@ func (s *Server) siteWide(qc context.Context, ctx *fasthttp.RequestCtx, site, ki
 		if missing, err = s.scatter.Scatter(qc, body, acc.merge); err != nil {
 			return err
 		}
-	} else if err := s.store.ScanTrails(qc, site, q.From, q.To, func(v event.VisitorID, trail []event.Touchpoint) error {
+		return writeSiteJSON(ctx, acc.result(), missing)
+	}
+	release, err := s.scanSlot()
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := s.store.ScanTrails(qc, site, q.From, q.To, func(v event.VisitorID, trail []event.Touchpoint) error {
 		acc.add(v, trail)
 		return nil
 	}); err != nil {
 		return err
 	}
-	return writeSiteJSON(ctx, acc.result(), missing)
+	return writeSiteJSON(ctx, acc.result(), nil)
 }
 
 // writeSiteJSON writes a site-wide answer; an answer missing partitions

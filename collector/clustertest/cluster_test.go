@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/collector/clustertest"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
@@ -355,7 +356,10 @@ func TestStreamUnavailable(t *testing.T) {
 // it acknowledges, it answers from its own store.
 func TestRoleAll(t *testing.T) {
 	nc := natstest.StartTB(t, 1)
-	n := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleAll, Node: "solo", Stream: testStream, Dir: t.TempDir()})
+	// One scan slot: a site-wide question scattered to the node itself must
+	// not hold the slot its own share needs.
+	n := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleAll, Node: "solo", Stream: testStream, Dir: t.TempDir(),
+		Config: func(c *collector.Config) { c.MaxScans = 1 }})
 	visitors, total := generate(20)
 	acked, _ := load(t, []string{n.URL}, batches(collectortest.Site, visitors, 10), 2, nil)
 	if len(acked) != total {
