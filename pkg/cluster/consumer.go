@@ -50,6 +50,11 @@ type ConsumerConfig struct {
 	// Ready answers nil. Default: 10000.
 	ReadyLag uint64
 	// PollEvery is how often the lag is read from JetStream. Default: 2s.
+	// The same reading watches for a stalled consumer: messages pending,
+	// none delivered since the last reading and no pull waiting at the
+	// consumer's leader (it was lost with a server, or met "no responders"
+	// while the leader was being elected) restart the consumption at the
+	// next reading; see the watchdog.
 	PollEvery time.Duration
 	Metrics   *Metrics
 	// Applier applies the stream's identity links and erasures to the
@@ -93,13 +98,11 @@ type Consumer struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	str    jetstream.Stream
-	cons   jetstream.Consumer
 	w      Submitter
 	log    *slog.Logger
 	m      *Metrics
 
 	msgs    chan jetstream.Msg
-	cc      jetstream.ConsumeContext
 	sem     chan struct{}
 	wg      sync.WaitGroup
 	stop    chan struct{}
@@ -109,7 +112,9 @@ type Consumer struct {
 	acked  map[int]uint64 // partition → highest stream sequence committed here
 	lag    atomic.Int64   // pending + ack pending at the last poll; -1 unknown
 	polled atomic.Int64   // Unix ns of the last successful poll
-	warned time.Time
+	warned map[string]time.Time
+
+	watchdog
 }
 
 // NewConsumer makes (or resumes) the node's durable consumer and starts
@@ -141,8 +146,9 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, w Submitter, cfg ConsumerCo
 	c := &Consumer{
 		cfg: cfg, stream: sc, nc: nc, js: js, w: w, log: log.With("module", "cluster.consumer", "node", cfg.Node), m: cfg.Metrics,
 		msgs: make(chan jetstream.Msg, cfg.Batch), sem: make(chan struct{}, cfg.InFlight),
-		stop: make(chan struct{}), stopped: make(chan struct{}), acked: map[int]uint64{},
+		stop: make(chan struct{}), stopped: make(chan struct{}), acked: map[int]uint64{}, warned: map[string]time.Time{},
 	}
+	c.kick = make(chan string, 1)
 	if c.m == nil {
 		c.m = NewMetrics(nil)
 	}
@@ -156,16 +162,8 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, w Submitter, cfg ConsumerCo
 	if err := retry(ctx, c.makeConsumer); err != nil {
 		return nil, err
 	}
-	c.cc, err = c.cons.Consume(func(m jetstream.Msg) {
-		select {
-		case c.msgs <- m:
-		case <-c.stop: // not acknowledged: redelivered to the next run
-		}
-	}, jetstream.PullMaxMessages(cfg.Batch*cfg.InFlight), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		c.warn("consume", err)
-	}))
-	if err != nil {
-		return nil, fmt.Errorf("cannot consume: %w", err)
+	if err := c.consume(); err != nil {
+		return nil, err
 	}
 	go c.loop()
 	go c.poll()
@@ -225,7 +223,9 @@ func (c *Consumer) makeConsumer(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cannot create consumer %q: %w", name, err)
 	}
+	c.ccMu.Lock()
 	c.cons = cons
+	c.ccMu.Unlock()
 	c.log.Info("consuming", "consumer", name, "partitions", FormatPartitions(c.cfg.Partitions), "replay", replay,
 		"pending", cons.CachedInfo().NumPending)
 	return nil
@@ -380,6 +380,8 @@ func (c *Consumer) poll() {
 		case <-c.stop:
 			return
 		case <-t.C:
+		case why := <-c.kick:
+			c.restart(why)
 		}
 	}
 }
@@ -387,11 +389,15 @@ func (c *Consumer) poll() {
 func (c *Consumer) pollOnce() {
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.PollEvery)
 	defer cancel()
-	info, err := c.cons.Info(ctx)
+	info, err := c.consumer().Info(ctx)
 	if err != nil {
 		c.warn("cannot read consumer lag", err)
+		if errors.Is(err, jetstream.ErrConsumerNotFound) {
+			c.restart("consumer gone")
+		}
 		return
 	}
+	c.check(info)
 	c.m.pending.Set(float64(info.NumPending))
 	c.m.ackPending.Set(float64(info.NumAckPending))
 	c.lag.Store(int64(info.NumPending) + int64(info.NumAckPending))
@@ -430,6 +436,9 @@ func (c *Consumer) Ready() error {
 	if age := time.Since(time.Unix(0, c.polled.Load())); age > 3*c.cfg.PollEvery+time.Second {
 		return fmt.Errorf("stream not answering for %s", age.Round(time.Second))
 	}
+	if why := c.stalled(); why != "" {
+		return fmt.Errorf("consumer stalled (%s): consuming again", why)
+	}
 	if uint64(lag) > c.cfg.ReadyLag {
 		return fmt.Errorf("consumer %d messages behind (ready at %d)", lag, c.cfg.ReadyLag)
 	}
@@ -445,8 +454,12 @@ func (c *Consumer) Close(ctx context.Context) error {
 		return nil
 	default:
 	}
-	c.cc.Stop()
+	c.ccMu.Lock()
 	close(c.stop)
+	if c.cc != nil {
+		c.cc.Stop()
+	}
+	c.ccMu.Unlock()
 	select {
 	case <-c.stopped:
 		return nil
@@ -458,9 +471,9 @@ func (c *Consumer) Close(ctx context.Context) error {
 // warn logs at most one line per kind of trouble every 10 seconds.
 func (c *Consumer) warn(msg string, err error) {
 	c.mu.Lock()
-	quiet := time.Since(c.warned) < 10*time.Second
+	quiet := time.Since(c.warned[msg]) < 10*time.Second
 	if !quiet {
-		c.warned = time.Now()
+		c.warned[msg] = time.Now()
 	}
 	c.mu.Unlock()
 	if !quiet {

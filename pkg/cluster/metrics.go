@@ -23,6 +23,7 @@ type Metrics struct {
 	ackPending   prometheus.Gauge // consumer: delivered, not yet acknowledged
 	partitionLag *prometheus.GaugeVec
 	commitWait   prometheus.Histogram
+	restarts     prometheus.Counter
 
 	querySeconds *prometheus.HistogramVec
 	queryMissing *prometheus.CounterVec
@@ -68,6 +69,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		partitionLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "touchtrail_cluster_partition_lag_seconds", Help: "Per owned partition: age of the oldest message this store has not yet committed (0: caught up).",
 		}, []string{"partition"}),
+		restarts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "touchtrail_cluster_consumer_restarts_total", Help: "Times this store's consumption was started again: its pull met no responders or was lost with a server, its consumer was deleted, or messages were pending with no pull waiting.",
+		}),
 		commitWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "touchtrail_cluster_store_commit_seconds", Help: "Time from a fetched batch to its durable commit and acknowledgement on a store node.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
@@ -101,7 +105,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.erase = newEraseMetrics(reg)
 	if reg != nil {
 		reg.MustRegister(m.publishSeconds, m.published, m.publishDuplicates, m.publishFailed, pendingGauge,
-			m.consumed, m.redelivered, m.pending, m.ackPending, m.partitionLag, m.commitWait, m.querySeconds, m.queryMissing,
+			m.consumed, m.redelivered, m.pending, m.ackPending, m.partitionLag, m.commitWait, m.restarts, m.querySeconds, m.queryMissing,
 			m.scatterSeconds, m.scatterFailed, m.partialAnswers)
 	}
 	return m
