@@ -12,6 +12,14 @@ WRITE_KEY=cluster-write-key-0123456789
 READ_TOKEN=cluster-read-token-0123456789
 ADMIN_TOKEN=cluster-admin-token-0123456789
 mkdir -p "$DIR"
+# The ports are fixed: on a shared machine another cluster may hold them, and
+# the nodes would join it. Refuse to start instead.
+for port in 4222 4223 4224 6222 6223 6224 8081 8082 8090 8091 8092; do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		echo "port $port is in use (another cluster running?): stop it first" >&2
+		exit 1
+	fi
+done
 pids=()
 stop() {
 	trap - INT TERM EXIT
@@ -42,9 +50,11 @@ CONF
 	pids+=($!)
 done
 NATS=nats://127.0.0.1:4222,nats://127.0.0.1:4223,nats://127.0.0.1:4224
-for port in 4222 4223 4224; do # the nodes start once every NATS server listens
+for i in 0 1 2; do # the nodes start once every NATS server listens
+	port=$((4222 + i))
 	for _ in $(seq 300); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+		kill -0 "${pids[$i]}" 2>/dev/null || { echo "nats-server n$((i + 1)) exited; see $DIR/nats-n$((i + 1)).log" >&2; exit 1; }
 		sleep 0.1
 	done
 done
@@ -70,11 +80,14 @@ node store st1 8091 0-15
 node store st2 8092 16-31
 node query q1 8090
 
+i=3 # pids[3…] are the nodes, in the order of these ports
 for port in 8081 8082 8091 8092 8090; do
 	for _ in $(seq 300); do
 		curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+		kill -0 "${pids[$i]}" 2>/dev/null || { echo "node on :$port exited; see $DIR/*.log" >&2; exit 1; }
 		sleep 0.1
 	done
+	i=$((i + 1))
 	curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 || { echo "node on :$port not ready; see $DIR/*.log" >&2; exit 1; }
 done
 

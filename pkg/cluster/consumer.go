@@ -106,7 +106,8 @@ type Consumer struct {
 	sem     chan struct{}
 	wg      sync.WaitGroup
 	stop    chan struct{}
-	stopped chan struct{}
+	stopped chan struct{} // closed when loop returned
+	pollEnd chan struct{} // closed when poll returned
 
 	mu     sync.Mutex
 	acked  map[int]uint64 // partition → highest stream sequence committed here
@@ -146,7 +147,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, w Submitter, cfg ConsumerCo
 	c := &Consumer{
 		cfg: cfg, stream: sc, nc: nc, js: js, w: w, log: log.With("module", "cluster.consumer", "node", cfg.Node), m: cfg.Metrics,
 		msgs: make(chan jetstream.Msg, cfg.Batch), sem: make(chan struct{}, cfg.InFlight),
-		stop: make(chan struct{}), stopped: make(chan struct{}), acked: map[int]uint64{}, warned: map[string]time.Time{},
+		stop: make(chan struct{}), stopped: make(chan struct{}), pollEnd: make(chan struct{}), acked: map[int]uint64{}, warned: map[string]time.Time{},
 	}
 	c.kick = make(chan string, 1)
 	if c.m == nil {
@@ -372,6 +373,7 @@ func decodeRecord(m jetstream.Msg, tp *event.Touchpoint) (store.Record, error) {
 // poll reads the consumer's lag and the age of the oldest uncommitted
 // message of each partition every PollEvery.
 func (c *Consumer) poll() {
+	defer close(c.pollEnd)
 	t := time.NewTicker(c.cfg.PollEvery)
 	defer t.Stop()
 	for {
@@ -446,7 +448,8 @@ func (c *Consumer) Ready() error {
 }
 
 // Close stops taking messages and waits until the batches in flight are
-// committed and acknowledged, or ctx ends. Messages not yet committed are
+// committed and acknowledged and the lag reading in progress (if any) is
+// done, or ctx ends. Messages not yet committed are
 // redelivered to the next run.
 func (c *Consumer) Close(ctx context.Context) error {
 	select {
@@ -462,9 +465,14 @@ func (c *Consumer) Close(ctx context.Context) error {
 	c.ccMu.Unlock()
 	select {
 	case <-c.stopped:
-		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("consumer closed with batches in flight: %w", ctx.Err())
+	}
+	select { // the lag reading (and a restart) in progress, bounded by their timeouts
+	case <-c.pollEnd:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("consumer closed while reading its lag: %w", ctx.Err())
 	}
 }
 

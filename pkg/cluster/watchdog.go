@@ -127,6 +127,11 @@ func (c *Consumer) stalled() string {
 // next reading. Called on the poll goroutine only.
 func (c *Consumer) restart(why string) {
 	c.stall.Store(&why)
+	select {
+	case <-c.stop:
+		return
+	default:
+	}
 	if time.Now().Before(c.next) {
 		return
 	}
