@@ -152,7 +152,7 @@ func ServeIdentity(nc *nats.Conn, sc StreamConfig, parts []int, st IdentityStore
 		}
 	}
 	for _, p := range parts {
-		sub, err := nc.QueueSubscribe(identitySubject(sc.Subject, p), queueGroup, handle)
+		sub, err := nc.QueueSubscribe(identitySubject(sc.Subject, p), queueGroup, q.guard(handle))
 		if err != nil {
 			q.Close()
 			return nil, fmt.Errorf("cannot serve identity lookups of partition %d: %w", p, err)

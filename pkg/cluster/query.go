@@ -47,6 +47,26 @@ type QueryServer struct {
 	subs []*nats.Subscription
 	st   store.Store
 	log  *slog.Logger
+
+	mu     sync.Mutex
+	closed bool
+	busy   sync.WaitGroup // handlers running
+}
+
+// guard wraps a handler so that Close waits for it, and so that it does
+// nothing once Close began: the store is closed after the node.
+func (q *QueryServer) guard(h nats.MsgHandler) nats.MsgHandler {
+	return func(m *nats.Msg) {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return
+		}
+		q.busy.Add(1)
+		q.mu.Unlock()
+		defer q.busy.Done()
+		h(m)
+	}
 }
 
 // ServeQueries subscribes st to the query subjects of parts.
@@ -57,7 +77,7 @@ func ServeQueries(nc *nats.Conn, sc StreamConfig, parts []int, st store.Store, l
 	}
 	q := &QueryServer{st: st, log: log.With("module", "cluster.query")}
 	for _, p := range parts {
-		sub, err := nc.QueueSubscribe(querySubject(sc.Subject, p), queueGroup, q.handle)
+		sub, err := nc.QueueSubscribe(querySubject(sc.Subject, p), queueGroup, q.guard(q.handle))
 		if err != nil {
 			q.Close()
 			return nil, fmt.Errorf("cannot serve queries of partition %d: %w", p, err)
@@ -110,11 +130,16 @@ func (q *QueryServer) handle(m *nats.Msg) {
 	reply(r)
 }
 
-// Close stops answering.
+// Close stops answering and waits for the answers in progress (each
+// bounded by its 10 s deadline), so that the store may be closed next.
 func (q *QueryServer) Close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
 	for _, s := range q.subs {
 		_ = s.Unsubscribe()
 	}
+	q.busy.Wait()
 }
 
 // Router is the store.Store of a query node: a visitor's trail is read
