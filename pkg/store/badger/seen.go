@@ -1,6 +1,7 @@
 package badger
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/bits-and-blooms/bloom/v3"
@@ -43,11 +44,24 @@ func (s *seenIDs) add(key []byte) {
 	s.n++
 }
 
-// loadSeen fills the filter from the id index: one key-only pass at Open.
+// loadSeen fills the filter with the id-index keys of the stored
+// touchpoints: one key-only pass over the trails at Open (their keys end
+// with the id hash; format 3 has no id index), and over the id index of a
+// store written in format 2.
 func loadSeen(db *bdg.DB) (*seenIDs, error) {
 	s := newSeenIDs(1 << 20)
+	var ikey []byte
 	err := db.View(func(txn *bdg.Txn) error {
 		eachKey(txn, []byte{pID, '/'}, s.add)
+		eachKey(txn, []byte{pTrail, '/'}, func(k []byte) {
+			slash := bytes.IndexByte(k[2:], '/') // site ids hold no '/'
+			if slash < 0 || len(k)-(2+slash+1) != 16+suffixLen {
+				return // a context, or a format-1 key
+			}
+			vp := k[:2+slash+1+16] // t/<site>/<visitor>
+			ikey = append(append(append(ikey[:0], pID), vp[1:]...), k[len(k)-8:]...)
+			s.add(ikey)
+		})
 		return nil
 	})
 	if err != nil {
