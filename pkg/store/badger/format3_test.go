@@ -61,6 +61,12 @@ func generatedEnricher(t testing.TB) *enrich.Enricher {
 // a day from 8,000 visitors (a dozen each; fewer visitors for fewer
 // touchpoints), decoded, enriched and encoded as the collector does.
 func generated(t testing.TB, en *enrich.Enricher, n int) []store.Record {
+	return generatedFrom(t, en, n, 0)
+}
+
+// generatedFrom is generated with as many visitors a day (0: a dozen
+// touchpoints each).
+func generatedFrom(t testing.TB, en *enrich.Enricher, n, visitors int) []store.Record {
 	t.Helper()
 	const perDay = 100_000
 	begin := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
@@ -78,7 +84,10 @@ func generated(t testing.TB, en *enrich.Enricher, n int) []store.Record {
 		if done%perDay == 0 {
 			// 8,000 visitors a day (fewer for fewer touchpoints: a
 			// dozen each, as in a day of the history).
-			g = bench.NewGenerator(1, done/perDay, max(100, 8000*min(n, perDay)/perDay), clock)
+			if visitors == 0 {
+				visitors = max(100, 8000*min(n, perDay)/perDay)
+			}
+			g = bench.NewGenerator(1, done/perDay, visitors, clock)
 		}
 		body = g.AppendBatch(body[:0], "test", min(100, n-done))
 		if err := d.Decode(body, &b); err != nil {
@@ -482,8 +491,14 @@ func bytesOnDisk(t testing.TB, dir string, recs []store.Record, format2 bool) fl
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return filesPerTouchpoint(t, dir, len(recs))
+}
+
+// filesPerTouchpoint is the bytes of the .sst and .vlog files in dir over n.
+func filesPerTouchpoint(t testing.TB, dir string, count int) float64 {
+	t.Helper()
 	var n int64
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -499,23 +514,75 @@ func bytesOnDisk(t testing.TB, dir string, recs []store.Record, format2 bool) fl
 	if err != nil {
 		t.Fatal(err)
 	}
-	return float64(n) / float64(len(recs))
+	return float64(n) / float64(count)
 }
 
 // TestFormat3TakesFewerBytes writes the same 20,000 generated touchpoints
-// in format 2 and in format 3: format 3 takes at most 80 % of format 2's
-// bytes on disk (BenchmarkBytesOnDisk measures larger stores).
+// (1,600 visitors) in format 2 and in format 3: format 3 takes at most 80 %
+// of format 2's bytes on disk, and at most 80 bytes a touchpoint
+// (BenchmarkBytesOnDisk measures larger stores).
 func TestFormat3TakesFewerBytes(t *testing.T) {
-	recs := generated(t, generatedEnricher(t), bytesN)
+	recs := generated(t, generatedEnricher(t), 20_000)
 	f2 := bytesOnDisk(t, t.TempDir(), recs, true)
 	f3 := bytesOnDisk(t, t.TempDir(), recs, false)
 	t.Logf("bytes a touchpoint: format 2 %.1f, format 3 %.1f (%.0f %%)", f2, f3, 100*f3/f2)
-	if f3 > 0.8*f2 {
-		t.Errorf("format 3 takes %.1f bytes a touchpoint, format 2 %.1f: want at most 80 %%", f3, f2)
+	if f3 > 0.8*f2 || f3 > 80 {
+		t.Errorf("format 3 takes %.1f bytes a touchpoint, format 2 %.1f: want at most 80 %% of it, and 80", f3, f2)
 	}
 }
 
-var bytesN = func() int { n, _ := strconv.Atoi(os.Getenv("BYTES_N")); return max(n, 20_000) }()
+// BenchmarkBytesOnDisk writes TOUCHTRAIL_BYTES_N generated touchpoints
+// (default 100,000: a day of the history's shop, a dozen touchpoints a
+// visitor; and the same number from the collector rows' 128,000 visitors)
+// in format 2 and in format 3, each into a new store, closes it,
+// and reports the bytes of its .sst and .vlog files a touchpoint, then the
+// same after compacting the store into one level (as the steady phases'
+// history is): the figures of bench/README.md's bytes section.
+//
+//	TOUCHTRAIL_BYTES_N=300000 go test -run '^$' -bench BytesOnDisk -benchtime 1x ./pkg/store/badger/
+func BenchmarkBytesOnDisk(b *testing.B) {
+	n := 100_000
+	if s := os.Getenv("TOUCHTRAIL_BYTES_N"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n <= 0 {
+			b.Fatalf("TOUCHTRAIL_BYTES_N=%q: want a positive number", s)
+		}
+	}
+	en := generatedEnricher(b)
+	history := generated(b, en, n)
+	// The collector rows of make bench: 64 load workers of 2,000 visitors
+	// each, so three or four touchpoints a visitor in 10 s.
+	collector := generatedFrom(b, en, n, 128_000)
+	for _, f := range []struct {
+		name    string
+		format2 bool
+		recs    []store.Record
+	}{{"history/format=2", true, history}, {"history/format=3", false, history},
+		{"collector/format=2", true, collector}, {"collector/format=3", false, collector}} {
+		recs := f.recs
+		b.Run(f.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var closed, flat float64
+			for range b.N {
+				dir := b.TempDir()
+				closed = bytesOnDisk(b, dir, recs, f.format2)
+				s, err := badger.Open(badger.Config{Dir: dir}, quiet)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := s.DB().Flatten(2); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Close(); err != nil {
+					b.Fatal(err)
+				}
+				flat = filesPerTouchpoint(b, dir, len(recs))
+			}
+			b.ReportMetric(closed, "bytes/touchpoint")
+			b.ReportMetric(flat, "bytes/touchpoint-flat")
+		})
+	}
+}
 
 // TestDedupeWithoutIDIndex: format 3 has no id index; a re-sent id is a
 // duplicate whether its derived time is the stored one (one point read)
