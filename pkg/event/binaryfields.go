@@ -25,6 +25,9 @@ const (
 const BinaryContextBits = 1<<bBrowser | 1<<bBrowserVersion | 1<<bOS | 1<<bOSVersion | 1<<bDevice |
 	1<<bCountry | 1<<bRegion | 1<<bCity | 1<<bBot | 1<<bIPPrefix
 
+// BinaryBotBit is the bot flag's bit: a field of no bytes.
+const BinaryBotBit = 1 << bBot
+
 // BinaryVersionFor is the version byte AppendBinary writes for a bitmap.
 func BinaryVersionFor(bits uint64) byte {
 	if bits&v2Bits != 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	mbits "math/bits"
 
 	bdg "github.com/dgraph-io/badger/v4"
 
@@ -274,6 +275,10 @@ func decodeValue(buf, v []byte, derived int64, seq uint32, cs contexts, tp *even
 	return buf, event.DecodeBinary(buf, tp)
 }
 
+// cbitsWithBytes are the context bits of b whose fields take bytes (the
+// bot flag is the bit alone).
+func cbitsWithBytes(b uint64) uint64 { return b & event.BinaryContextBits &^ event.BinaryBotBit }
+
 // rebuild appends the event encoding of the format-3 value v to dst.
 func rebuild(dst, v []byte, derived int64, seq uint32, cs contexts) ([]byte, error) {
 	bad := func(what string) ([]byte, error) {
@@ -318,8 +323,19 @@ func rebuild(dst, v []byte, derived int64, seq uint32, cs contexts) ([]byte, err
 	dst = append(dst, event.BinaryVersionFor(bits), typ)
 	dst = binary.AppendVarint(dst, derived)
 	dst = binary.AppendUvarint(dst, bits)
+	// Past the last context field and the relative URLs, the rest of the
+	// value is the rest of the encoding: copied in one go.
+	last := event.BinaryBitReferrer
+	if cb := cbitsWithBytes(bits &^ tbits); cb != 0 {
+		last = max(last, 63-mbits.LeadingZeros64(cb))
+	}
 	cpos := 0
 	for bit := range event.BinaryBits {
+		if bit > last {
+			dst = append(dst, v[pos:]...)
+			pos = len(v)
+			break
+		}
 		switch {
 		case bit == event.BinaryBitSeq:
 			if seq != 0 {

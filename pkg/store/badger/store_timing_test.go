@@ -63,14 +63,22 @@ func BenchmarkWrite(b *testing.B) {
 
 // BenchmarkTrail reads whole trails of 10, 100 and 1000 touchpoints in
 // one page (the store is flushed to tables first, so reads decompress
-// blocks as they would after a while; the block cache is warm).
+// blocks as they would after a while; the block cache is warm), written in
+// format 3 and, to compare in the same run, in format 2.
 func BenchmarkTrail(b *testing.B) {
-	for _, size := range []int{10, 100, 1000} {
-		b.Run(fmt.Sprintf("touchpoints=%d", size), func(b *testing.B) {
+	for _, c := range []struct {
+		format int
+		size   int
+	}{{3, 10}, {2, 10}, {3, 100}, {2, 100}, {3, 1000}, {2, 1000}} {
+		size := c.size
+		b.Run(fmt.Sprintf("touchpoints=%d/format=%d", size, c.format), func(b *testing.B) {
 			dir := b.TempDir()
 			s, err := badger.Open(badger.Config{Dir: dir}, quiet)
 			if err != nil {
 				b.Fatal(err)
+			}
+			if c.format == 2 {
+				badger.WriteFormat2(s)
 			}
 			// 50 visitors, so a trail's blocks hold others' keys too.
 			var slab []byte
