@@ -385,10 +385,31 @@ const minDerived = -1<<63 + 1<<56
 const ctxSlack = 24 * 3600
 
 // ctxCached is a context record the store wrote or read: the xxhash64 of
-// its value (its key holds the top 32 bits) and its expiry.
+// its value (its key holds the top 32 bits), its expiry, and whether it is
+// known to be on disk: one written by a group still being committed is
+// written again by the next group that needs it, so that a group never
+// counts on a record that a failed group was to write.
 type ctxCached struct {
-	sum uint64
+	sum       uint64
+	exp       uint64
+	committed bool
+}
+
+// ctxWrite is a context record a group writes: its key and expiry.
+type ctxWrite struct {
+	key string
 	exp uint64
+}
+
+// ctxsCommitted marks a committed group's context records as on disk
+// (unless a later group wrote one again meanwhile, with a later expiry).
+func (s *Store) ctxsCommitted(ws []ctxWrite) {
+	for _, w := range ws {
+		if c, ok := s.ctxs.Peek(w.key); ok && c.exp == w.exp && !c.committed {
+			c.committed = true
+			s.ctxs.Add(w.key, c)
+		}
+	}
 }
 
 // ctxCacheSize bounds the context cache: about 100 bytes an entry.
@@ -398,6 +419,7 @@ const ctxCacheSize = 1 << 18
 // the slices until the group is written, so they are only appended to.
 type slabs3 struct {
 	vals, ctxs []byte
+	written    []ctxWrite // the context records of the group
 }
 
 // value3 returns the format-3 value of r and, when its context record
@@ -421,7 +443,7 @@ func (s *Store) value3(rtxn *bdg.Txn, r *store.Record, exp uint64, w *slabs3) ([
 		switch {
 		case err == nil:
 			err = item.Value(func(v []byte) error {
-				c = ctxCached{sum: xxhash.Sum64(v), exp: item.ExpiresAt()}
+				c = ctxCached{sum: xxhash.Sum64(v), exp: item.ExpiresAt(), committed: true}
 				return nil
 			})
 			if err != nil {
@@ -438,10 +460,11 @@ func (s *Store) value3(rtxn *bdg.Txn, r *store.Record, exp uint64, w *slabs3) ([
 		w.vals = sp.dst
 		return sp.val, nil, nil
 	}
-	if cached && c.exp >= exp {
+	if cached && c.committed && c.exp >= exp {
 		return sp.val, nil, nil
 	}
-	c = ctxCached{sum: sp.sum, exp: exp + ctxSlack}
+	c = ctxCached{sum: sp.sum, exp: max(c.exp, exp+ctxSlack)}
 	s.ctxs.Add(string(k), c)
+	w.written = append(w.written, ctxWrite{string(k), c.exp})
 	return sp.val, entry(k, sp.ctx, c.exp), nil
 }

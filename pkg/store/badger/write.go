@@ -74,7 +74,8 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 	}
 	s.dbMu.RLock()
 	defer s.dbMu.RUnlock()
-	res, entries, units, ids, err := s.prepare(recs)
+	var w slabs3
+	res, entries, units, ids, err := s.prepare(recs, &w)
 	if err != nil {
 		s.forget(ids, true) // else a retry of these ids would count as a duplicate
 		done(store.WriteResult{}, err)
@@ -104,6 +105,9 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 			mu.Unlock()
 			if last {
 				s.forget(ids, ferr != nil)
+				if ferr == nil {
+					s.ctxsCommitted(w.written)
+				}
 				s.pending.Done()
 				done(res, ferr)
 			}
@@ -165,13 +169,12 @@ func (s *Store) split(entries []*bdg.Entry, units []int) ([]*bdg.Txn, error) {
 // prepare dedupes recs and builds their entries, and the start index of
 // each unit (a touchpoint's entries, a day entry) in entries; the caller
 // holds writeMu.
-func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*bdg.Entry, units []int, ids []string, err error) {
+func (s *Store) prepare(recs []store.Record, w *slabs3) (res store.WriteResult, entries []*bdg.Entry, units []int, ids []string, err error) {
 	rtxn := s.db.NewTransaction(false)
 	defer rtxn.Discard()
 	days := make(map[dayID]*dayEntry)
 	var order []*dayEntry
 	var ikey, tkey []byte
-	var w slabs3
 	for i := range recs {
 		r := &recs[i]
 		if r.Derived < minDerived {
@@ -227,7 +230,7 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 		val := r.Value
 		if s.format >= 3 {
 			var ce *bdg.Entry
-			if val, ce, err = s.value3(rtxn, r, exp, &w); err != nil {
+			if val, ce, err = s.value3(rtxn, r, exp, w); err != nil {
 				return res, nil, nil, ids, err
 			}
 			if ce != nil { // before the touchpoint, in its unit: never one without the other
