@@ -374,8 +374,10 @@ func rebuild(dst, v []byte, derived int64, seq uint32, cs contexts) ([]byte, err
 	return dst, nil
 }
 
-// minDerived is the earliest derived time a trail key can hold: an earlier
-// one would start with 0x00, as context keys do.
+// minDerived is the earliest derived time whose touchpoint is cut into a
+// context and the rest: an earlier one's key starts with 0x00, as context
+// keys do, and may sort before them, so its value is kept whole (it needs
+// no context to be read).
 const minDerived = -1<<63 + 1<<56
 
 // ctxSlack is how long a context record is kept past the expiry of the

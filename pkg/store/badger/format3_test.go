@@ -629,3 +629,21 @@ func TestDedupeWithoutIDIndex(t *testing.T) {
 		t.Fatalf("trail: %d touchpoints, %v", len(page.Touchpoints), err)
 	}
 }
+
+// TestTimeBeforeTheContexts: a touchpoint dated so early that its key
+// sorts among the context keys is kept whole, and reads back with the
+// visitor's other touchpoints.
+func TestTimeBeforeTheContexts(t *testing.T) {
+	s := open(t, "")
+	recs := edgeCases()[:3]
+	var tp event.Touchpoint
+	if err := event.DecodeBinary(recs[2].Value, &tp); err != nil {
+		t.Fatal(err)
+	}
+	tp.Site, tp.Visitor, tp.ID = "edge", recs[2].Visitor, "ancient"
+	tp.Derived, tp.TS, tp.Received = -1<<63+5, 0, 0
+	var slab []byte
+	recs = append(recs, store.NewRecord(&tp, &slab))
+	writeAll(t, s, recs)
+	readAll(t, s, "edge", want(t, recs))
+}

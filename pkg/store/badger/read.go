@@ -82,7 +82,7 @@ func (s *Store) Trail(ctx context.Context, site string, v event.VisitorID, q sto
 		for it.Seek(append(prefix[:len(prefix):len(prefix)], 0)); it.ValidForPrefix(prefix); it.Next() {
 			item := it.Item()
 			tail := item.Key()[len(prefix):]
-			if tail[0] != 0 {
+			if len(tail) == 0 || tail[0] != 0 {
 				break
 			}
 			if !isCtxSuffix(tail) {

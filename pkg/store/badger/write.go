@@ -177,9 +177,6 @@ func (s *Store) prepare(recs []store.Record, w *slabs3) (res store.WriteResult, 
 	var ikey, tkey []byte
 	for i := range recs {
 		r := &recs[i]
-		if r.Derived < minDerived {
-			return res, nil, nil, ids, fmt.Errorf("%w: derived time %d before year −290,000", store.ErrInvalidKey, r.Derived)
-		}
 		if at, ok := s.erasedAt(r.Site, r.Visitor, tkey); ok && r.Derived <= at {
 			res.Erased++ // a re-send of what was erased: accepted, dropped
 			continue
@@ -228,7 +225,7 @@ func (s *Store) prepare(recs []store.Record, w *slabs3) (res store.WriteResult, 
 		exp := s.expiresAt(r.Derived)
 		units = append(units, len(entries))
 		val := r.Value
-		if s.format >= 3 {
+		if s.format >= 3 && r.Derived >= minDerived { // (an earlier time's key would sort among the contexts: kept whole)
 			var ce *bdg.Entry
 			if val, ce, err = s.value3(rtxn, r, exp, w); err != nil {
 				return res, nil, nil, ids, err
