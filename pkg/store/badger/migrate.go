@@ -60,6 +60,13 @@ func migrate(db *bdg.DB, log *slog.Logger) error {
 	return writeFormat(db)
 }
 
+// migrateStop, when set (by tests), stops migrateValues after the visitors
+// for which it returns true, as a crash would, once what it wrote so far is
+// committed.
+var migrateStop func(visitors int) bool
+
+var errMigrationStopped = errors.New("migration stopped (test)")
+
 // migrateValues rewrites the touchpoint values of formats 1 and 2 (event
 // encodings) in format 3, visitor by visitor, writing each visitor's new
 // context records before the touchpoints that name them (a Badger write
@@ -74,6 +81,7 @@ func migrateValues(db *bdg.DB) (values, ctxs int, err error) {
 		sum uint64
 		exp uint64 // 0: never expires
 	}
+	visitors := 0
 	var (
 		cur    []byte                   // t/<site>/<visitor> of the visitor being migrated
 		stored = map[uint32]ctxCached{} // its context records on disk
@@ -102,6 +110,16 @@ func migrateValues(db *bdg.DB) (values, ctxs int, err error) {
 		clear(stored)
 		clear(needed)
 		tps = tps[:0]
+		if cur == nil {
+			return nil // before the first visitor
+		}
+		visitors++
+		if migrateStop != nil && migrateStop(visitors) {
+			if err := wb.Flush(); err != nil { // what a crash leaves: what was committed so far
+				return err
+			}
+			return errMigrationStopped
+		}
 		return nil
 	}
 	prefix := []byte{pTrail, '/'}
