@@ -34,6 +34,7 @@ type ctxCached struct {
 	sum       uint64
 	exp       uint64
 	committed bool
+	group     uint64 // the group that last wrote it
 }
 
 // ctxWrite is a context record a group writes: its key and expiry.
@@ -61,6 +62,7 @@ const ctxCacheSize = 1 << 18
 type slabs3 struct {
 	vals, ctxs []byte
 	written    []ctxWrite // the context records of the group
+	group      uint64     // the group's number (Store.groups)
 }
 
 // value3 returns the format-3 value of r and, when its context record
@@ -101,10 +103,10 @@ func (s *Store) value3(rtxn *bdg.Txn, r *store.Record, exp uint64, w *slabs3) ([
 		w.vals = sp.dst
 		return sp.val, nil, nil
 	}
-	if cached && c.committed && c.exp >= exp {
-		return sp.val, nil, nil
+	if cached && (c.committed || c.group == w.group) && c.exp >= exp {
+		return sp.val, nil, nil // on disk, or written by this group
 	}
-	c = ctxCached{sum: sp.sum, exp: max(c.exp, exp+ctxSlack)}
+	c = ctxCached{sum: sp.sum, exp: max(c.exp, exp+ctxSlack), group: w.group}
 	s.ctxs.Add(string(k), c)
 	w.written = append(w.written, ctxWrite{string(k), c.exp})
 	return sp.val, entry(k, sp.ctx, c.exp), nil

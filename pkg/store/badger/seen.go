@@ -9,17 +9,21 @@ import (
 )
 
 // seenIDs is a scalable Bloom filter (github.com/bits-and-blooms/bloom)
-// over the id-index keys stored: "certainly new" for almost every event
-// lets Write skip the dedupe read, which was the largest cost of the write
-// path. A "maybe" (a re-sent event, or a 1 % false positive) still reads
-// the index, so it never decides alone. Layers double in capacity as the
-// store grows (about 1.2 MB a million ids). Used under Store.writeMu.
+// over the id-index keys of the touchpoints stored (i/<site>/<visitor><id
+// hash>, built in memory: format 3 stores no id index): "certainly new"
+// for almost every event lets Write skip the dedupe read, which was the
+// largest cost of the write path. A "maybe" (a re-sent event, or a 0.1 %
+// false positive) still reads the store, so it never decides alone: the
+// trail key a re-send usually has, else the visitor's trail keys (a scan
+// that grows with the trail — hence 0.1 % rather than 1 %). Layers double
+// in capacity as the store grows (about 1.8 MB a million ids). Used under
+// Store.writeMu.
 type seenIDs struct {
 	layers []*bloom.BloomFilter
 	n, cap uint // ids in, and capacity of, the last layer
 }
 
-const seenFalsePositive = 0.01
+const seenFalsePositive = 0.001
 
 func newSeenIDs(capacity uint) *seenIDs {
 	return &seenIDs{layers: []*bloom.BloomFilter{bloom.NewWithEstimates(capacity, seenFalsePositive)}, cap: capacity}

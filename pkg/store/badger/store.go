@@ -72,6 +72,7 @@ type Store struct {
 	days     *lru.Cache[string, dayCached] // recent day-index entries (days.go)
 	ctxs     *lru.Cache[string, ctxCached] // context records written or read (format3.go)
 	format   int                           // the format of the values written: formatVersion (tests: 2)
+	groups   uint64                        // groups prepared; under writeMu
 	dayState dayState
 	seen     *seenIDs // ids stored: skips most dedupe reads
 	// writeMu makes groups prepare (and commit) one at a time, in order.

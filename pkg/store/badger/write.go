@@ -74,7 +74,8 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 	}
 	s.dbMu.RLock()
 	defer s.dbMu.RUnlock()
-	var w slabs3
+	s.groups++
+	w := slabs3{group: s.groups}
 	res, entries, units, ids, err := s.prepare(recs, &w)
 	if err != nil {
 		s.forget(ids, true) // else a retry of these ids would count as a duplicate
