@@ -30,7 +30,7 @@
 // There is no id index: the trail key ends with the id's hash, so "is this
 // id stored" is a point read of the key a re-send usually has (same derived
 // time and seq), else a key-only scan of the visitor's trail — and only for
-// a "maybe" of the Bloom filter (about 1 % of new ids, and re-sends). Two
+// a "maybe" of the Bloom filter (about 0.1 % of new ids, and re-sends). Two
 // ids of one visitor collide with odds of about n²/2⁶⁵ for n events of that
 // visitor. Formats 1 and 2 (an id index i/<site>/<visitor><hash>, the event
 // encoding whole as the value) are migrated at Open (migrate.go).

@@ -290,7 +290,7 @@ func (s *Store) idStored(ikey []byte) (bool, error) {
 // in format 3, which has no id index: the trail key ends with the id's
 // hash, so a re-send with the same derived time and seq (the usual retry)
 // is one point read, and anything else (a false positive of the filter,
-// about 1 %, or a re-send whose clock correction moved it) a key-only scan
+// about 0.1 %, or a re-send whose clock correction moved it) a key-only scan
 // of the visitor's trail.
 func (s *Store) idInTrail(r *store.Record) (bool, error) {
 	txn := s.db.NewTransaction(false)
