@@ -93,10 +93,13 @@ func AssembleNode(ctx context.Context, a NodeAssembly) (*NodeStack, error) {
 		return fail(fmt.Errorf("cannot join the cluster: %w", err))
 	}
 	d := Deps{Writer: s.Node.Submitter(), Log: a.Log, Registry: a.Registry, Ready: s.Node.Ready, Journey: a.Journey}
+	if s.Node.Router != nil { // erasures go through the stream, from any node that reads
+		d.Eraser = s.Node.Router
+	}
 	switch {
 	case s.Store != nil:
 		d.Store = s.Store
-	case s.Node.Router != nil:
+	case s.Node.Role == cluster.RoleQuery:
 		d.Store = s.Node.Router
 	default:
 		d.Store = cluster.NoStore{}

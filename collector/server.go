@@ -62,6 +62,11 @@ type Deps struct {
 	// Ready, when set, is asked by /readyz: an error makes it answer 503
 	// with the error (a cluster node's stream or consumer lag).
 	Ready func() error
+	// Eraser, when set, erases visitors and users instead of Store: a
+	// cluster node's cluster.Router, through the stream to every store
+	// holding the data. Default: Store, if it is an Eraser (a query node's
+	// router), else Store's own EraseVisitor and EraseUser.
+	Eraser Eraser
 }
 
 // Server is the collector's HTTP server. It is safe for concurrent use.
@@ -71,6 +76,7 @@ type Server struct {
 	writeKeys writeKeys
 	tokens    *tokenSet
 	store     store.Store
+	eraser    Eraser // nil: the store's own erase
 	writer    submitter
 	owned     ownedSubmitter // writer, when it is one; else nil
 	enricher  enricher
@@ -136,6 +142,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.log = s.log.With("module", "collector")
 	s.owned, _ = d.Writer.(ownedSubmitter)
+	if s.eraser = d.Eraser; s.eraser == nil {
+		s.eraser, _ = d.Store.(Eraser)
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -32,6 +32,18 @@
 // on an empty directory (ConsumerConfig.Fresh) or with new partitions gets
 // a new consumer that replays the stream from its start.
 //
+// # Identity and erasure across partitions
+//
+// An identify also publishes its user↔visitor link on the user's
+// partition (UserPartition), so one owner of it lists a user's visitors
+// wherever they live (Router.UserVisitors). An erasure goes through the
+// stream: an erase message on every partition concerned, applied by each
+// store in stream order with the message's time (so a replay applies it
+// the same way), the erased messages deleted from the stream, and the
+// answer once every live owner confirmed (Router.EraseVisitorReport,
+// EraseUserReport). Stream messages other than touchpoints carry the
+// header Touchtrail-Op ("link", "erase"); see identity.go and erase.go.
+//
 // # Usage
 //
 //	nc, _ := cluster.Connect("nats://a:4222,nats://b:4222", "ingest-1", log)

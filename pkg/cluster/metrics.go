@@ -26,6 +26,8 @@ type Metrics struct {
 
 	querySeconds *prometheus.HistogramVec
 	queryMissing *prometheus.CounterVec
+
+	erase eraseMetrics // erase.go
 }
 
 type pendingFn struct{ f func() int }
@@ -82,6 +84,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}
 		return 0
 	})
+	m.erase = newEraseMetrics(reg)
 	if reg != nil {
 		reg.MustRegister(m.publishSeconds, m.published, m.publishDuplicates, m.publishFailed, pendingGauge,
 			m.consumed, m.redelivered, m.pending, m.ackPending, m.partitionLag, m.commitWait, m.querySeconds, m.queryMissing)

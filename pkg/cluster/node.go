@@ -79,10 +79,14 @@ type Node struct {
 	NC        *nats.Conn
 	Publisher *Publisher // nil unless the role ingests
 	Consumer  *Consumer  // nil unless the role stores
-	Router    *Router    // nil unless the role is query
-	queries   *QueryServer
-	members   *Membership
-	log       *slog.Logger
+	// Router routes queries (a query node) and erasures (a query or
+	// store node: through the stream, to every store holding the data);
+	// nil on an ingest-only node.
+	Router   *Router
+	queries  *QueryServer
+	identity *QueryServer
+	members  *Membership
+	log      *slog.Logger
 }
 
 // StartNode connects, makes the stream if needed (ingest roles), starts
@@ -145,12 +149,20 @@ func StartNode(ctx context.Context, cfg NodeConfig, w Submitter, log *slog.Logge
 		}
 		cc := cfg.Consumer
 		cc.Stream, cc.Node, cc.Partitions, cc.Fresh, cc.Metrics = stream, cfg.Node, parts, cfg.Fresh, cfg.Metrics
+		if a, ok := cfg.Store.(Applier); ok && cc.Applier == nil {
+			cc.Applier = a
+		}
 		if n.Consumer, err = NewConsumer(ctx, nc, w, cc, log); err != nil {
 			return fail(err)
 		}
 		if cfg.Store != nil {
 			if n.queries, err = ServeQueries(nc, stream, parts, cfg.Store, log); err != nil {
 				return fail(err)
+			}
+			if is, ok := cfg.Store.(IdentityStore); ok {
+				if n.identity, err = ServeIdentity(nc, stream, parts, is, log); err != nil {
+					return fail(err)
+				}
 			}
 		}
 	}
@@ -162,7 +174,10 @@ func StartNode(ctx context.Context, cfg NodeConfig, w Submitter, log *slog.Logge
 		if stream, err = waitStream(ctx, js, stream, log); err != nil {
 			return fail(err)
 		}
+	}
+	if cfg.Role == RoleQuery || cfg.Role.Stores() {
 		n.Router = NewRouter(nc, stream, cfg.Metrics)
+		n.Router.Members = cfg.Members
 	}
 	var lag func() int64
 	if n.Consumer != nil {
@@ -219,6 +234,9 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	if n.queries != nil {
 		n.queries.Close()
+	}
+	if n.identity != nil {
+		n.identity.Close()
 	}
 	if n.Publisher != nil {
 		if !up { // nothing will be acknowledged: do not wait
