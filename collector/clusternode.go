@@ -52,7 +52,9 @@ type NodeStack struct {
 // writer, an ingest role's enricher — joins the cluster and builds the
 // server on it: ingest publishes, queries read the node's own store (a
 // store), route to the stores (a query node) or answer 503 (an ingest
-// node), and /readyz asks the node. With Cookieless, ingest roles derive
+// node); site-wide questions on query and store nodes are scattered to
+// one store of every partition, and store nodes answer their share; /readyz
+// asks the node. With Cookieless, ingest roles derive
 // cookieless visitor ids from a daily salt that every ingest node reads
 // from one key-value bucket (cluster.Salts); without it they are refused.
 // On error whatever was opened is closed again.
@@ -104,6 +106,9 @@ func AssembleNode(ctx context.Context, a NodeAssembly) (*NodeStack, error) {
 	default:
 		d.Store = cluster.NoStore{}
 	}
+	if s.Node.Router != nil { // query, store and all nodes: site-wide questions span every store
+		d.Scatter = s.Node.Router // (a store's own answer would miss the other stores' partitions)
+	}
 	if a.Cluster.Role.Ingests() {
 		if s.Enricher, err = enrich.New(a.Enrich, a.Log); err != nil {
 			return fail(fmt.Errorf("cannot start enrichment: %w", err))
@@ -119,6 +124,11 @@ func AssembleNode(ctx context.Context, a NodeAssembly) (*NodeStack, error) {
 	}
 	if s.Server, err = New(a.Collector, d); err != nil {
 		return fail(err)
+	}
+	if s.Store != nil { // the store's share of site-wide questions
+		if err := s.Node.ServeScatter(s.Server.Aggregate); err != nil {
+			return fail(err)
+		}
 	}
 	return s, nil
 }

@@ -279,11 +279,7 @@ type visitorJSON struct {
 }
 
 func (s *Server) visitors(qc context.Context, ctx *fasthttp.RequestCtx, site string) error {
-	from, to, limit, cursor, err := rangeArgs(ctx)
-	if err != nil {
-		return err
-	}
-	page, err := s.store.Visitors(qc, site, store.VisitorQuery{From: from, To: to, Limit: limit, Cursor: cursor})
+	page, missing, err := s.visitorsPage(qc, ctx, site)
 	if err != nil {
 		return err
 	}
@@ -297,7 +293,7 @@ func (s *Server) visitors(qc context.Context, ctx *fasthttp.RequestCtx, site str
 			Visitor: v.Visitor.String(), Day: v.Day.Format(time.DateOnly), LastSeen: v.LastSeen.UTC(), Count: v.Count,
 		})
 	}
-	return writeJSON(ctx, fasthttp.StatusOK, out)
+	return writeSiteJSON(ctx, out, missing)
 }
 
 func (s *Server) eraseVisitor(ctx *fasthttp.RequestCtx, site, visitor string) error {

@@ -62,6 +62,10 @@ type Deps struct {
 	// Ready, when set, is asked by /readyz: an error makes it answer 503
 	// with the error (a cluster node's stream or consumer lag).
 	Ready func() error
+	// Scatter, when set, answers the site-wide questions (visitors,
+	// funnel, paths, …) across a cluster's stores instead of Store: a
+	// query node's cluster.Router.
+	Scatter Scatterer
 	// Eraser, when set, erases visitors and users instead of Store: a
 	// cluster node's cluster.Router, through the stream to every store
 	// holding the data. Default: Store, if it is an Eraser (a query node's
@@ -104,6 +108,7 @@ type Server struct {
 	acceptMu    sync.Mutex
 	ui          fasthttp.RequestHandler     // nil: the UI is off
 	ready       func() error                // nil: no extra readiness check
+	scatter     Scatterer                   // nil: site-wide questions read store
 	hooks       map[string]map[string]*hook // by site, then name
 	// compat holds the switched-on compatibility APIs by path (compatapi.go).
 	compat      map[string]fasthttp.RequestHandler
@@ -135,6 +140,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		now:       d.Now,
 		limiter:   newIPLimiter(cfg.RatePerIP, cfg.RateBurst, cfg.RateLimitedIPs),
 		ready:     d.Ready,
+		scatter:   d.Scatter,
 		assets:    newAssets(cfg.SnippetPath, cfg.IngestPath),
 	}
 	if s.log == nil {

@@ -79,12 +79,15 @@ type Node struct {
 	NC        *nats.Conn
 	Publisher *Publisher // nil unless the role ingests
 	Consumer  *Consumer  // nil unless the role stores
-	// Router routes queries (a query node) and erasures (a query or
-	// store node: through the stream, to every store holding the data);
-	// nil on an ingest-only node.
+	// Router routes queries (a query node), scatters site-wide questions
+	// (query and store nodes) and erasures (a query or store node: through
+	// the stream, to every store holding the data); nil on an ingest-only
+	// node.
 	Router   *Router
 	queries  *QueryServer
 	identity *QueryServer
+	scatter  *ScatterServer // store roles, once ServeScatter is called
+	stream   StreamConfig
 	members  *Membership
 	log      *slog.Logger
 }
@@ -175,9 +178,10 @@ func StartNode(ctx context.Context, cfg NodeConfig, w Submitter, log *slog.Logge
 			return fail(err)
 		}
 	}
+	n.stream = stream
 	if cfg.Role == RoleQuery || cfg.Role.Stores() {
 		n.Router = NewRouter(nc, stream, cfg.Metrics)
-		n.Router.Members = cfg.Members
+		n.Router.Members, n.Router.log = cfg.Members, log.With("module", "cluster.router")
 	}
 	var lag func() int64
 	if n.Consumer != nil {
@@ -234,6 +238,9 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	if n.queries != nil {
 		n.queries.Close()
+	}
+	if n.scatter != nil {
+		n.scatter.Close()
 	}
 	if n.identity != nil {
 		n.identity.Close()

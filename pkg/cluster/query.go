@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -120,8 +121,10 @@ func (q *QueryServer) Close() {
 // from a live store owning its partition (any replica), by NATS
 // request–reply within Timeout; a user's visitors from a live store owning
 // the user's partition (identity.go); an erasure goes through the stream
-// to every store holding the data (erase.go). Site-wide reads need every
-// store and are not routed yet: they return an error wrapping
+// to every store holding the data (erase.go); site-wide questions are
+// scattered to the stores and merged (Scatter, scatter.go). The raw
+// site-wide reads of store.Store (Visitors, ScanTrails: the export, the
+// UI's pages) are not routed yet: they return an error wrapping
 // store.ErrUnavailable that says so. Safe for concurrent use.
 type Router struct {
 	nc     *nats.Conn
@@ -131,8 +134,16 @@ type Router struct {
 	// confirmations of an erasure. Default: 5s.
 	Timeout time.Duration
 	// Members is the membership bucket, where an erasure finds the live
-	// owners of a partition (erase.go). Default: the default bucket.
-	Members MembershipConfig
+	// owners of a partition (erase.go) and a scatter the live stores,
+	// read at most once a MembersEvery (default: 1s; a store gone since
+	// is skipped for a replica on its first failure). Default: the
+	// default bucket.
+	Members      MembershipConfig
+	MembersEvery time.Duration
+	log          *slog.Logger
+	membersMu    sync.Mutex
+	members      []Member
+	membersAt    time.Time
 }
 
 // NewRouter routes over nc to the stores of the stream sc describes (its
@@ -142,10 +153,11 @@ func NewRouter(nc *nats.Conn, sc StreamConfig, m *Metrics) *Router {
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &Router{nc: nc, stream: sc.withDefaults(), m: m, Timeout: 5 * time.Second}
+	return &Router{nc: nc, stream: sc.withDefaults(), m: m, Timeout: 5 * time.Second,
+		MembersEvery: time.Second, log: slog.Default().With("module", "cluster.router")}
 }
 
-var errNotRouted = fmt.Errorf("this query node routes visitor and user trails and erasure; site-wide questions across stores are not built yet: ask a store node: %w", store.ErrUnavailable)
+var errNotRouted = fmt.Errorf("this query node answers visitor and user trails, erasure and the site-wide API questions; the export and the UI's pages across stores are not built yet: ask a store node: %w", store.ErrUnavailable)
 
 // Trail implements store.Store: routed to the visitor's partition.
 func (r *Router) Trail(ctx context.Context, site string, v event.VisitorID, q store.TrailQuery) (store.TrailPage, error) {
