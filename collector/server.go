@@ -106,8 +106,8 @@ type Server struct {
 	conns       *connLimits
 	acceptWarn  time.Time // last accept-error log line; under acceptMu
 	acceptMu    sync.Mutex
-	lnMu        sync.Mutex     // guards listeners and the draining switch against Serve
-	listeners   []net.Listener // what Serve was given, closed by Shutdown
+	lnMu        sync.Mutex                  // guards listeners and the draining switch against Serve
+	listeners   []net.Listener              // what Serve was given, closed by Shutdown
 	ui          fasthttp.RequestHandler     // nil: the UI is off
 	ready       func() error                // nil: no extra readiness check
 	scatter     Scatterer                   // nil: site-wide questions read store
