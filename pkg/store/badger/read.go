@@ -14,16 +14,6 @@ import (
 	"github.com/touchtrail/touchtrail/pkg/store"
 )
 
-func clampLimit(n int) int {
-	switch {
-	case n <= 0:
-		return store.DefaultLimit
-	case n > store.MaxLimit:
-		return store.MaxLimit
-	}
-	return n
-}
-
 // Cursors are base64url of the last key's tail, prefixed with a kind byte
 // so one kind of cursor is never taken for another.
 func makeCursor(kind byte, tail []byte) string {
@@ -68,19 +58,43 @@ func (s *Store) Trail(ctx context.Context, site string, v event.VisitorID, q sto
 	if !q.To.IsZero() {
 		end = appendSuffix(append([]byte(nil), prefix...), q.To.UnixMicro(), 0)
 	}
-	limit := clampLimit(q.Limit)
+	limit := store.ClampLimit(q.Limit)
 	err := s.db.View(func(txn *bdg.Txn) error {
 		opts := bdg.DefaultIteratorOptions
 		opts.Prefix = prefix
 		opts.PrefetchValues = false // values live in the LSM tree: read them in place, no copy
 		it := txn.NewIterator(opts)
 		defer it.Close()
-		var last []byte
-		for it.Seek(start); it.ValidForPrefix(prefix); it.Next() {
+		// The contexts first (they sort before the touchpoints), then
+		// the touchpoints from start.
+		var cs contexts
+		skipped := false
+		for it.Seek(append(prefix[:len(prefix):len(prefix)], 0)); it.ValidForPrefix(prefix); it.Next() {
+			item := it.Item()
+			tail := item.Key()[len(prefix):]
+			if len(tail) == 0 || tail[0] != 0 {
+				break
+			}
+			if !isCtxSuffix(tail) {
+				skipped = true
+				continue
+			}
+			if err := item.Value(func(v []byte) error { return cs.add(binary.BigEndian.Uint32(tail[1:]), v) }); err != nil {
+				return err
+			}
+		}
+		if skipped || len(start) != len(prefix) {
+			it.Seek(start)
+		}
+		var last, buf []byte
+		for ; it.ValidForPrefix(prefix); it.Next() {
 			item := it.Item()
 			k := item.Key()
 			if end != nil && bytes.Compare(k, end) >= 0 {
 				break
+			}
+			if isCtxSuffix(k[len(prefix):]) {
+				continue
 			}
 			if len(page.Touchpoints) == limit {
 				page.Next = makeCursor('t', last)
@@ -91,7 +105,13 @@ func (s *Store) Trail(ctx context.Context, site string, v event.VisitorID, q sto
 			}
 			page.Touchpoints = append(page.Touchpoints, event.Touchpoint{})
 			tp := &page.Touchpoints[len(page.Touchpoints)-1]
-			if err := item.Value(func(val []byte) error { return event.DecodeBinary(val, tp) }); err != nil {
+			derived, seq := parseSuffix(k[len(prefix):])
+			err := item.Value(func(val []byte) error {
+				var err error
+				buf, err = decodeValue(buf, val, derived, seq, cs, tp)
+				return err
+			})
+			if err != nil {
 				return fmt.Errorf("touchpoint %x: %w", k[len(prefix):], err)
 			}
 			tp.Site, tp.Visitor = site, v
@@ -139,7 +159,7 @@ func (s *Store) visitors(ctx context.Context, site string, q store.VisitorQuery)
 	if !q.To.IsZero() {
 		endDay = dayOf(q.To.UnixMicro() - 1)
 	}
-	limit := clampLimit(q.Limit)
+	limit := store.ClampLimit(q.Limit)
 	err := s.db.View(func(txn *bdg.Txn) error {
 		opts := bdg.DefaultIteratorOptions
 		opts.Prefix = prefix
