@@ -20,7 +20,8 @@ import (
 // (30 s), and a deleted consumer ends the consumption for good. The
 // watchdog restarts the consumption at once on those errors, and whenever
 // a lag reading shows messages pending, none delivered since the reading
-// before and no pull waiting at the leader (whatever lost the pull). A
+// before, the store idle and no pull waiting at the leader (whatever lost
+// the pull). A
 // consumer that is gone is made again, replaying the stream (the store
 // dedupes). While it is stalled, Ready says so.
 type watchdog struct {
@@ -96,7 +97,10 @@ func (c *Consumer) check(info *jetstream.ConsumerInfo) {
 	d := c.delivered.Load()
 	moved := d != c.seen
 	c.seen = d
-	if info.NumPending == 0 || moved {
+	// Messages waiting for the loop, or batches committing: the store is
+	// busy, not stalled (the client pulls again as it drains them).
+	busy := len(c.msgs) > 0 || len(c.sem) > 0
+	if info.NumPending == 0 || moved || busy {
 		c.idle = 0
 		c.backoff = 0
 		if c.stall.Load() != nil {
