@@ -21,9 +21,10 @@ import (
 // watchdog restarts the consumption at once on those errors, and whenever
 // a lag reading shows messages pending, none delivered since the reading
 // before, the store idle and no pull waiting at the leader (whatever lost
-// the pull). A
-// consumer that is gone is made again, replaying the stream (the store
-// dedupes). While it is stalled, Ready says so.
+// the pull) — or, a pull waiting, for stallReadings readings in a row
+// while nothing awaits acknowledgement. A consumer that is gone is made
+// again, replaying the stream (the store dedupes). While it is stalled,
+// Ready says so.
 type watchdog struct {
 	ccMu sync.Mutex
 	cons jetstream.Consumer
