@@ -204,6 +204,8 @@ func (c *Consumer) makeConsumer(ctx context.Context) error {
 		}
 	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return fmt.Errorf("cannot look up consumer %q: %w", name, err)
+	} else {
+		replay = true // a new consumer delivers the stream from its start
 	}
 	cc := jetstream.ConsumerConfig{
 		Durable:       name,
