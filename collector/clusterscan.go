@@ -1,0 +1,75 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/touchtrail/touchtrail/pkg/cluster"
+	"github.com/touchtrail/touchtrail/pkg/event"
+	"github.com/touchtrail/touchtrail/pkg/store"
+)
+
+// The whole trails of a site's visitors (the export, the UI's pages) on a
+// cluster node come from every store: Deps.Scatter, a cluster.Router,
+// streams them from one live owner of every partition and merges them in
+// visitor-id order (cluster.Router.ScanTrails), as a single node's store
+// gives them. A partition without a live owner fails the read (503 naming
+// the partitions), never a silently incomplete export or page.
+
+// trailScanner reads a site's trails across a cluster's stores.
+type trailScanner interface {
+	ScanTrails(ctx context.Context, site string, from, to time.Time, fn func(v event.VisitorID, trail []event.Touchpoint) error) error
+	// CanScan returns the error ScanTrails would fail with at once for
+	// partitions without a live store.
+	CanScan(ctx context.Context) error
+}
+
+// scanner returns what reads whole trails: the cluster's stores when the
+// node scatters (a query, store or all node), else the node's store.
+func (s *Server) scanner() trailScanner {
+	if ts, ok := s.scatter.(trailScanner); ok {
+		return ts
+	}
+	return localScanner{s.store}
+}
+
+type localScanner struct{ store.Store }
+
+func (localScanner) CanScan(context.Context) error { return nil }
+
+// ScanShare is a store node's share of a query node's scan
+// (cluster.ScanFunc): its store's trails, under one of its scan slots.
+func (s *Server) ScanShare(ctx context.Context, site string, from, to time.Time, fn func(v event.VisitorID, trail []event.Touchpoint) error) error {
+	if s.sites[site] == nil {
+		return fmt.Errorf("unknown site %q", site)
+	}
+	release, err := s.scanSlot()
+	if err != nil {
+		return err
+	}
+	defer release()
+	return s.store.ScanTrails(ctx, site, from, to, fn)
+}
+
+// clusterReads is the store the UI's pages read on a cluster node: whole
+// trails across the stores, the visitors list scattered (a partial list
+// is an error naming the missing partitions: the page says so rather than
+// showing fewer visitors), the rest as the node's store (a query node's
+// router) answers.
+type clusterReads struct {
+	store.Store
+	s *Server
+}
+
+func (c clusterReads) ScanTrails(ctx context.Context, site string, from, to time.Time, fn func(v event.VisitorID, trail []event.Touchpoint) error) error {
+	return c.s.scanner().ScanTrails(ctx, site, from, to, fn)
+}
+
+func (c clusterReads) Visitors(ctx context.Context, site string, q store.VisitorQuery) (store.VisitorPage, error) {
+	page, missing, err := c.s.scatterVisitors(ctx, siteQuery{Kind: "visitors", Site: site, From: q.From, To: q.To, Limit: q.Limit, Cursor: q.Cursor})
+	if err == nil && len(missing) > 0 {
+		err = &cluster.PartitionsError{Missing: missing}
+	}
+	return page, err
+}
