@@ -20,9 +20,6 @@ import (
 // trailScanner reads a site's trails across a cluster's stores.
 type trailScanner interface {
 	ScanTrails(ctx context.Context, site string, from, to time.Time, fn func(v event.VisitorID, trail []event.Touchpoint) error) error
-	// CanScan returns the error ScanTrails would fail with at once for
-	// partitions without a live store.
-	CanScan(ctx context.Context) error
 }
 
 // scanner returns what reads whole trails: the cluster's stores when the
@@ -31,12 +28,66 @@ func (s *Server) scanner() trailScanner {
 	if ts, ok := s.scatter.(trailScanner); ok {
 		return ts
 	}
-	return localScanner{s.store}
+	return s.store
 }
 
-type localScanner struct{ store.Store }
+type scanFunc = func(v event.VisitorID, trail []event.Touchpoint) error
 
-func (localScanner) CanScan(context.Context) error { return nil }
+// openScan starts the export's read of site's trails within exportTimeout;
+// run it once, and call stop when done. On a cluster node the scan begins
+// here and its first visitor (or its end) is awaited before the answer
+// begins: every store asked has answered by then (a store gone since the
+// membership was read is replaced by a replica), so partitions without a
+// live store are an error here — the export's 503 naming them — rather
+// than a broken body.
+func (s *Server) openScan(site string, from, to time.Time) (run func(fn scanFunc) error, stop func(), err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+	ts, ok := s.scatter.(trailScanner)
+	if !ok {
+		return func(fn scanFunc) error { return s.store.ScanTrails(ctx, site, from, to, fn) }, cancel, nil
+	}
+	type item struct {
+		v     event.VisitorID
+		trail []event.Touchpoint // the router's own: not reused
+	}
+	items := make(chan item, 16)
+	var scanErr error // set before items is closed
+	go func() {
+		defer close(items)
+		scanErr = ts.ScanTrails(ctx, site, from, to, func(v event.VisitorID, trail []event.Touchpoint) error {
+			select {
+			case items <- item{v, trail}:
+				return nil
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		})
+	}()
+	first, ok := <-items
+	if !ok && scanErr != nil {
+		cancel()
+		return nil, nil, scanErr
+	}
+	stop = func() {
+		cancel()
+		for range items { // let the scan end
+		}
+	}
+	return func(fn scanFunc) error {
+		if !ok {
+			return nil // no visitor
+		}
+		if err := fn(first.v, first.trail); err != nil {
+			return err
+		}
+		for it := range items {
+			if err := fn(it.v, it.trail); err != nil {
+				return err
+			}
+		}
+		return scanErr
+	}, stop, nil
+}
 
 // ScanShare is a store node's share of a query node's scan
 // (cluster.ScanFunc): its store's trails, under one of its scan slots.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/csv"
 	"strconv"
 	"time"
@@ -68,17 +67,13 @@ func (s *Server) export(ctx *fasthttp.RequestCtx, site string) error {
 	if ctx.IsHead() {
 		return nil
 	}
-	scanner := s.scanner()
-	cctx, cancel := s.queryContext(ctx)
-	err = scanner.CanScan(cctx) // on a cluster node: 503 naming the partitions without a live store, before the answer begins
-	cancel()
+	scan, stop, err := s.openScan(site, from, to) // on a cluster node: 503 naming the partitions without a live store
 	if err != nil {
 		return err
 	}
 	fromUS, toUS := from.UnixMicro(), to.UnixMicro()
 	streamBody(ctx, func(bw *bufio.Writer) error {
-		sctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
-		defer cancel()
+		defer stop()
 		var w interface {
 			Write([]byte) (int, error)
 		} = bw
@@ -95,7 +90,7 @@ func (s *Server) export(ctx *fasthttp.RequestCtx, site string) error {
 		var line []byte
 		var row []string
 		n := 0
-		err := scanner.ScanTrails(sctx, site, from, to, func(v event.VisitorID, trail []event.Touchpoint) error {
+		err := scan(func(v event.VisitorID, trail []event.Touchpoint) error {
 			for i := range trail {
 				tp := &trail[i]
 				if !from.IsZero() && tp.Derived < fromUS || !to.IsZero() && tp.Derived >= toUS {

@@ -341,6 +341,9 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, ses *session, err erro
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
 		p.Notice = p.L.T("err.503")
+		if detail != "" {
+			p.Notice = p.L.T("err.missing", detail)
+		}
 	default:
 		p.Notice = p.L.T("err.500")
 	}

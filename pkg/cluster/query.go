@@ -142,10 +142,15 @@ type Router struct {
 	// default bucket.
 	Members      MembershipConfig
 	MembersEvery time.Duration
-	log          *slog.Logger
-	membersMu    sync.Mutex
-	members      []Member
-	membersAt    time.Time
+	// ScanChunk is the most bytes of trails one message of a scan carries
+	// (ScanTrails; less when the servers' max payload is smaller). A store
+	// holds at most about two chunks per scan. Default: 256 KiB. Set it
+	// before the first scan.
+	ScanChunk int
+	log       *slog.Logger
+	membersMu sync.Mutex
+	members   []Member
+	membersAt time.Time
 }
 
 // NewRouter routes over nc to the stores of the stream sc describes (its

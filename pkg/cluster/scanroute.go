@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 	"github.com/touchtrail/touchtrail/pkg/store"
 )
 
-// PartitionsError is returned by ScanTrails and CanScan, wrapping
+// PartitionsError is returned by ScanTrails, wrapping
 // store.ErrUnavailable, when partitions have no live store left to scan:
 // a scan is complete or fails, it is never silently partial.
 type PartitionsError struct {
@@ -34,8 +35,7 @@ func (e *PartitionsError) Error() string {
 // Unwrap makes errors.Is(err, store.ErrUnavailable) true.
 func (e *PartitionsError) Unwrap() error { return store.ErrUnavailable }
 
-// scanChunk is the most bytes a scan chunk holds (less when the servers'
-// max payload is smaller).
+// scanChunk is the default of Router.ScanChunk.
 const scanChunk = 256 << 10
 
 // ScanTrails implements store.Store across the stores: it opens a scan on
@@ -57,7 +57,10 @@ func (r *Router) ScanTrails(ctx context.Context, site string, from, to time.Time
 	if err != nil {
 		return err
 	}
-	chunk := scanChunk
+	chunk := r.ScanChunk
+	if chunk <= 0 {
+		chunk = scanChunk
+	}
 	if mp := int(r.nc.MaxPayload()) - 4096; mp > 0 && mp < chunk {
 		chunk = mp
 	}
@@ -70,14 +73,9 @@ func (r *Router) ScanTrails(ctx context.Context, site string, from, to time.Time
 	if errors.As(err, &ee) {
 		return ee.err
 	}
-	return err
-}
-
-// CanScan returns the error ScanTrails would return at once for
-// partitions without a live owner (nil when every partition has one): the
-// export asks before it starts its answer.
-func (r *Router) CanScan(ctx context.Context) error {
-	_, _, err := r.planScan(ctx)
+	if pe := (*PartitionsError)(nil); errors.As(err, &pe) {
+		r.m.partialAnswers.Inc()
+	}
 	return err
 }
 
@@ -162,15 +160,20 @@ func (sc *trailScan) merge(ctx context.Context, stores map[string][]int, after [
 		s.head = &it
 		return true, nil
 	}
+	// Every stream's first visitor, or its failure: all of them, so that
+	// an error names every partition left without a store.
 	live := srcs[:0:0]
+	var errs []error
 	for _, s := range srcs {
 		ok, err := advance(s)
 		if err != nil {
-			return err
-		}
-		if ok {
+			errs = append(errs, err)
+		} else if ok {
 			live = append(live, s)
 		}
+	}
+	if len(errs) > 0 {
+		return joinScanErrors(errs)
 	}
 	for len(live) > 0 {
 		best := 0
@@ -212,16 +215,42 @@ func (sc *trailScan) stream(ctx context.Context, node string, parts []int, after
 	if ctx.Err() != nil {
 		return fmt.Errorf("scan of partitions %s on %s: %w", FormatPartitions(parts), node, context.Cause(ctx))
 	}
+	reason := "error"
+	switch {
+	case errors.Is(err, nats.ErrNoResponders):
+		reason = "no_responders"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+		reason = "timeout"
+	}
+	sc.r.m.scatterFailed.WithLabelValues(reason).Inc()
 	sc.r.log.Warn("scan failed: asking a replica", "store", node, "partitions", FormatPartitions(parts), "err", err)
 	sc.mu.Lock()
 	sc.failed[node] = true
 	plan := assign(parts, sc.owners, sc.failed)
 	sc.mu.Unlock()
 	if len(plan.orphans) > 0 {
-		sc.r.m.partialAnswers.Inc()
 		return &PartitionsError{Missing: plan.orphans, Cause: err}
 	}
 	return sc.merge(ctx, plan.stores, last, emit)
+}
+
+// joinScanErrors makes one error of the failures of a merge's streams:
+// the partitions every PartitionsError names, or the first other error.
+func joinScanErrors(errs []error) error {
+	var missing Missing
+	var cause error
+	for _, err := range errs {
+		var pe *PartitionsError
+		if !errors.As(err, &pe) {
+			return err
+		}
+		missing = append(missing, pe.Missing...)
+		if cause == nil {
+			cause = pe.Cause
+		}
+	}
+	slices.Sort(missing)
+	return &PartitionsError{Missing: slices.Compact(missing), Cause: cause}
 }
 
 // session runs one scan session on node: open, then a pull per chunk
