@@ -194,7 +194,8 @@ func (s *Store) erase(ctx context.Context, site string, vs []event.VisitorID, ex
 	if err := s.db.DropPrefix(prefixes...); err != nil {
 		return fmt.Errorf("erase: drop: %w", err)
 	}
-	s.dropDays() // the erased visitors' day entries are gone (the others were written above)
+	s.dropDays()   // the erased visitors' day entries are gone (the others were written above)
+	s.ctxs.Purge() // and their contexts
 	return nil
 }
 
