@@ -103,18 +103,15 @@ func (s *Server) ScanShare(ctx context.Context, site string, from, to time.Time,
 	return s.store.ScanTrails(ctx, site, from, to, fn)
 }
 
-// clusterReads is the store the UI's pages read on a cluster node: whole
-// trails across the stores, the visitors list scattered (a partial list
-// is an error naming the missing partitions: the page says so rather than
-// showing fewer visitors), the rest as the node's store (a query node's
-// router) answers.
+// clusterReads is the store the UI's pages read on a cluster node: its
+// router (a visitor's trail from a store owning it, a user's visitors,
+// erasure through the stream, whole trails across the stores — on a store
+// or all node too, never only its own Badger), but for the visitors list,
+// scattered as the API's (a partial list is an error naming the missing
+// partitions: the page says so rather than showing fewer visitors).
 type clusterReads struct {
 	store.Store
 	s *Server
-}
-
-func (c clusterReads) ScanTrails(ctx context.Context, site string, from, to time.Time, fn func(v event.VisitorID, trail []event.Touchpoint) error) error {
-	return c.s.scanner().ScanTrails(ctx, site, from, to, fn)
 }
 
 func (c clusterReads) Visitors(ctx context.Context, site string, q store.VisitorQuery) (store.VisitorPage, error) {

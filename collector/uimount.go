@@ -28,11 +28,12 @@ func (s *Server) newUI() (fasthttp.RequestHandler, error) {
 	slices.Sort(sites)
 	var st store.Store = s.store
 	scanSlot := s.scanSlot
-	if _, ok := s.scatter.(trailScanner); ok {
-		// A cluster node: trails and the visitors list across the stores;
-		// the stores' own slots bound the scans (a store or all node's
-		// share of its own page's scan needs one of its slots).
-		st, scanSlot = clusterReads{Store: s.store, s: s}, nil
+	if rt, ok := s.scatter.(store.Store); ok {
+		// A cluster node (its router): trails, users, erasures and whole
+		// trails across the stores, the visitors list scattered; the
+		// stores' own slots bound the scans (a store or all node's share
+		// of its own page's scan needs one of its slots).
+		st, scanSlot = clusterReads{Store: rt, s: s}, nil
 	}
 	u, err := ui.New(ui.Config{Timeout: time.Duration(s.cfg.QueryTimeout), MaxRange: time.Duration(s.cfg.MaxRange)}, ui.Deps{
 		Store: st, Journey: s.journeyCfg, Sites: sites, Log: s.log, Now: s.now,

@@ -107,7 +107,8 @@ func (u *uiClient) page(path string) (int, string) {
 // received time: the two loads arrived at different times), the trails
 // merged from three stores in the single node's visitor order; the UI's
 // pages (journey map, funnel, paths, friction, recent visitors, visitors'
-// and a user's timelines) render the same HTML. With one store stopped
+// and a user's timelines) render the same HTML, on the query node and on
+// a store owning partitions 3-7 only. With one store stopped
 // its partitions come from the replicas, the same; with partitions 0-2
 // left without a store the export answers 503 naming them, and the pages
 // their error page naming them.
@@ -138,7 +139,7 @@ func TestExportAndPagesOnQueryNode(t *testing.T) {
 		}
 	}
 
-	one, q := signIn(t, e.one.URL), signIn(t, e.q.URL)
+	one, q, c := signIn(t, e.one.URL), signIn(t, e.q.URL), signIn(t, e.stores["c"].URL)
 	site := "/ui/s/" + collectortest.Site
 	uiRange := "from=" + from + "&to=" + to
 	pages := []string{
@@ -168,6 +169,10 @@ func TestExportAndPagesOnQueryNode(t *testing.T) {
 		}
 		if h1 != h2 {
 			t.Errorf("%s: the query node's page differs at %s", p, firstDiff(h1, h2))
+		}
+		// A store node's pages are the cluster's too, not its own share.
+		if st3, h3 := c.page(p); st3 != http.StatusOK || h3 != h1 {
+			t.Errorf("%s: store c answered %d, differs at %s", p, st3, firstDiff(h1, h3))
 		}
 		if strings.Contains(p, uiRange) { // the page shows data: it differs from the same page over no visitor
 			if _, h0 := one.page(strings.Replace(p, uiRange, empty, 1)); h0 == h1 {
