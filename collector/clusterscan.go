@@ -22,15 +22,6 @@ type trailScanner interface {
 	ScanTrails(ctx context.Context, site string, from, to time.Time, fn func(v event.VisitorID, trail []event.Touchpoint) error) error
 }
 
-// scanner returns what reads whole trails: the cluster's stores when the
-// node scatters (a query, store or all node), else the node's store.
-func (s *Server) scanner() trailScanner {
-	if ts, ok := s.scatter.(trailScanner); ok {
-		return ts
-	}
-	return s.store
-}
-
 type scanFunc = func(v event.VisitorID, trail []event.Touchpoint) error
 
 // openScan starts the export's read of site's trails within exportTimeout;
