@@ -104,6 +104,16 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 			mu.Unlock()
 			if last {
 				s.forget(ids, ferr != nil)
+				if s.syncer != nil && ferr == nil { // durable once the syncer's next fsync is done
+					s.syncer.after(func(err error) {
+						if err != nil {
+							err = fmt.Errorf("commit: %w", err)
+						}
+						s.pending.Done()
+						done(res, err)
+					})
+					return
+				}
 				s.pending.Done()
 				done(res, ferr)
 			}
