@@ -69,6 +69,8 @@ bench:
 	$(GO) run ./bench/cmd/ttbench $(BENCH_FLAGS)
 	@# The geo database behind the LRU: cost of a miss, of an event on a miss and on a hit.
 	$(GO) test -run '^$$' -bench 'Geo' -benchtime 1s ./pkg/enrich/
+	@# One client reading a whole trail, store and HTTP alternately: the %-of-R ratio.
+	$(GO) test -run '^$$' -bench 'TrailRead' -benchtime 500x ./bench/
 
 ## lint: gofmt, go vet, staticcheck
 lint:

@@ -27,6 +27,7 @@ require (
 )
 
 require (
+	github.com/DataDog/sketches-go v1.4.8
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/oschwald/geoip2-golang/v2 v2.5.0
 	github.com/schollz/progressbar/v3 v3.19.1

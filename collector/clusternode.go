@@ -30,6 +30,9 @@ type NodeAssembly struct {
 	Enrich    enrich.Config // of ingest roles
 	Collector Config
 	Journey   *journey.Config
+	// Cookieless accepts cookieless batches on ingest roles, their daily
+	// salt shared by every ingest node through a key-value bucket.
+	Cookieless bool
 	// Registry receives every metric. Default: a new registry with the Go
 	// and process collectors.
 	Registry *prometheus.Registry
@@ -49,9 +52,10 @@ type NodeStack struct {
 // writer, an ingest role's enricher — joins the cluster and builds the
 // server on it: ingest publishes, queries read the node's own store (a
 // store), route to the stores (a query node) or answer 503 (an ingest
-// node), and /readyz asks the node. Cookieless batches are refused: their
-// daily salt is not shared between nodes yet. On error whatever was opened
-// is closed again.
+// node), and /readyz asks the node. With Cookieless, ingest roles derive
+// cookieless visitor ids from a daily salt that every ingest node reads
+// from one key-value bucket (cluster.Salts); without it they are refused.
+// On error whatever was opened is closed again.
 func AssembleNode(ctx context.Context, a NodeAssembly) (*NodeStack, error) {
 	if a.Log == nil {
 		a.Log = slog.Default()
@@ -102,6 +106,13 @@ func AssembleNode(ctx context.Context, a NodeAssembly) (*NodeStack, error) {
 			return fail(fmt.Errorf("cannot start enrichment: %w", err))
 		}
 		d.Enricher = s.Enricher
+		if a.Cookieless {
+			keeper, err := cluster.OpenSalts(ctx, s.Node.NC, cluster.SaltConfig{Replicas: s.Node.Publisher.Stream().Replicas})
+			if err != nil {
+				return fail(err)
+			}
+			d.Salts = NewSalts(keeper)
+		}
 	}
 	if s.Server, err = New(a.Collector, d); err != nil {
 		return fail(err)

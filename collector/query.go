@@ -112,25 +112,34 @@ func (s *Server) visitorTrail(qc context.Context, ctx *fasthttp.RequestCtx, site
 	if err != nil {
 		return err
 	}
-	page, err := s.store.Trail(qc, site, v, store.TrailQuery{From: from, To: to, Limit: limit, Cursor: cursor})
-	if err != nil {
-		return err
-	}
-	if len(page.Touchpoints) == 0 && cursor == "" {
-		if err := s.mustKnowVisitor(qc, site, v); err != nil {
-			return err // an unknown visitor is 404; a known one with nothing in range, an empty page
-		}
-	}
-	buf := getJSONBuf(128 + touchpointJSONSize*len(page.Touchpoints))
+	buf := getJSONBuf(128 + touchpointJSONSize*min(max(limit, 1), 4*trailChunk))
 	defer putJSONBuf(buf)
 	b := append(*buf, `{"site":`...)
 	b = event.AppendJSONString(b, site)
 	b = append(b, `,"visitor":"`...)
 	b = v.AppendHex(b)
-	b = append(b, `","touchpoints":`...)
-	b = appendTouchpoints(b, page.Touchpoints, site, v)
-	b = append(b, `,"next":`...)
-	b = event.AppendJSONString(b, page.Next)
+	b = append(b, `","touchpoints":[`...)
+	first := true
+	next, n, err := readTrail(qc, s.store, site, v, store.TrailQuery{From: from, To: to, Limit: limit, Cursor: cursor}, func(tps []event.Touchpoint) {
+		for i := range tps {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendTouchpoint(b, &tps[i], site, v)
+		}
+	})
+	*buf = b // grown or not, the buffer goes back to the pool
+	if err != nil {
+		return err
+	}
+	if n == 0 && cursor == "" {
+		if err := s.mustKnowVisitor(qc, site, v); err != nil {
+			return err // an unknown visitor is 404; a known one with nothing in range, an empty page
+		}
+	}
+	b = append(b, `],"next":`...)
+	b = event.AppendJSONString(b, next)
 	b = append(b, '}', '\n')
 	*buf = b
 	writeJSONBytes(ctx, b)
@@ -147,16 +156,21 @@ func appendTouchpoints(b []byte, tps []event.Touchpoint, site string, v event.Vi
 		if i > 0 {
 			b = append(b, ',')
 		}
-		tp := &tps[i]
-		if tp.Site == "" {
-			tp.Site = site
-		}
-		if tp.Visitor.IsZero() {
-			tp.Visitor = v
-		}
-		b = event.AppendJSON(b, tp)
+		b = appendTouchpoint(b, &tps[i], site, v)
 	}
 	return append(b, ']')
+}
+
+// appendTouchpoint appends tp's JSON, filling in the site and visitor that
+// a store read may leave out.
+func appendTouchpoint(b []byte, tp *event.Touchpoint, site string, v event.VisitorID) []byte {
+	if tp.Site == "" {
+		tp.Site = site
+	}
+	if tp.Visitor.IsZero() {
+		tp.Visitor = v
+	}
+	return event.AppendJSON(b, tp)
 }
 
 // mustKnowVisitor returns a 404 error when the visitor has no touchpoint.

@@ -40,12 +40,13 @@ func serveCluster(cfg serveConfig, log *slog.Logger) error {
 	jc := cfg.Journey.config()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	stack, err := collector.AssembleNode(ctx, collector.NodeAssembly{
-		Cluster:   nc,
-		Store:     badger.Config{Dir: filepath.Join(cfg.DataDir, "badger"), Retention: time.Duration(cfg.Retention)},
-		Enrich:    enrich.Config{GeoDB: cfg.GeoDB, KeepBots: cfg.KeepBots, IPPrefix: cfg.IPPrefix},
-		Collector: cfg.Collector,
-		Journey:   &jc,
-		Log:       log,
+		Cluster:    nc,
+		Store:      badger.Config{Dir: filepath.Join(cfg.DataDir, "badger"), Retention: time.Duration(cfg.Retention)},
+		Enrich:     enrich.Config{GeoDB: cfg.GeoDB, KeepBots: cfg.KeepBots, IPPrefix: cfg.IPPrefix},
+		Collector:  cfg.Collector,
+		Journey:    &jc,
+		Log:        log,
+		Cookieless: cfg.Cookieless,
 	})
 	cancel()
 	if err != nil {

@@ -38,6 +38,7 @@ type Options struct {
 	Publisher  cluster.PublisherConfig
 	Members    cluster.MembershipConfig
 	Addr       string // Default: 127.0.0.1:0
+	Cookieless bool   // ingest: accept cookieless batches
 	Log        *slog.Logger
 }
 
@@ -91,11 +92,12 @@ func Launch(o Options) (*Node, error) {
 			NATS: o.NATS, Role: o.Role, Node: o.Node, Addr: n.Addr, Partitions: o.Partitions,
 			Stream: o.Stream, Members: o.Members, Consumer: o.Consumer, Publisher: o.Publisher, Mode: o.Mode,
 		},
-		Store:     badger.Config{Dir: o.Dir},
-		Enrich:    enrich.Config{KeepBots: true},
-		Collector: collectortest.Config(),
-		Registry:  n.Metrics,
-		Log:       o.Log,
+		Store:      badger.Config{Dir: o.Dir},
+		Enrich:     enrich.Config{KeepBots: true},
+		Collector:  collectortest.Config(),
+		Registry:   n.Metrics,
+		Log:        o.Log,
+		Cookieless: o.Cookieless,
 	})
 	if err != nil {
 		ln.Close()

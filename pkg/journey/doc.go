@@ -35,7 +35,7 @@
 //   - Engagement (engagement.go): engaged time and scroll depth per page
 //     and over the help pages, from the engagement touchpoints of
 //     t-engage.js (which stages, paths and the map pass over). It keeps
-//     one engaged time per engaged page view, for the median.
+//     the engaged times of a page for its median (quantile.go).
 //   - Attribution (attribution.go): first and last touch of each visitor's
 //     first conversion in the range.
 //   - Segment, Scope (segment.go): new, returning, lapsed for a range; a
@@ -80,6 +80,40 @@
 //		sa.Add(trail)
 //	}
 //	self, satisfaction := ss.Result(20), sa.Result(20)
+//
+// # Across stores
+//
+// Each site-wide accumulator (Funnel, Paths, Friction, Attribution, Map,
+// Engagement, SelfService, Satisfaction) has Merge and a serialisable
+// partial state (encoding.BinaryMarshaler and BinaryUnmarshaler, a version
+// byte and a fingerprint of its parameters — steps, window, start, depth,
+// Config, Scope, channel — first). A store runs the accumulator over its own visitors and sends
+// MarshalBinary; the query node reads each answer into an accumulator made
+// with the same parameters and Scope, merges them, and asks Result once:
+//
+//	f := journey.NewFunnel(steps, within) // on the query node
+//	for _, b := range partials {          // one per store
+//		p := journey.NewFunnel(steps, within)
+//		if err := p.UnmarshalBinary(b); err != nil {
+//			return err // ErrCorrupt, or ErrMismatch for other parameters
+//		}
+//		if err := f.Merge(p); err != nil {
+//			return err
+//		}
+//	}
+//	answer := f.Result() // what one node with every visitor answers
+//
+// Merge order does not matter and the merged Result equals the Result of
+// one accumulator given every visitor: counts add; top-N lists keep every
+// key's count in the partial state and cut only in Result; Friction's
+// examples are the smallest visitor ids; feedback means come from scores
+// summed exactly by scale; medians are exact up to ExactValues values and
+// from a DDSketch within RelativeAccuracy (1 %) beyond (quantile.go), on
+// one node as merged. A partial state grows with the distinct keys it
+// counts (paths, pages, search terms, touchpoint labels), as the
+// accumulator does in memory; nothing is dropped to bound it.
+// UnmarshalBinary refuses (ErrCorrupt) truncated or malformed input and
+// leaves the accumulator as it was.
 //
 // Without a Scope, Add takes the trails as given: pass journey.Window(trail,
 // from, to) and filter by journey.Classify yourself.

@@ -92,7 +92,8 @@ type PageEngagement struct {
 	Views   int `json:"views"`
 	Engaged int `json:"engaged"`
 	// MedianEngagedSeconds and MeanEngagedSeconds are over the engaged
-	// page views.
+	// page views (the median within RelativeAccuracy over more than
+	// ExactValues of them).
 	MedianEngagedSeconds float64 `json:"median_engaged_seconds"`
 	MeanEngagedSeconds   float64 `json:"mean_engaged_seconds"`
 	// MeanScroll is the mean deepest scroll of the engaged page views, in
@@ -117,8 +118,8 @@ type EngagementResult struct {
 
 type pageAcc struct {
 	views, engaged, quick, scrolled75 int
-	scrollSum                         int64
-	ms                                []float64
+	scrollSum, msSum                  int64
+	seconds                           quantity // engaged seconds
 	help                              bool
 }
 
@@ -128,7 +129,8 @@ func (a *pageAcc) add(v *pageVisit, cfg *Config) {
 		return
 	}
 	a.engaged++
-	a.ms = append(a.ms, float64(v.ms)/1000)
+	a.msSum += v.ms
+	a.seconds.add(float64(v.ms) / 1000)
 	a.scrollSum += int64(v.scroll)
 	if v.scroll >= 75 {
 		a.scrolled75++
@@ -141,12 +143,8 @@ func (a *pageAcc) add(v *pageVisit, cfg *Config) {
 func (a *pageAcc) result(page string) PageEngagement {
 	r := PageEngagement{Page: page, Views: a.views, Engaged: a.engaged, QuickExits: a.quick, Scrolled75: a.scrolled75}
 	if a.engaged > 0 {
-		sum := 0.0
-		for _, s := range a.ms {
-			sum += s
-		}
-		r.MeanEngagedSeconds = round2(sum / float64(a.engaged))
-		r.MedianEngagedSeconds = round2(median(slices.Clone(a.ms)))
+		r.MeanEngagedSeconds = round2(float64(a.msSum) / 1000 / float64(a.engaged))
+		r.MedianEngagedSeconds = round2(a.seconds.median())
 		r.MeanScroll = round2(float64(a.scrollSum) / float64(a.engaged))
 	}
 	return r
@@ -155,7 +153,8 @@ func (a *pageAcc) result(page string) PageEngagement {
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
 // Engagement accumulates engaged time and scroll depth per page over many
-// visitors. Not safe for concurrent use.
+// visitors. Partial states merge (Merge, MarshalBinary). Not safe for
+// concurrent use.
 type Engagement struct {
 	// Scope, when set, restricts the counts to some visitors and to the
 	// part of their trails in its range.

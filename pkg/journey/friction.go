@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
 	"strings"
@@ -51,7 +52,7 @@ var Signals = signalNames[:]
 type SignalCount struct {
 	Signal   string   `json:"signal"`
 	Visitors int      `json:"visitors"`
-	Examples []string `json:"examples"` // visitor ids, in the order they were added
+	Examples []string `json:"examples"` // visitor ids, the smallest first
 }
 
 // PageCount counts visitors by page.
@@ -182,8 +183,11 @@ func findSignals(trail []event.Touchpoint, cfg *Config) visitorFlags {
 
 // Friction counts friction signals over many visitors, each visitor once
 // per signal. It keeps counts, the abandon pages and up to MaxExamples
-// visitor ids a signal: trails passed to Add may be reused afterwards. It
-// is not safe for concurrent use.
+// visitor ids a signal (the smallest ids, so that the examples do not
+// depend on the order visitors come in, nor on how they were split between
+// stores: a store scans in visitor order, where they are the first):
+// trails passed to Add may be reused afterwards. Partial states merge
+// (Merge, MarshalBinary). It is not safe for concurrent use.
 type Friction struct {
 	// Scope, when set, restricts the counts to some visitors and to the
 	// part of their trails in its range: Add is then given whole trails.
@@ -205,8 +209,8 @@ func NewFriction(cfg Config) *Friction {
 	return &Friction{cfg: cfg.withDefaults(), atStep: map[uint32]int{}, pages: map[string]int{}}
 }
 
-// Add counts one visitor's trail (in trail order); the first MaxExamples
-// visitors of each signal are kept as examples.
+// Add counts one visitor's trail (in trail order); the MaxExamples
+// smallest visitor ids of each signal are kept as examples.
 func (f *Friction) Add(visitor event.VisitorID, trail []event.Touchpoint) {
 	trail, ok := f.Scope.apply(trail)
 	if !ok {
@@ -219,9 +223,7 @@ func (f *Friction) Add(visitor event.VisitorID, trail []event.Touchpoint) {
 			continue
 		}
 		f.counts[i]++
-		if len(f.examples[i]) < MaxExamples {
-			f.examples[i] = append(f.examples[i], visitor)
-		}
+		f.examples[i] = keepExample(f.examples[i], visitor)
 	}
 	if fl.lastStep > 0 {
 		f.atStep[fl.lastStep]++
@@ -234,6 +236,25 @@ func (f *Friction) Add(visitor event.VisitorID, trail []event.Touchpoint) {
 		}
 	}
 }
+
+// keepExample adds v to ex, the MaxExamples smallest ids in order.
+func keepExample(ex []event.VisitorID, v event.VisitorID) []event.VisitorID {
+	i, found := slices.BinarySearchFunc(ex, v, compareVisitors)
+	switch {
+	case found || i >= MaxExamples:
+		return ex
+	case ex == nil:
+		ex = make([]event.VisitorID, 0, MaxExamples)
+	}
+	if len(ex) < MaxExamples {
+		return slices.Insert(ex, i, v)
+	}
+	copy(ex[i+1:], ex[i:len(ex)-1])
+	ex[i] = v
+	return ex
+}
+
+func compareVisitors(a, b event.VisitorID) int { return bytes.Compare(a[:], b[:]) }
 
 // Result returns the counts with up to examples (at most MaxExamples)
 // example visitors a signal. The result shares nothing with f.

@@ -19,7 +19,9 @@ type FunnelStep struct {
 	// DropOff is how many visitors of the previous step did not reach it.
 	DropOff int `json:"drop_off"`
 	// MedianSeconds is the median time from the previous step (0 for the
-	// first step); the mean of the middle two for an even count.
+	// first step); the mean of the middle two for an even count. Over more
+	// than ExactValues visitors it comes from a sketch and is within
+	// RelativeAccuracy (1 %) of that.
 	MedianSeconds float64 `json:"median_seconds_from_previous"`
 }
 
@@ -41,32 +43,38 @@ type FunnelResult struct {
 //     adds that run's times between steps to the medians.
 //
 // Funnel keeps counts and the times between steps (8 bytes a visitor and
-// step): trails passed to Add may be reused afterwards. It is not safe for
-// concurrent use.
+// step up to ExactValues visitors, then a sketch of a few KB a step):
+// trails passed to Add may be reused afterwards. Partial funnels merge
+// (Merge, MarshalBinary). It is not safe for concurrent use.
 type Funnel struct {
 	// Scope, when set, restricts the funnel to some visitors and to the
 	// part of their trails in its range: Add is then given whole trails.
 	Scope Scope
 
-	steps  []Step
-	within int64 // µs; 0: no window
-	counts []int
-	deltas [][]float64 // seconds from the previous step, per step
-	times  []int64     // scratch: the current run
-	best   []int64     // scratch: the best run so far
+	steps    []Step
+	within   int64 // µs; 0: no window
+	visitors int
+	counts   []int
+	deltas   []quantity // seconds from the previous step, per step
+	times    []int64    // scratch: the current run
+	best     []int64    // scratch: the best run so far
 }
 
 // NewFunnel returns an empty funnel over steps; within ≤ 0 means no
 // conversion window. The steps must not be modified afterwards.
 func NewFunnel(steps []Step, within time.Duration) *Funnel {
 	return &Funnel{steps: steps, within: max(0, within.Microseconds()), counts: make([]int, len(steps)),
-		deltas: make([][]float64, len(steps)), times: make([]int64, len(steps)), best: make([]int64, len(steps))}
+		deltas: make([]quantity, len(steps)), times: make([]int64, len(steps)), best: make([]int64, len(steps))}
 }
 
 // Add counts one visitor's trail (in trail order).
 func (f *Funnel) Add(trail []event.Touchpoint) {
 	trail, ok := f.Scope.apply(trail)
-	if !ok || len(f.steps) == 0 {
+	if !ok {
+		return
+	}
+	f.visitors++
+	if len(f.steps) == 0 {
 		return
 	}
 	reached := 0
@@ -85,10 +93,14 @@ func (f *Funnel) Add(trail []event.Touchpoint) {
 	for k := 0; k < reached; k++ {
 		f.counts[k]++
 		if k > 0 {
-			f.deltas[k] = append(f.deltas[k], float64(f.best[k]-f.best[k-1])/1e6)
+			f.deltas[k].add(float64(f.best[k]-f.best[k-1]) / 1e6)
 		}
 	}
 }
+
+// Visitors returns how many visitors Add counted (those the Scope kept,
+// with a non-empty trail), whether or not they reached step 1.
+func (f *Funnel) Visitors() int { return f.visitors }
 
 // walk follows the steps from trail[start] into f.times and returns how
 // many it reached.
@@ -121,7 +133,7 @@ func (f *Funnel) Result() FunnelResult {
 			fs.DropOff = f.counts[k-1] - f.counts[k]
 			fs.FromPrevious = ratio(f.counts[k], f.counts[k-1])
 			fs.FromFirst = ratio(f.counts[k], f.counts[0])
-			fs.MedianSeconds = median(f.deltas[k])
+			fs.MedianSeconds = f.deltas[k].median()
 		}
 		r.Steps = append(r.Steps, fs)
 	}

@@ -1,12 +1,14 @@
 package journey_test
 
 import (
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/touchtrail/touchtrail/pkg/event"
 	"github.com/touchtrail/touchtrail/pkg/journey"
+	"github.com/touchtrail/touchtrail/pkg/journey/journeytest"
 )
 
 // FuzzParseSteps: ParseSteps never panics, and what it accepts prints back
@@ -50,6 +52,48 @@ func FuzzLocaleStage(f *testing.F) {
 		for _, loc := range []string{"/ar", "/ro-RO", "/zh-Hant-TW"} {
 			if a, b := stage(loc+p), stage(p); a != b {
 				t.Fatalf("%s%s is %s, %s is %s", loc, p, a, p, b)
+			}
+		}
+	})
+}
+
+// FuzzPartialState: no input makes an accumulator's UnmarshalBinary panic
+// (the first byte after the version picks the accumulator); what it
+// accepts answers, merges, and marshals to bytes that read back to the same
+// answer.
+func FuzzPartialState(f *testing.F) {
+	vs, _ := journeytest.Generate(6, 40, mergeOpts)
+	vs = withEngagement(vs, 6)
+	kits := allKits()
+	for _, kt := range kits {
+		b, err := kt.fill(vs).MarshalBinary()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		small, _ := kt.fill(vs[:2]).MarshalBinary()
+		f.Add(small)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, kt := range kits {
+			a := kt.make()
+			if err := a.UnmarshalBinary(b); err != nil {
+				continue
+			}
+			want := kt.result(a)
+			again, err := a.MarshalBinary()
+			if err != nil {
+				t.Fatalf("%s: %v", kt.name, err)
+			}
+			back := kt.make()
+			if err := back.UnmarshalBinary(again); err != nil {
+				t.Fatalf("%s: re-marshalled state refused: %v", kt.name, err)
+			}
+			if err := kt.merge(back, a); err != nil {
+				t.Fatalf("%s: %v", kt.name, err)
+			}
+			if !reflect.DeepEqual(kt.result(a), want) {
+				t.Fatalf("%s: merging changed the merged-in state", kt.name)
 			}
 		}
 	})

@@ -85,8 +85,9 @@ var signalStage = [signalCount]Stage{iSearchNoResults: StageExplore, iRepeatedSe
 	iQuickExitHelp: StageAsk, iSearchThenTicket: StageAsk, iTicketAfterPurchase: StageAsk, iRepeatTicket: StageAsk}
 
 // Map accumulates the journey map over many visitors. It keeps counts and
-// the labels it reports: trails passed to Add may be reused afterwards. It
-// is not safe for concurrent use.
+// the labels it reports: trails passed to Add may be reused afterwards.
+// Partial states merge (Merge, MarshalBinary). It is not safe for
+// concurrent use.
 type Map struct {
 	// Scope restricts the map to the visitors active in its range (of its
 	// segment) and to the part of their trails in it. Add is given whole
@@ -118,7 +119,7 @@ type stageAcc struct {
 	labels                map[uint32]int // label id → visitors
 	signals               [signalCount]int
 	responses             int
-	scoreSum              float64
+	sums                  scoreSums // of score/scale, exact
 	left                  int
 }
 
@@ -184,14 +185,14 @@ func (m *Map) Add(trail []event.Touchpoint) {
 		case event.TypeTicket:
 			if tp.Scale > 0 { // the help desk's rating, as Satisfaction counts it
 				m.stages[s].responses++
-				m.stages[s].scoreSum += float64(tp.Score) / float64(tp.Scale)
+				m.stages[s].sums.add(tp.Score, tp.Scale)
 			}
 		case event.TypeFeedback:
 			given := feedbackStage(tp, prev, &m.cfg) // as Satisfaction
 			if tp.Scale > 0 {
 				r := float64(tp.Score) / float64(tp.Scale)
 				m.stages[given].responses++
-				m.stages[given].scoreSum += r
+				m.stages[given].sums.add(tp.Score, tp.Scale)
 				if r < m.cfg.LowFeedback {
 					m.signals[given][iLowFeedback] = true
 				}
@@ -225,7 +226,9 @@ func (m *Map) Add(trail []event.Touchpoint) {
 			}
 		}
 	}
-	m.stages[m.seq[len(m.seq)-1]].left++
+	if len(m.seq) > 0 { // none when the range holds only engagement reports
+		m.stages[m.seq[len(m.seq)-1]].left++
+	}
 }
 
 // landingChannel is the channel of the first page view through a known
@@ -276,7 +279,7 @@ func (m *Map) Result(top int) MapResult {
 			}
 		}
 		if acc.responses > 0 {
-			avg := acc.scoreSum / float64(acc.responses)
+			avg := acc.sums.total() / float64(acc.responses)
 			ms.Feedback.Average = &avg
 		}
 		r.Stages[s] = ms

@@ -226,3 +226,20 @@ func TestMapRules(t *testing.T) {
 		t.Errorf("ask %+v", n)
 	}
 }
+
+// A visitor whose range holds only an engagement report (its page view
+// came before the range) counts as active but reaches no stage; Add used to
+// index an empty stage sequence and panic.
+func TestMapRangeOfOnlyEngagement(t *testing.T) {
+	m := journey.NewMap(journey.DefaultConfig())
+	m.Scope = journey.Scope{From: t0.Add(time.Minute)}
+	m.Add([]event.Touchpoint{tp(0, event.TypePageview, "/faq"), tp(2*time.Minute, event.TypeEngagement, "/faq", engaged(90_000, 80))})
+	r := m.Result(5)
+	left := 0
+	for _, st := range r.Stages {
+		left += st.Left + st.Visitors
+	}
+	if r.Visitors != 1 || left != 0 {
+		t.Errorf("%+v", r)
+	}
+}

@@ -56,26 +56,71 @@ type SatisfactionResult struct {
 
 type ratingAcc struct {
 	n, low int
-	sum    float64
+	sums   scoreSums
 }
 
-func (a *ratingAcc) add(r float64, lowBelow float64) {
+func (a *ratingAcc) add(tp *event.Touchpoint, lowBelow float64) {
 	a.n++
-	a.sum += r
-	if r < lowBelow {
+	a.sums.add(tp.Score, tp.Scale)
+	if float64(tp.Score)/float64(tp.Scale) < lowBelow {
 		a.low++
 	}
 }
 
-func (a ratingAcc) rating() Rating {
+func (a *ratingAcc) merge(o *ratingAcc) {
+	a.n += o.n
+	a.low += o.low
+	a.sums.merge(o.sums)
+}
+
+func (a *ratingAcc) rating() Rating {
 	if a.n == 0 {
 		return Rating{}
 	}
-	return Rating{Responses: a.n, Mean: a.sum / float64(a.n), Low: a.low, LowShare: float64(a.low) / float64(a.n)}
+	return Rating{Responses: a.n, Mean: a.sums.total() / float64(a.n), Low: a.low, LowShare: float64(a.low) / float64(a.n)}
+}
+
+// scoreSums is the exact sum of ratings score/scale: the scores summed by
+// scale, in increasing scale. A sum of ratios in floating point would
+// depend on the order of the ratings; this does not, so a merged mean
+// equals one node's bit for bit.
+type scoreSums []scaleSum
+
+type scaleSum struct {
+	scale int32
+	sum   int64
+}
+
+func (s *scoreSums) add(score, scale int32) {
+	s.addSum(scale, int64(score))
+}
+
+func (s *scoreSums) addSum(scale int32, sum int64) {
+	i, found := slices.BinarySearchFunc(*s, scale, func(x scaleSum, scale int32) int { return cmp.Compare(x.scale, scale) })
+	if !found {
+		*s = slices.Insert(*s, i, scaleSum{scale: scale})
+	}
+	(*s)[i].sum += sum
+}
+
+func (s *scoreSums) merge(o scoreSums) {
+	for _, x := range o {
+		s.addSum(x.scale, x.sum)
+	}
+}
+
+// total is the sum of score/scale.
+func (s scoreSums) total() float64 {
+	t := 0.0
+	for _, x := range s {
+		t += float64(x.sum) / float64(x.scale)
+	}
+	return t
 }
 
 // Satisfaction accumulates ratings over many visitors. Trails passed to
-// Add may be reused afterwards. It is not safe for concurrent use.
+// Add may be reused afterwards. Partial states merge (Merge,
+// MarshalBinary). It is not safe for concurrent use.
 type Satisfaction struct {
 	// Scope, when set, restricts the counts to some visitors and to the
 	// part of their trails in its range: Add is then given whole trails.
@@ -163,15 +208,14 @@ func (sa *Satisfaction) Add(trail []event.Touchpoint) {
 }
 
 func (sa *Satisfaction) count(s Stage, key []byte, tp *event.Touchpoint) {
-	r := float64(tp.Score) / float64(tp.Scale)
-	sa.overall.add(r, sa.cfg.LowFeedback)
-	sa.stages[s].add(r, sa.cfg.LowFeedback)
+	sa.overall.add(tp, sa.cfg.LowFeedback)
+	sa.stages[s].add(tp, sa.cfg.LowFeedback)
 	a := sa.byTP[string(key)]
 	if a == nil {
 		a = &ratingAcc{}
 		sa.byTP[string(key)] = a
 	}
-	a.add(r, sa.cfg.LowFeedback)
+	a.add(tp, sa.cfg.LowFeedback)
 }
 
 // Result returns the ratings, with up to top touchpoints (all when top is
