@@ -117,7 +117,7 @@ type Writer struct {
 	mu      sync.Mutex
 	queue   []request
 	queued  int           // records in queue
-	room    chan struct{} // closed when the queue drained to half: wakes WaitRoom; nil when none waits
+	room    chan struct{} // closed when an eighth of the queue is free: wakes WaitRoom; nil when none waits
 	wake    chan struct{}
 	closed  bool
 	stopped chan struct{}
@@ -252,9 +252,11 @@ func (w *Writer) submit(recs []Record, owner Releaser, done <-chan struct{}, ctx
 }
 
 // WaitRoom waits until n more records fit in the queue, at most timeout,
-// and reports whether they fit now. A full queue wakes its waiters once it
-// has drained to half (not at each group: a flood of waiting requests
-// would then wake thousands of times a second), so a caller that waits
+// and reports whether they fit now. A full queue wakes its waiters once an
+// eighth of it is free (8,192 records by default: not at each group, or a
+// flood of waiting requests would wake thousands of times a second, and
+// not at half, which a writer at its capacity takes longer than a
+// refusal_delay to reach), so a caller that waits
 // here before submitting a request of up to n records is taken instead of
 // refused whenever the writer keeps up within timeout. Another caller may
 // take the room first: Submit still refuses what does not fit. False at
@@ -390,7 +392,7 @@ func (w *Writer) loop() {
 		clear(w.queue[rest:])
 		w.queue = w.queue[:rest]
 		w.queued -= n
-		if w.room != nil && w.queued <= w.cfg.QueueSize/2 {
+		if w.room != nil && w.queued <= w.cfg.QueueSize-w.cfg.QueueSize/8 {
 			close(w.room)
 			w.room = nil
 		}
