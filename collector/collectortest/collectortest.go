@@ -64,6 +64,7 @@ type Collector struct {
 
 	opts    Options
 	stack   *collector.Stack
+	ln      net.Listener
 	stopped sync.Once
 	done    chan struct{}
 }
@@ -156,6 +157,7 @@ func (c *Collector) start(addr string) error {
 	c.Server, c.Store, c.Writer, c.stack = stack.Server, stack.Store, stack.Writer, stack
 	c.done = make(chan struct{})
 	c.stopped = sync.Once{}
+	c.ln = ln
 	go func() {
 		defer close(c.done)
 		_ = stack.Serve(ln)
@@ -170,6 +172,10 @@ func (c *Collector) Stop() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = c.stack.Close(ctx)
+		// A Serve that began only after the shutdown (its goroutine
+		// scheduled late on a loaded machine) never saw it: closing the
+		// listener ends it.
+		c.ln.Close()
 		<-c.done
 	})
 }
