@@ -185,6 +185,13 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		defer s.watching.Done()
 		s.flushDaysEvery()
 	}()
+	if !cfg.InMemory {
+		s.watching.Add(1)
+		go func() {
+			defer s.watching.Done()
+			s.trimTablesEvery()
+		}()
+	}
 	return s, nil
 }
 
