@@ -52,7 +52,9 @@ type NodeStack struct {
 // writer, an ingest role's enricher — joins the cluster and builds the
 // server on it: ingest publishes, queries read the node's own store (a
 // store), route to the stores (a query node) or answer 503 (an ingest
-// node), and /readyz asks the node. With Cookieless, ingest roles derive
+// node); site-wide questions on query and store nodes are scattered to
+// one store of every partition, and store nodes answer their share; /readyz
+// asks the node. With Cookieless, ingest roles derive
 // cookieless visitor ids from a daily salt that every ingest node reads
 // from one key-value bucket (cluster.Salts); without it they are refused.
 // On error whatever was opened is closed again.
@@ -93,13 +95,19 @@ func AssembleNode(ctx context.Context, a NodeAssembly) (*NodeStack, error) {
 		return fail(fmt.Errorf("cannot join the cluster: %w", err))
 	}
 	d := Deps{Writer: s.Node.Submitter(), Log: a.Log, Registry: a.Registry, Ready: s.Node.Ready, Journey: a.Journey}
+	if s.Node.Router != nil { // erasures go through the stream, from any node that reads
+		d.Eraser = s.Node.Router
+	}
 	switch {
 	case s.Store != nil:
 		d.Store = s.Store
-	case s.Node.Router != nil:
+	case s.Node.Role == cluster.RoleQuery:
 		d.Store = s.Node.Router
 	default:
 		d.Store = cluster.NoStore{}
+	}
+	if s.Node.Router != nil { // query, store and all nodes: site-wide questions span every store
+		d.Scatter = s.Node.Router // (a store's own answer would miss the other stores' partitions)
 	}
 	if a.Cluster.Role.Ingests() {
 		if s.Enricher, err = enrich.New(a.Enrich, a.Log); err != nil {
@@ -116,6 +124,11 @@ func AssembleNode(ctx context.Context, a NodeAssembly) (*NodeStack, error) {
 	}
 	if s.Server, err = New(a.Collector, d); err != nil {
 		return fail(err)
+	}
+	if s.Store != nil { // the store's share of site-wide questions
+		if err := s.Node.ServeScatter(s.Server.Aggregate); err != nil {
+			return fail(err)
+		}
 	}
 	return s, nil
 }

@@ -19,7 +19,11 @@
 //
 // The query API's routes are one table (queryRoutes); openapi.json, served
 // at /v1/openapi.json, documents every route, status and error shape, and
-// the end-to-end tests validate every answer against it.
+// the end-to-end tests validate every answer against it. Site-wide
+// questions (sitewide.go) are read once into a siteQuery and answered by
+// the accumulator newSiteAcc builds from it: over the node's own store, or,
+// on a cluster's query and all nodes (Deps.Scatter), by every store over
+// its share of the partitions (Server.Aggregate) and merged.
 //
 // # Usage
 //

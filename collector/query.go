@@ -4,13 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/event"
+	"github.com/touchtrail/touchtrail/pkg/journey"
 	"github.com/touchtrail/touchtrail/pkg/store"
 )
 
@@ -175,7 +176,11 @@ func appendTouchpoint(b []byte, tp *event.Touchpoint, site string, v event.Visit
 
 // mustKnowVisitor returns a 404 error when the visitor has no touchpoint.
 func (s *Server) mustKnowVisitor(ctx context.Context, site string, v event.VisitorID) error {
-	page, err := s.store.Trail(ctx, site, v, store.TrailQuery{Limit: 1})
+	return knowVisitor(ctx, s.store.Trail, site, v)
+}
+
+func knowVisitor(ctx context.Context, trail func(context.Context, string, event.VisitorID, store.TrailQuery) (store.TrailPage, error), site string, v event.VisitorID) error {
+	page, err := trail(ctx, site, v, store.TrailQuery{Limit: 1})
 	if err != nil {
 		return err
 	}
@@ -193,7 +198,10 @@ func (s *Server) UserTrail(ctx context.Context, site, user string) (visitors []e
 	if err != nil {
 		return nil, nil, false, err
 	}
+	trails := make([][]event.Touchpoint, 0, len(visitors))
+	n := 0
 	for _, v := range visitors {
+		var vt []event.Touchpoint
 		q := store.TrailQuery{Limit: store.MaxLimit}
 		for {
 			page, err := s.store.Trail(ctx, site, v, q)
@@ -203,26 +211,22 @@ func (s *Server) UserTrail(ctx context.Context, site, user string) (visitors []e
 			for i := range page.Touchpoints {
 				page.Touchpoints[i].Site, page.Touchpoints[i].Visitor = site, v
 			}
-			trail = append(trail, page.Touchpoints...)
+			vt = append(vt, page.Touchpoints...)
 			if page.Next == "" {
 				break
 			}
-			if len(trail) >= maxUserTouchpoints {
+			if n+len(vt) >= maxUserTouchpoints {
 				truncated = true
 				break
 			}
 			q.Cursor = page.Next
 		}
+		trails = append(trails, vt)
+		n += len(vt)
 	}
-	slices.SortStableFunc(trail, func(a, b event.Touchpoint) int {
-		switch {
-		case event.Less(&a, &b):
-			return -1
-		case event.Less(&b, &a):
-			return 1
-		}
-		return slices.Compare(a.Visitor[:], b.Visitor[:])
-	})
+	// In a cluster the visitors' trails come from their own stores; merged
+	// here as on one node.
+	trail = journey.Merge(trails...)
 	if len(trail) > maxUserTouchpoints {
 		trail, truncated = trail[:maxUserTouchpoints], true
 	}
@@ -275,11 +279,7 @@ type visitorJSON struct {
 }
 
 func (s *Server) visitors(qc context.Context, ctx *fasthttp.RequestCtx, site string) error {
-	from, to, limit, cursor, err := rangeArgs(ctx)
-	if err != nil {
-		return err
-	}
-	page, err := s.store.Visitors(qc, site, store.VisitorQuery{From: from, To: to, Limit: limit, Cursor: cursor})
+	page, missing, err := s.visitorsPage(qc, ctx, site)
 	if err != nil {
 		return err
 	}
@@ -293,7 +293,7 @@ func (s *Server) visitors(qc context.Context, ctx *fasthttp.RequestCtx, site str
 			Visitor: v.Visitor.String(), Day: v.Day.Format(time.DateOnly), LastSeen: v.LastSeen.UTC(), Count: v.Count,
 		})
 	}
-	return writeJSON(ctx, fasthttp.StatusOK, out)
+	return writeSiteJSON(ctx, out, missing)
 }
 
 func (s *Server) eraseVisitor(ctx *fasthttp.RequestCtx, site, visitor string) error {
@@ -301,7 +301,11 @@ func (s *Server) eraseVisitor(ctx *fasthttp.RequestCtx, site, visitor string) er
 	if err != nil {
 		return err
 	}
-	known := s.mustKnowVisitor(ctx, site, v)
+	trail := s.store.Trail
+	if s.eraser != nil { // the stores owning the visitor, not this node's own
+		trail = s.eraser.Trail
+	}
+	known := knowVisitor(ctx, trail, site, v)
 	var he *httpError
 	if known != nil && !errors.As(known, &he) {
 		return known
@@ -309,6 +313,20 @@ func (s *Server) eraseVisitor(ctx *fasthttp.RequestCtx, site, visitor string) er
 	// An unknown visitor is erased all the same: the tombstone refuses the
 	// events dated before now that may still arrive. The answer says that
 	// nothing was stored for it.
+	if s.eraser != nil {
+		rep, err := s.eraser.EraseVisitorReport(ctx, site, v)
+		if err != nil {
+			return err
+		}
+		if known != nil {
+			return known
+		}
+		s.log.Info("visitor erased across stores", "site", site, "visitor", v.String(), "partial", rep.Partial, "stream_deleted", rep.StreamDeleted)
+		return writeJSON(ctx, eraseStatus(rep), struct {
+			Erased string `json:"erased"`
+			eraseAcross
+		}{v.String(), newEraseAcross(rep)})
+	}
 	if err := s.store.EraseVisitor(ctx, site, v); err != nil {
 		return err
 	}
@@ -321,9 +339,57 @@ func (s *Server) eraseVisitor(ctx *fasthttp.RequestCtx, site, visitor string) er
 	}{v.String()})
 }
 
+// Eraser erases across stores and replicas and says where the erasure was
+// applied: a cluster node's cluster.Router (Deps.Eraser).
+type Eraser interface {
+	// Trail reads from a store owning the visitor (to answer 404 for an
+	// unknown one).
+	Trail(ctx context.Context, site string, v event.VisitorID, q store.TrailQuery) (store.TrailPage, error)
+	EraseVisitorReport(ctx context.Context, site string, v event.VisitorID) (cluster.EraseReport, error)
+	EraseUserReport(ctx context.Context, site, user string) (cluster.EraseReport, error)
+}
+
+// eraseAcross is what an erasure through a query node adds to the answer:
+// the partitions it went to, the stores that applied it and those that
+// have not yet (partial: they apply it when they come back and replay the
+// stream), and the messages deleted from the stream.
+type eraseAcross struct {
+	Partial       bool                     `json:"partial"`
+	Partitions    []cluster.PartitionErase `json:"partitions"`
+	StreamDeleted int                      `json:"stream_deleted"`
+}
+
+func newEraseAcross(rep cluster.EraseReport) eraseAcross {
+	return eraseAcross{Partial: rep.Partial, Partitions: rep.Partitions, StreamDeleted: rep.StreamDeleted}
+}
+
+// eraseStatus is 200 once every live owner applied the erasure, else 202:
+// it is in the stream, and the stores missing apply it on their return.
+func eraseStatus(rep cluster.EraseReport) int {
+	if rep.Partial {
+		return fasthttp.StatusAccepted
+	}
+	return fasthttp.StatusOK
+}
+
 // eraseUser erases every visitor stitched to a user (see the store's
 // EraseUser); an unknown user erases nothing and answers 404.
 func (s *Server) eraseUser(ctx *fasthttp.RequestCtx, site, user string) error {
+	if s.eraser != nil {
+		rep, err := s.eraser.EraseUserReport(ctx, site, user)
+		if err != nil {
+			return err
+		}
+		if len(rep.Visitors) == 0 {
+			return errStatus(fasthttp.StatusNotFound, "no visitor of user %q", user)
+		}
+		s.log.Info("user erased across stores", "site", site, "visitors", len(rep.Visitors), "partial", rep.Partial, "stream_deleted", rep.StreamDeleted)
+		return writeJSON(ctx, eraseStatus(rep), struct {
+			ErasedUser string   `json:"erased_user"`
+			Erased     []string `json:"erased"`
+			eraseAcross
+		}{user, visitorStrings(rep.Visitors), newEraseAcross(rep)})
+	}
 	vs, err := s.store.EraseUser(ctx, site, user)
 	if err != nil {
 		return err
@@ -331,15 +397,19 @@ func (s *Server) eraseUser(ctx *fasthttp.RequestCtx, site, user string) error {
 	if len(vs) == 0 {
 		return errStatus(fasthttp.StatusNotFound, "no visitor of user %q", user)
 	}
-	ids := make([]string, len(vs))
-	for i, v := range vs {
-		ids[i] = v.String()
-	}
 	s.log.Info("user erased", "site", site, "visitors", len(vs))
 	return writeJSON(ctx, fasthttp.StatusOK, struct {
 		ErasedUser string   `json:"erased_user"`
 		Erased     []string `json:"erased"`
-	}{user, ids})
+	}{user, visitorStrings(vs)})
+}
+
+func visitorStrings(vs []event.VisitorID) []string {
+	ids := make([]string, len(vs))
+	for i, v := range vs {
+		ids[i] = v.String()
+	}
+	return ids
 }
 
 func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) error {

@@ -62,6 +62,15 @@ type Deps struct {
 	// Ready, when set, is asked by /readyz: an error makes it answer 503
 	// with the error (a cluster node's stream or consumer lag).
 	Ready func() error
+	// Scatter, when set, answers the site-wide questions (visitors,
+	// funnel, paths, …) across a cluster's stores instead of Store: a
+	// query node's cluster.Router.
+	Scatter Scatterer
+	// Eraser, when set, erases visitors and users instead of Store: a
+	// cluster node's cluster.Router, through the stream to every store
+	// holding the data. Default: Store, if it is an Eraser (a query node's
+	// router), else Store's own EraseVisitor and EraseUser.
+	Eraser Eraser
 }
 
 // Server is the collector's HTTP server. It is safe for concurrent use.
@@ -71,6 +80,7 @@ type Server struct {
 	writeKeys writeKeys
 	tokens    *tokenSet
 	store     store.Store
+	eraser    Eraser // nil: the store's own erase
 	writer    submitter
 	owned     ownedSubmitter // writer, when it is one; else nil
 	enricher  enricher
@@ -98,6 +108,7 @@ type Server struct {
 	acceptMu    sync.Mutex
 	ui          fasthttp.RequestHandler     // nil: the UI is off
 	ready       func() error                // nil: no extra readiness check
+	scatter     Scatterer                   // nil: site-wide questions read store
 	hooks       map[string]map[string]*hook // by site, then name
 	// compat holds the switched-on compatibility APIs by path (compatapi.go).
 	compat      map[string]fasthttp.RequestHandler
@@ -129,6 +140,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		now:       d.Now,
 		limiter:   newIPLimiter(cfg.RatePerIP, cfg.RateBurst, cfg.RateLimitedIPs),
 		ready:     d.Ready,
+		scatter:   d.Scatter,
 		assets:    newAssets(cfg.SnippetPath, cfg.IngestPath),
 	}
 	if s.log == nil {
@@ -136,6 +148,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.log = s.log.With("module", "collector")
 	s.owned, _ = d.Writer.(ownedSubmitter)
+	if s.eraser = d.Eraser; s.eraser == nil {
+		s.eraser, _ = d.Store.(Eraser)
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -10,6 +10,7 @@ DIR=${1:-./data/cluster}
 SITE=demo
 WRITE_KEY=cluster-write-key-0123456789
 READ_TOKEN=cluster-read-token-0123456789
+ADMIN_TOKEN=cluster-admin-token-0123456789
 mkdir -p "$DIR"
 pids=()
 stop() {
@@ -52,7 +53,8 @@ done
 cat >"$DIR/touchtrail.json" <<JSON
 {"collector": {
   "sites": [{"id": "$SITE", "write_keys": ["$WRITE_KEY"]}],
-  "tokens": [{"name": "read", "secret": "$READ_TOKEN", "scopes": ["read"]}]
+  "tokens": [{"name": "read", "secret": "$READ_TOKEN", "scopes": ["read"]},
+             {"name": "admin", "secret": "$ADMIN_TOKEN", "scopes": ["admin"]}]
 }}
 JSON
 node() { # role name port [partitions]
@@ -81,8 +83,8 @@ touchtrail cluster up (logs and data in $DIR):
   NATS (JetStream, clustered): $NATS
   ingest nodes:  http://127.0.0.1:8081  http://127.0.0.1:8082
   store nodes:   http://127.0.0.1:8091 (partitions 0-15)  http://127.0.0.1:8092 (16-31)
-  query node:    http://127.0.0.1:8090 (routes a visitor's trail to the store owning it)
-  site $SITE, write key $WRITE_KEY, read token $READ_TOKEN
+  query node:    http://127.0.0.1:8090 (routes each query to the stores owning the data)
+  site $SITE, write key $WRITE_KEY, read token $READ_TOKEN, admin token $ADMIN_TOKEN
 Ctrl-C stops everything.
 TXT
 wait -n "${pids[@]}" || true

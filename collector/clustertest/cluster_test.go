@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/collector/clustertest"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
@@ -355,7 +356,10 @@ func TestStreamUnavailable(t *testing.T) {
 // it acknowledges, it answers from its own store.
 func TestRoleAll(t *testing.T) {
 	nc := natstest.StartTB(t, 1)
-	n := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleAll, Node: "solo", Stream: testStream, Dir: t.TempDir()})
+	// One scan slot: a site-wide question scattered to the node itself must
+	// not hold the slot its own share needs.
+	n := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleAll, Node: "solo", Stream: testStream, Dir: t.TempDir(),
+		Config: func(c *collector.Config) { c.MaxScans = 1 }})
 	visitors, total := generate(20)
 	acked, _ := load(t, []string{n.URL}, batches(collectortest.Site, visitors, 10), 2, nil)
 	if len(acked) != total {
@@ -366,6 +370,26 @@ func TestRoleAll(t *testing.T) {
 		if got := trail(t, n.URL, v.ID); !slices.Equal(got, ids(v)) {
 			t.Errorf("visitor %s: %v, want %v", v.ID, got, ids(v))
 		}
+	}
+	// Site-wide questions of an all node are scattered (here to itself).
+	st, body := get(t, n.URL+"/v1/sites/"+collectortest.Site+"/visitors?from=2026-11-01&to=2026-11-08&limit=1000")
+	var vl struct {
+		Visitors []struct{ Visitor string } `json:"visitors"`
+		Partial  bool                       `json:"partial"`
+	}
+	if err := json.Unmarshal([]byte(body), &vl); st != http.StatusOK || err != nil || vl.Partial {
+		t.Fatalf("visitors of an all node: %d %.300s", st, body)
+	}
+	distinct := map[string]bool{}
+	for _, v := range vl.Visitors {
+		distinct[v.Visitor] = true
+	}
+	if len(distinct) != len(visitors) {
+		t.Errorf("visitors list of an all node names %d visitors, want %d", len(distinct), len(visitors))
+	}
+	_, m := get(t, n.URL+"/metrics")
+	if !strings.Contains(m, "touchtrail_cluster_scatter_seconds_count") {
+		t.Errorf("the all node did not scatter the visitors list")
 	}
 }
 
@@ -444,7 +468,8 @@ func TestQueryNodeRoutesTrails(t *testing.T) {
 	if want := fmt.Sprintf(`touchtrail_cluster_query_unanswered_total{partition="%d"} 1`, p); !strings.Contains(m, want) || !strings.Contains(m, "touchtrail_cluster_query_seconds_count") {
 		t.Errorf("query node /metrics lacks %s or the sub-query latencies", want)
 	}
-	if st, body := get(t, fmt.Sprintf("%s/v1/sites/%s/funnel?steps=%s", q.URL, collectortest.Site, "pageview")); st != http.StatusServiceUnavailable || !strings.Contains(body, "not built yet") {
-		t.Errorf("a site-wide question through the query node: %d %s, want 503 saying it is not routed", st, body)
+	// Site-wide questions go to b alone now: partial, naming a's partitions.
+	if st, body := get(t, fmt.Sprintf("%s/v1/sites/%s/visitors", q.URL, collectortest.Site)); st != http.StatusOK || !strings.Contains(body, `{"partial":true,"missing_partitions":[0,1,2,3],`) {
+		t.Errorf("a site-wide question through the query node with partitions 0-3 gone: %d %.300s, want partial naming them", st, body)
 	}
 }

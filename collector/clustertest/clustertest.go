@@ -40,6 +40,9 @@ type Options struct {
 	Addr       string // Default: 127.0.0.1:0
 	Cookieless bool   // ingest: accept cookieless batches
 	Log        *slog.Logger
+	// Config adjusts the collector config after collectortest's sites and
+	// tokens are set (limits, …).
+	Config func(*collector.Config)
 }
 
 // Node is a running node.
@@ -85,6 +88,10 @@ func Launch(o Options) (*Node, error) {
 	}
 	n := &Node{Addr: ln.Addr().String(), done: make(chan struct{}), Metrics: prometheus.NewRegistry()}
 	n.URL = "http://" + n.Addr
+	cfg := collectortest.Config()
+	if o.Config != nil {
+		o.Config(&cfg)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	n.stack, err = collector.AssembleNode(ctx, collector.NodeAssembly{
@@ -94,7 +101,7 @@ func Launch(o Options) (*Node, error) {
 		},
 		Store:      badger.Config{Dir: o.Dir},
 		Enrich:     enrich.Config{KeepBots: true},
-		Collector:  collectortest.Config(),
+		Collector:  cfg,
 		Registry:   n.Metrics,
 		Log:        o.Log,
 		Cookieless: o.Cookieless,

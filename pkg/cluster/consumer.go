@@ -52,6 +52,10 @@ type ConsumerConfig struct {
 	// PollEvery is how often the lag is read from JetStream. Default: 2s.
 	PollEvery time.Duration
 	Metrics   *Metrics
+	// Applier applies the stream's identity links and erasures to the
+	// store, in stream order between the writer's batches. Nil: they are
+	// acknowledged and not applied (logged).
+	Applier Applier
 }
 
 func (c ConsumerConfig) withDefaults() ConsumerConfig {
@@ -86,6 +90,7 @@ func ValidNode(s string) bool { return nodeRE.MatchString(s) }
 type Consumer struct {
 	cfg    ConsumerConfig
 	stream StreamConfig
+	nc     *nats.Conn
 	js     jetstream.JetStream
 	str    jetstream.Stream
 	cons   jetstream.Consumer
@@ -134,7 +139,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, w Submitter, cfg ConsumerCo
 		}
 	}
 	c := &Consumer{
-		cfg: cfg, stream: sc, js: js, w: w, log: log.With("module", "cluster.consumer", "node", cfg.Node), m: cfg.Metrics,
+		cfg: cfg, stream: sc, nc: nc, js: js, w: w, log: log.With("module", "cluster.consumer", "node", cfg.Node), m: cfg.Metrics,
 		msgs: make(chan jetstream.Msg, cfg.Batch), sem: make(chan struct{}, cfg.InFlight),
 		stop: make(chan struct{}), stopped: make(chan struct{}), acked: map[int]uint64{},
 	}
@@ -230,20 +235,32 @@ func (c *Consumer) makeConsumer(ctx context.Context) error {
 // next batch gathers, at most InFlight batches at once.
 func (c *Consumer) loop() {
 	defer close(c.stopped)
+	var held jetstream.Msg // a control message that ended the last batch
 	for {
 		var first jetstream.Msg
-		select {
-		case first = <-c.msgs:
-		case <-c.stop:
-			c.wg.Wait()
-			for { // hand back what waits here: redelivered at once, not after AckWait
-				select {
-				case m := <-c.msgs:
-					_ = m.Nak()
-				default:
-					return
+		if held != nil {
+			first, held = held, nil
+		} else {
+			select {
+			case first = <-c.msgs:
+			case <-c.stop:
+				c.wg.Wait()
+				for { // hand back what waits here: redelivered at once, not after AckWait
+					select {
+					case m := <-c.msgs:
+						_ = m.Nak()
+					default:
+						return
+					}
 				}
 			}
+		}
+		if isControl(first) {
+			// Links and erasures apply in stream order: after every batch
+			// before them is committed, before any after them.
+			c.wg.Wait()
+			c.control(first)
+			continue
 		}
 		batch := make([]jetstream.Msg, 1, c.cfg.Batch)
 		batch[0] = first
@@ -251,6 +268,10 @@ func (c *Consumer) loop() {
 		for len(batch) < c.cfg.Batch {
 			select {
 			case m := <-c.msgs:
+				if isControl(m) {
+					held = m
+					break fill
+				}
 				batch = append(batch, m)
 			default:
 				break fill
@@ -301,8 +322,14 @@ func (c *Consumer) commit(batch []jetstream.Msg) {
 	}
 	c.m.consumed.WithLabelValues("committed").Add(float64(len(keep)))
 	c.m.commitWait.Observe(time.Since(start).Seconds())
+	c.committed(keep...)
+}
+
+// committed records the highest stream sequence committed per partition.
+func (c *Consumer) committed(ms ...jetstream.Msg) {
 	c.mu.Lock()
-	for _, m := range keep {
+	defer c.mu.Unlock()
+	for _, m := range ms {
 		meta, err := m.Metadata()
 		if err != nil {
 			continue
@@ -311,7 +338,6 @@ func (c *Consumer) commit(batch []jetstream.Msg) {
 			c.acked[p] = meta.Sequence.Stream
 		}
 	}
-	c.mu.Unlock()
 }
 
 // decodeRecord rebuilds a store.Record from a message: site, visitor and

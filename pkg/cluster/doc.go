@@ -1,7 +1,7 @@
 // Package cluster runs touchtrail past one machine over NATS JetStream:
 // ingest nodes publish touchpoints to one stream, store nodes consume their
 // partitions of it into their own Badger, query nodes route a visitor's
-// trail to a store owning it.
+// trail to a store owning it and scatter site-wide questions to the stores.
 //
 // # The stream
 //
@@ -31,6 +31,30 @@
 // AckWait, and the store's dedupe by id makes redelivery harmless. A store
 // on an empty directory (ConsumerConfig.Fresh) or with new partitions gets
 // a new consumer that replays the stream from its start.
+//
+// # Identity and erasure across partitions
+//
+// An identify also publishes its user↔visitor link on the user's
+// partition (UserPartition), so one owner of it lists a user's visitors
+// wherever they live (Router.UserVisitors). An erasure goes through the
+// stream: an erase message on every partition concerned, applied by each
+// store in stream order with the message's time (so a replay applies it
+// the same way), the erased messages deleted from the stream, and the
+// answer once every live owner confirmed (Router.EraseVisitorReport,
+// EraseUserReport). Stream messages other than touchpoints carry the
+// header Touchtrail-Op ("link", "erase"); see identity.go and erase.go.
+//
+// # Site-wide questions
+//
+// A query node's Router.Scatter sends a site-wide question (opaque bytes:
+// the collector's) to one live owner of every partition, read from the
+// membership bucket; partitions are batched per store, so each store scans
+// once, on <Subject>.scatter.<node>. A store's ScatterServer runs the
+// question's AggregateFunc over its visitors of the partitions asked for
+// and answers a partial result, which the query node merges. A store that
+// fails or does not answer within Router.Timeout is replaced by another
+// live owner of its partitions; what nobody answered for comes back as
+// Missing, so that the answer can say it is partial.
 //
 // # Usage
 //

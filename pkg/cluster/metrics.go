@@ -26,6 +26,12 @@ type Metrics struct {
 
 	querySeconds *prometheus.HistogramVec
 	queryMissing *prometheus.CounterVec
+
+	scatterSeconds *prometheus.HistogramVec
+	scatterFailed  *prometheus.CounterVec
+	partialAnswers prometheus.Counter
+
+	erase eraseMetrics // erase.go
 }
 
 type pendingFn struct{ f func() int }
@@ -74,6 +80,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.queryMissing = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "touchtrail_cluster_query_unanswered_total", Help: "Query node: sub-queries a partition did not answer (no live store, timeout); the query answered 503 naming the partition.",
 	}, []string{"partition"})
+	m.scatterSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "touchtrail_cluster_scatter_seconds", Help: "Query node: time of a site-wide sub-query, observed for each partition it covered, answered or not.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	}, []string{"partition"})
+	m.scatterFailed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "touchtrail_cluster_scatter_failed_total", Help: "Query node: site-wide sub-queries that failed, by reason (no_responders, timeout, error, merge: an answer that would not merge, membership); their partitions went to a replica if one was left.",
+	}, []string{"reason"})
+	m.partialAnswers = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "touchtrail_cluster_partial_answers_total", Help: "Query node: site-wide answers missing at least one partition (partial: true, or 503 when none answered).",
+	})
 	pendingGauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "touchtrail_cluster_publish_pending_acks", Help: "Events published and waiting for JetStream's acknowledgement.",
 	}, func() float64 {
@@ -82,9 +98,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}
 		return 0
 	})
+	m.erase = newEraseMetrics(reg)
 	if reg != nil {
 		reg.MustRegister(m.publishSeconds, m.published, m.publishDuplicates, m.publishFailed, pendingGauge,
-			m.consumed, m.redelivered, m.pending, m.ackPending, m.partitionLag, m.commitWait, m.querySeconds, m.queryMissing)
+			m.consumed, m.redelivered, m.pending, m.ackPending, m.partitionLag, m.commitWait, m.querySeconds, m.queryMissing,
+			m.scatterSeconds, m.scatterFailed, m.partialAnswers)
 	}
 	return m
 }

@@ -79,10 +79,17 @@ type Node struct {
 	NC        *nats.Conn
 	Publisher *Publisher // nil unless the role ingests
 	Consumer  *Consumer  // nil unless the role stores
-	Router    *Router    // nil unless the role is query
-	queries   *QueryServer
-	members   *Membership
-	log       *slog.Logger
+	// Router routes queries (a query node), scatters site-wide questions
+	// (query and store nodes) and erasures (a query or store node: through
+	// the stream, to every store holding the data); nil on an ingest-only
+	// node.
+	Router   *Router
+	queries  *QueryServer
+	identity *QueryServer
+	scatter  *ScatterServer // store roles, once ServeScatter is called
+	stream   StreamConfig
+	members  *Membership
+	log      *slog.Logger
 }
 
 // StartNode connects, makes the stream if needed (ingest roles), starts
@@ -145,12 +152,20 @@ func StartNode(ctx context.Context, cfg NodeConfig, w Submitter, log *slog.Logge
 		}
 		cc := cfg.Consumer
 		cc.Stream, cc.Node, cc.Partitions, cc.Fresh, cc.Metrics = stream, cfg.Node, parts, cfg.Fresh, cfg.Metrics
+		if a, ok := cfg.Store.(Applier); ok && cc.Applier == nil {
+			cc.Applier = a
+		}
 		if n.Consumer, err = NewConsumer(ctx, nc, w, cc, log); err != nil {
 			return fail(err)
 		}
 		if cfg.Store != nil {
 			if n.queries, err = ServeQueries(nc, stream, parts, cfg.Store, log); err != nil {
 				return fail(err)
+			}
+			if is, ok := cfg.Store.(IdentityStore); ok {
+				if n.identity, err = ServeIdentity(nc, stream, parts, is, log); err != nil {
+					return fail(err)
+				}
 			}
 		}
 	}
@@ -162,7 +177,11 @@ func StartNode(ctx context.Context, cfg NodeConfig, w Submitter, log *slog.Logge
 		if stream, err = waitStream(ctx, js, stream, log); err != nil {
 			return fail(err)
 		}
+	}
+	n.stream = stream
+	if cfg.Role == RoleQuery || cfg.Role.Stores() {
 		n.Router = NewRouter(nc, stream, cfg.Metrics)
+		n.Router.Members, n.Router.log = cfg.Members, log.With("module", "cluster.router")
 	}
 	var lag func() int64
 	if n.Consumer != nil {
@@ -219,6 +238,12 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	if n.queries != nil {
 		n.queries.Close()
+	}
+	if n.scatter != nil {
+		n.scatter.Close()
+	}
+	if n.identity != nil {
+		n.identity.Close()
 	}
 	if n.Publisher != nil {
 		if !up { // nothing will be acknowledged: do not wait

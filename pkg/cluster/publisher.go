@@ -130,17 +130,26 @@ func (p *Publisher) Submit(ctx context.Context, recs []store.Record) error {
 			return fmt.Errorf("publish: %w: %w", store.ErrUnavailable, err)
 		}
 		futs = append(futs, f)
+		if lm := p.stream.linkMessage(r); lm != nil { // identity across partitions (identity.go)
+			f, err := p.js.PublishMsgAsync(lm, jetstream.WithRetryAttempts(0), jetstream.WithStallWait(100*time.Millisecond))
+			if err != nil {
+				p.m.publishFailed.WithLabelValues(failReason(err)).Add(float64(len(recs) - i))
+				return fmt.Errorf("publish identity link: %w: %w", store.ErrUnavailable, err)
+			}
+			futs = append(futs, f)
+		}
 	}
 	if p.cfg.Mode == store.Async {
-		go p.await(context.Background(), futs, start) //nolint:errcheck // counted and logged inside
+		go p.await(context.Background(), futs, len(recs), start) //nolint:errcheck // counted and logged inside
 		return nil
 	}
-	return p.await(ctx, futs, start)
+	return p.await(ctx, futs, len(recs), start)
 }
 
-// await waits for every future's acknowledgement, counts the outcome and
-// returns the first failure (wrapping store.ErrUnavailable).
-func (p *Publisher) await(ctx context.Context, futs []jetstream.PubAckFuture, start time.Time) error {
+// await waits for every future's acknowledgement (of events messages, and
+// of the identity links among them), counts the outcome and returns the
+// first failure (wrapping store.ErrUnavailable).
+func (p *Publisher) await(ctx context.Context, futs []jetstream.PubAckFuture, events int, start time.Time) error {
 	var first error
 	failed := 0
 	for _, f := range futs {
@@ -168,7 +177,7 @@ func (p *Publisher) await(ctx context.Context, futs []jetstream.PubAckFuture, st
 		}
 		return fmt.Errorf("%d of %d events not acknowledged by stream %s: %w: %w", failed, len(futs), p.stream.Name, store.ErrUnavailable, first)
 	}
-	p.m.published.Add(float64(len(futs)))
+	p.m.published.Add(float64(events))
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -118,14 +119,31 @@ func (q *QueryServer) Close() {
 
 // Router is the store.Store of a query node: a visitor's trail is read
 // from a live store owning its partition (any replica), by NATS
-// request–reply within Timeout. Site-wide reads, user trails and erasure
-// need every store and are not routed yet: they return an error wrapping
+// request–reply within Timeout; a user's visitors from a live store owning
+// the user's partition (identity.go); an erasure goes through the stream
+// to every store holding the data (erase.go); site-wide questions are
+// scattered to the stores and merged (Scatter, scatter.go). The raw
+// site-wide reads of store.Store (Visitors, ScanTrails: the export, the
+// UI's pages) are not routed yet: they return an error wrapping
 // store.ErrUnavailable that says so. Safe for concurrent use.
 type Router struct {
-	nc      *nats.Conn
-	stream  StreamConfig
-	m       *Metrics
-	Timeout time.Duration // of one sub-query. Default: 5s
+	nc     *nats.Conn
+	stream StreamConfig
+	m      *Metrics
+	// Timeout bounds one sub-query, and the wait for the stores'
+	// confirmations of an erasure. Default: 5s.
+	Timeout time.Duration
+	// Members is the membership bucket, where an erasure finds the live
+	// owners of a partition (erase.go) and a scatter the live stores,
+	// read at most once a MembersEvery (default: 1s; a store gone since
+	// is skipped for a replica on its first failure). Default: the
+	// default bucket.
+	Members      MembershipConfig
+	MembersEvery time.Duration
+	log          *slog.Logger
+	membersMu    sync.Mutex
+	members      []Member
+	membersAt    time.Time
 }
 
 // NewRouter routes over nc to the stores of the stream sc describes (its
@@ -135,10 +153,11 @@ func NewRouter(nc *nats.Conn, sc StreamConfig, m *Metrics) *Router {
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &Router{nc: nc, stream: sc.withDefaults(), m: m, Timeout: 5 * time.Second}
+	return &Router{nc: nc, stream: sc.withDefaults(), m: m, Timeout: 5 * time.Second,
+		MembersEvery: time.Second, log: slog.Default().With("module", "cluster.router")}
 }
 
-var errNotRouted = fmt.Errorf("this query node routes visitor trails only; site-wide questions, user trails and erasure across stores are not built yet: ask a store node: %w", store.ErrUnavailable)
+var errNotRouted = fmt.Errorf("this query node answers visitor and user trails, erasure and the site-wide API questions; the export and the UI's pages across stores are not built yet: ask a store node: %w", store.ErrUnavailable)
 
 // Trail implements store.Store: routed to the visitor's partition.
 func (r *Router) Trail(ctx context.Context, site string, v event.VisitorID, q store.TrailQuery) (store.TrailPage, error) {
@@ -198,22 +217,9 @@ func (r *Router) Visitors(context.Context, string, store.VisitorQuery) (store.Vi
 	return store.VisitorPage{}, errNotRouted
 }
 
-// UserVisitors implements store.Store (not routed yet).
-func (r *Router) UserVisitors(context.Context, string, string) ([]event.VisitorID, error) {
-	return nil, errNotRouted
-}
-
 // ScanTrails implements store.Store (not routed yet).
 func (r *Router) ScanTrails(context.Context, string, time.Time, time.Time, func(event.VisitorID, []event.Touchpoint) error) error {
 	return errNotRouted
-}
-
-// EraseVisitor implements store.Store (not routed yet).
-func (r *Router) EraseVisitor(context.Context, string, event.VisitorID) error { return errNotRouted }
-
-// EraseUser implements store.Store (not routed yet).
-func (r *Router) EraseUser(context.Context, string, string) ([]event.VisitorID, error) {
-	return nil, errNotRouted
 }
 
 // Close implements store.Store.

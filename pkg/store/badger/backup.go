@@ -47,6 +47,12 @@ func (s *Store) Restore(r io.Reader) error {
 	if _, err := migrateTrailKeys(s.db); err != nil {
 		return fmt.Errorf("restore: migrate: %w", err)
 	}
+	if _, _, err := migrateValues(s.db); err != nil {
+		return fmt.Errorf("restore: migrate: %w", err)
+	}
+	if err := s.db.DropPrefix([]byte{pID, '/'}); err != nil { // format 3 has no id index
+		return fmt.Errorf("restore: migrate: %w", err)
+	}
 	if err := writeFormat(s.db); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
@@ -57,5 +63,6 @@ func (s *Store) Restore(r io.Reader) error {
 	}
 	s.seen = seen
 	s.dropDays()
+	s.ctxs.Purge()
 	return nil
 }

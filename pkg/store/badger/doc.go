@@ -5,18 +5,35 @@
 // Integers are big-endian, so byte order is time order; site ids are
 // checked with store.ValidSite (never "/"), so a site's prefix is its own:
 //
-//	t/<site>/<visitor 16B><derived µs 8B><seq 4B>  → event.AppendBinary value (the trail;
-//	                                                  the time with its sign bit flipped)
-//	i/<site>/<visitor 16B><xxhash64(id) 8B>       → ∅ (dedupe: an id is stored once)
+//	t/<site>/<visitor 16B>\x00<h 4B>               → a context: device, place, page origin
+//	t/<site>/<visitor 16B><derived µs 8B><seq 4B><xxhash64(id) 8B>
+//	                                               → the touchpoint (the trail; the time
+//	                                                  with its sign bit flipped)
 //	v/<site>/<day 4B><visitor 16B>                 → last seen µs 8B + count 4B (active visitors)
 //	u/<site>/<user>\x00<visitor 16B>               → ∅ (identity stitching)
 //	w/<site>/<visitor 16B><user>                   → ∅ (reverse of u/, so erase finds it)
+//	e/<site>/<visitor 16B>                         → erase time (tombstone)
 //	s/salt/<day 8B>                                → cookieless salt of that day
+//	s/format                                       → the store format (3)
 //
-// The id index keys a hash of the id rather than the id: 8 bytes whatever
-// its length, and an empty value (nothing reads the trail key back from it;
-// erase finds the trail by prefix). Two ids of one visitor collide with odds
-// of about n²/2⁶⁵ for n events of that visitor.
+// Format 3 (format3.go) keeps what repeats across a visitor's touchpoints
+// once: the fields of its device and place (browser, OS, device class, bot,
+// country, region, city, IP prefix) and the origin of its page URLs go into
+// a context record, named by the top 32 bits of its xxhash64, which sorts
+// before the visitor's touchpoints (a trail read takes it in the same
+// prefix scan; erase's DropPrefix takes it with the trail). A touchpoint's
+// value names its context and holds the rest: no derived time or seq (the
+// key has them), its URL and referrer relative to the context's origin when
+// they are on it. Reads put the event encoding back together byte for byte,
+// so they return what was written.
+//
+// There is no id index: the trail key ends with the id's hash, so "is this
+// id stored" is a point read of the key a re-send usually has (same derived
+// time and seq), else a key-only scan of the visitor's trail — and only for
+// a "maybe" of the Bloom filter (about 0.1 % of new ids, and re-sends). Two
+// ids of one visitor collide with odds of about n²/2⁶⁵ for n events of that
+// visitor. Formats 1 and 2 (an id index i/<site>/<visitor><hash>, the event
+// encoding whole as the value) are migrated at Open (migrate.go).
 //
 // Every key of a touchpoint expires (Badger TTL) Retention after the
 // touchpoint's derived time; a day-index entry when the last touchpoint of
@@ -26,7 +43,7 @@
 //
 // A group (one Write, usually one store.Writer group) is deduplicated under
 // a lock — a Bloom filter of stored ids answers "certainly new" for almost
-// every event, so the id index is read only for a "maybe"; ids of groups
+// every event, so the trail is read only for a "maybe"; ids of groups
 // still being committed count too — and handed to Badger with
 // Txn.CommitWith without waiting, split into several transactions on
 // ErrTxnTooBig. The next group is prepared while this one is fsynced, and
@@ -55,7 +72,8 @@
 //     steps;
 //   - ZSTD level 1 compression on 16 KB blocks: our values are small and
 //     repetitive (same URLs, browsers, countries), and larger blocks let
-//     ZSTD find the repeats (about 90–110 bytes a touchpoint on disk);
+//     ZSTD find the repeats (about 70–80 bytes a touchpoint on disk in
+//     format 3, indexes included);
 //   - one version per key, 2 compactors, no expvar metrics.
 //
 // # Usage

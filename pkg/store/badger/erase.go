@@ -76,7 +76,7 @@ func (s *Store) EraseVisitor(ctx context.Context, site string, v event.VisitorID
 	if err := store.CheckSite(site); err != nil {
 		return err
 	}
-	return s.erase(ctx, site, []event.VisitorID{v}, nil)
+	return s.erase(ctx, site, []event.VisitorID{v}, nil, time.Now())
 }
 
 // EraseUser erases every visitor stitched to user, as EraseVisitor does,
@@ -96,10 +96,25 @@ func (s *Store) EraseUser(ctx context.Context, site, user string) ([]event.Visit
 		return nil, err
 	}
 	userPrefix := append(append(appendSitePrefix(nil, pUser, site), user...), 0)
-	return vs, s.erase(ctx, site, vs, [][]byte{userPrefix})
+	return vs, s.erase(ctx, site, vs, [][]byte{userPrefix}, time.Now())
 }
 
-func (s *Store) erase(ctx context.Context, site string, vs []event.VisitorID, extra [][]byte) error {
+// EraseVisitorsAt erases vs as EraseVisitor does, with the tombstones
+// dated at rather than now: a cluster store applying an erasure from the
+// stream (live, or replaying it later) drops exactly the touchpoints dated
+// at or before the erase, whenever it applies it. A visitor's tombstone is
+// never moved back in time.
+func (s *Store) EraseVisitorsAt(ctx context.Context, site string, vs []event.VisitorID, at time.Time) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	if err := store.CheckSite(site); err != nil {
+		return err
+	}
+	return s.erase(ctx, site, vs, nil, at)
+}
+
+func (s *Store) erase(ctx context.Context, site string, vs []event.VisitorID, extra [][]byte, now time.Time) error {
 	// Under writeMu no group is prepared meanwhile, so the day cache
 	// cannot re-create the erased day entries with stale counts, and the
 	// tombstones are in place before the next group is deduped.
@@ -145,14 +160,17 @@ func (s *Store) erase(ctx context.Context, site string, vs []event.VisitorID, ex
 	// The tombstones first, durable: a crash after them leaves the
 	// visitor's data readable until the erase is repeated, never a
 	// visitor that re-sent events can bring back.
-	now := time.Now()
-	exp := uint64(now.Add(s.retention + 48*time.Hour).Unix())
+	exp := uint64(time.Now().Add(s.retention + 48*time.Hour).Unix())
 	tombs := make([]string, len(vs))
+	at := make([]int64, len(vs))
 	err = s.db.Update(func(txn *bdg.Txn) error {
 		for i, v := range vs {
 			k := tombstoneKey(nil, site, v)
-			tombs[i] = string(k)
-			e := bdg.NewEntry(k, binary.BigEndian.AppendUint64(nil, uint64(now.UnixMicro())))
+			tombs[i], at[i] = string(k), now.UnixMicro()
+			if old, ok := s.erased[tombs[i]]; ok && old > at[i] {
+				at[i] = old
+			}
+			e := bdg.NewEntry(k, binary.BigEndian.AppendUint64(nil, uint64(at[i])))
 			e.ExpiresAt = exp
 			if err := txn.SetEntry(e); err != nil {
 				return err
@@ -163,8 +181,8 @@ func (s *Store) erase(ctx context.Context, site string, vs []event.VisitorID, ex
 	if err != nil {
 		return fmt.Errorf("erase: tombstone: %w", err)
 	}
-	for _, k := range tombs {
-		s.erased[k] = now.UnixMicro()
+	for i, k := range tombs {
+		s.erased[k] = at[i]
 	}
 	if s.dir != "" {
 		if err := s.db.Sync(); err != nil {
@@ -176,7 +194,8 @@ func (s *Store) erase(ctx context.Context, site string, vs []event.VisitorID, ex
 	if err := s.db.DropPrefix(prefixes...); err != nil {
 		return fmt.Errorf("erase: drop: %w", err)
 	}
-	s.dropDays() // the erased visitors' day entries are gone (the others were written above)
+	s.dropDays()   // the erased visitors' day entries are gone (the others were written above)
+	s.ctxs.Purge() // and their contexts
 	return nil
 }
 

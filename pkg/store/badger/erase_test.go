@@ -39,7 +39,8 @@ func grepDir(t *testing.T, dir, needle string) []string {
 }
 
 // TestEraseLeavesNoBytes: after an erase, no file of the data directory
-// holds the erased visitor's URLs — whether they were still in the
+// holds the erased visitor's URLs or its context record (its city) —
+// whether they were still in the
 // memtable's write-ahead log or already in table files — while another
 // visitor's are intact. Tables are uncompressed so that grep can see.
 func TestEraseLeavesNoBytes(t *testing.T) {
@@ -53,9 +54,15 @@ func TestEraseLeavesNoBytes(t *testing.T) {
 			}
 			a, b := vis(1), vis(2)
 			var recs []store.Record
+			var slab []byte
+			placed := func(v event.VisitorID, id, city string, i int) store.Record {
+				tp := eventAt(v, id, time.Duration(i)*time.Second, uint32(i))
+				tp.City = city // kept once, in the visitor's context record
+				return store.NewRecord(&tp, &slab)
+			}
 			for i := range 50 {
-				recs = append(recs, rec(t, a, "erase-me-"+string(rune('A'+i%26))+string(rune('a'+i/26)), time.Duration(i)*time.Second, uint32(i)),
-					rec(t, b, "keep-me-"+string(rune('A'+i%26))+string(rune('a'+i/26)), time.Duration(i)*time.Second, uint32(i)))
+				recs = append(recs, placed(a, "erase-me-"+string(rune('A'+i%26))+string(rune('a'+i/26)), "Erasetown", i),
+					placed(b, "keep-me-"+string(rune('A'+i%26))+string(rune('a'+i/26)), "Keepville", i))
 			}
 			write(t, s, recs...)
 			if where == "tables" { // reopen: the memtable is flushed to a table
@@ -68,6 +75,9 @@ func TestEraseLeavesNoBytes(t *testing.T) {
 			if hits := grepDir(t, dir, "erase-me-"); len(hits) == 0 {
 				t.Fatal("the URLs are in no file before the erase: the test cannot see them")
 			}
+			if hits := grepDir(t, dir, "Erasetown"); len(hits) == 0 {
+				t.Fatal("the context is in no file before the erase: the test cannot see it")
+			}
 			start := time.Now()
 			if err := s.EraseVisitor(ctx, "s1", a); err != nil {
 				t.Fatal(err)
@@ -76,8 +86,14 @@ func TestEraseLeavesNoBytes(t *testing.T) {
 			if hits := grepDir(t, dir, "erase-me-"); len(hits) != 0 {
 				t.Fatalf("erased URLs still in %v", hits)
 			}
+			if hits := grepDir(t, dir, "Erasetown"); len(hits) != 0 {
+				t.Fatalf("the erased visitor's context still in %v", hits)
+			}
 			if hits := grepDir(t, dir, "keep-me-"); len(hits) == 0 {
 				t.Fatal("the other visitor's URLs are gone from the files")
+			}
+			if hits := grepDir(t, dir, "Keepville"); len(hits) == 0 {
+				t.Fatal("the other visitor's context is gone from the files")
 			}
 			if page, _ := s.Trail(ctx, "s1", b, store.TrailQuery{}); len(page.Touchpoints) != 50 {
 				t.Fatalf("other visitor: %d touchpoints, want 50", len(page.Touchpoints))

@@ -75,12 +75,36 @@ func (s *Store) Trail(ctx context.Context, site string, v event.VisitorID, q sto
 		opts.PrefetchValues = false // values live in the LSM tree: read them in place, no copy
 		it := txn.NewIterator(opts)
 		defer it.Close()
-		var last []byte
-		for it.Seek(start); it.ValidForPrefix(prefix); it.Next() {
+		// The contexts first (they sort before the touchpoints), then
+		// the touchpoints from start.
+		var cs contexts
+		skipped := false
+		for it.Seek(append(prefix[:len(prefix):len(prefix)], 0)); it.ValidForPrefix(prefix); it.Next() {
+			item := it.Item()
+			tail := item.Key()[len(prefix):]
+			if len(tail) == 0 || tail[0] != 0 {
+				break
+			}
+			if !isCtxSuffix(tail) {
+				skipped = true
+				continue
+			}
+			if err := item.Value(func(v []byte) error { return cs.add(binary.BigEndian.Uint32(tail[1:]), v) }); err != nil {
+				return err
+			}
+		}
+		if skipped || len(start) != len(prefix) {
+			it.Seek(start)
+		}
+		var last, buf []byte
+		for ; it.ValidForPrefix(prefix); it.Next() {
 			item := it.Item()
 			k := item.Key()
 			if end != nil && bytes.Compare(k, end) >= 0 {
 				break
+			}
+			if isCtxSuffix(k[len(prefix):]) {
+				continue
 			}
 			if len(page.Touchpoints) == limit {
 				page.Next = makeCursor('t', last)
@@ -91,7 +115,13 @@ func (s *Store) Trail(ctx context.Context, site string, v event.VisitorID, q sto
 			}
 			page.Touchpoints = append(page.Touchpoints, event.Touchpoint{})
 			tp := &page.Touchpoints[len(page.Touchpoints)-1]
-			if err := item.Value(func(val []byte) error { return event.DecodeBinary(val, tp) }); err != nil {
+			derived, seq := parseSuffix(k[len(prefix):])
+			err := item.Value(func(val []byte) error {
+				var err error
+				buf, err = decodeValue(buf, val, derived, seq, cs, tp)
+				return err
+			})
+			if err != nil {
 				return fmt.Errorf("touchpoint %x: %w", k[len(prefix):], err)
 			}
 			tp.Site, tp.Visitor = site, v

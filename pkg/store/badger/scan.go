@@ -3,6 +3,7 @@ package badger
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
@@ -45,6 +46,9 @@ func (s *Store) ScanTrails(ctx context.Context, site string, from, to time.Time,
 		defer it.Close()
 		var trail []event.Touchpoint
 		var cur event.VisitorID
+		var cs contexts
+		var buf []byte
+		have := false // cur is set
 		flush := func() error {
 			if len(trail) == 0 {
 				return nil
@@ -61,12 +65,13 @@ func (s *Store) ScanTrails(ctx context.Context, site string, from, to time.Time,
 		for it.Seek(seek); it.ValidForPrefix(prefix); {
 			item := it.Item()
 			k := item.Key()[len(prefix):]
-			if len(k) != 16+suffixLen {
+			isCtx := len(k) == 16+ctxSuffixLen && isCtxSuffix(k[16:])
+			if len(k) != 16+suffixLen && !isCtx {
 				return fmt.Errorf("%w: trail key of %d bytes", event.ErrCorrupt, len(k))
 			}
 			var v event.VisitorID
 			copy(v[:], k[:16])
-			if v != cur || len(trail) == 0 {
+			if v != cur || !have {
 				if err := flush(); err != nil {
 					return err
 				}
@@ -86,11 +91,24 @@ func (s *Store) ScanTrails(ctx context.Context, site string, from, to time.Time,
 						continue
 					}
 				}
-				cur = v
+				cur, have, cs = v, true, cs[:0]
+			}
+			if isCtx {
+				if err := item.Value(func(val []byte) error { return cs.add(binary.BigEndian.Uint32(k[17:]), val) }); err != nil {
+					return fmt.Errorf("visitor %s: %w", v, err)
+				}
+				it.Next()
+				continue
 			}
 			trail = slices.Grow(trail, 1)[:len(trail)+1]
 			tp := &trail[len(trail)-1]
-			if err := item.Value(func(val []byte) error { return event.DecodeBinary(val, tp) }); err != nil {
+			derived, seq := parseSuffix(k[16:])
+			err := item.Value(func(val []byte) error {
+				var err error
+				buf, err = decodeValue(buf, val, derived, seq, cs, tp)
+				return err
+			})
+			if err != nil {
 				return fmt.Errorf("touchpoint of %s: %w", v, err)
 			}
 			tp.Site, tp.Visitor = site, v

@@ -71,6 +71,9 @@ type Store struct {
 	db       *bdg.DB
 	dbMu     sync.RWMutex
 	days     *lru.Cache[string, dayCached] // recent day-index entries (days.go)
+	ctxs     *lru.Cache[string, ctxCached] // context records written or read (format3.go)
+	format   int                           // the format of the values written: formatVersion (tests: 2)
+	groups   uint64                        // groups prepared; under writeMu
 	dayState dayState
 	seen     *seenIDs // ids stored: skips most dedupe reads
 	// writeMu makes groups prepare (and commit) one at a time, in order.
@@ -147,12 +150,15 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	if cfg.InMemory {
 		opts.Dir, opts.ValueDir = "", ""
 	}
-	s := &Store{inflight: map[string]struct{}{}, retention: cfg.Retention, dir: opts.Dir, log: log, opts: opts, stop: make(chan struct{})}
+	s := &Store{format: formatVersion, inflight: map[string]struct{}{}, retention: cfg.Retention, dir: opts.Dir, log: log, opts: opts, stop: make(chan struct{})}
 	days, err := s.newDayCache()
 	if err != nil {
 		return nil, fmt.Errorf("day cache: %w", err)
 	}
 	s.days = days
+	if s.ctxs, err = lru.New[string, ctxCached](ctxCacheSize); err != nil {
+		return nil, fmt.Errorf("context cache: %w", err)
+	}
 	if !cfg.InMemory && cfg.DiskReserve >= 0 {
 		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create store directory: %w", err)
@@ -226,6 +232,7 @@ func (s *Store) open() error {
 	}
 	s.db, s.seen, s.erased = db, seen, erased
 	s.dropDays()
+	s.ctxs.Purge()
 	return nil
 }
 

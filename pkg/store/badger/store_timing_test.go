@@ -26,51 +26,69 @@ func typical(v event.VisitorID, i int) event.Touchpoint {
 
 // BenchmarkWrite writes groups of 1, 100 and 1000 new touchpoints (100
 // visitors) with Store.Write, as the Writer hands them over, without and
-// with an fsync per commit. ns/op is one group.
+// with an fsync per commit, in format 3 and (to compare in the same run)
+// format 2. ns/op is one group.
 func BenchmarkWrite(b *testing.B) {
 	for _, sync := range []bool{false, true} {
 		for _, size := range []int{1, 100, 1000} {
-			b.Run(fmt.Sprintf("sync=%t/group=%d", sync, size), func(b *testing.B) {
-				s, err := badger.Open(badger.Config{Dir: b.TempDir(), SyncWrites: sync}, quiet)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer s.Close()
-				recs := make([]store.Record, size)
-				var slab []byte
-				n, bytes := 0, 0
-				b.ReportAllocs()
-				for b.Loop() {
-					b.StopTimer()
-					slab = slab[:0:0] // the records keep their values: a fresh slab
-					for i := range recs {
-						tp := typical(event.VisitorID{0: 1, 15: byte(n % 100)}, n)
-						recs[i] = store.NewRecord(&tp, &slab)
-						n++
-					}
-					bytes = len(slab)
-					b.StartTimer()
-					if _, err := s.Write(ctx, recs); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.SetBytes(int64(bytes))
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/record")
-			})
+			for _, format := range []int{3, 2} {
+				b.Run(fmt.Sprintf("sync=%t/group=%d/format=%d", sync, size, format), func(b *testing.B) {
+					benchWrite(b, sync, size, format)
+				})
+			}
 		}
 	}
 }
 
+func benchWrite(b *testing.B, sync bool, size, format int) {
+	s, err := badger.Open(badger.Config{Dir: b.TempDir(), SyncWrites: sync}, quiet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if format == 2 {
+		badger.WriteFormat2(s)
+	}
+	recs := make([]store.Record, size)
+	var slab []byte
+	n, bytes := 0, 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		slab = slab[:0:0] // the records keep their values: a fresh slab
+		for i := range recs {
+			tp := typical(event.VisitorID{0: 1, 15: byte(n % 100)}, n)
+			recs[i] = store.NewRecord(&tp, &slab)
+			n++
+		}
+		bytes = len(slab)
+		b.StartTimer()
+		if _, err := s.Write(ctx, recs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(bytes))
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/record")
+}
+
 // BenchmarkTrail reads whole trails of 10, 100 and 1000 touchpoints in
 // one page (the store is flushed to tables first, so reads decompress
-// blocks as they would after a while; the block cache is warm).
+// blocks as they would after a while; the block cache is warm), written in
+// format 3 and, to compare in the same run, in format 2.
 func BenchmarkTrail(b *testing.B) {
-	for _, size := range []int{10, 100, 1000} {
-		b.Run(fmt.Sprintf("touchpoints=%d", size), func(b *testing.B) {
+	for _, c := range []struct {
+		format int
+		size   int
+	}{{3, 10}, {2, 10}, {3, 100}, {2, 100}, {3, 1000}, {2, 1000}} {
+		size := c.size
+		b.Run(fmt.Sprintf("touchpoints=%d/format=%d", size, c.format), func(b *testing.B) {
 			dir := b.TempDir()
 			s, err := badger.Open(badger.Config{Dir: dir}, quiet)
 			if err != nil {
 				b.Fatal(err)
+			}
+			if c.format == 2 {
+				badger.WriteFormat2(s)
 			}
 			// 50 visitors, so a trail's blocks hold others' keys too.
 			var slab []byte

@@ -74,7 +74,9 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 	}
 	s.dbMu.RLock()
 	defer s.dbMu.RUnlock()
-	res, entries, units, ids, err := s.prepare(recs)
+	s.groups++
+	w := slabs3{group: s.groups}
+	res, entries, units, ids, err := s.prepare(recs, &w)
 	if err != nil {
 		s.forget(ids, true) // else a retry of these ids would count as a duplicate
 		done(store.WriteResult{}, err)
@@ -104,6 +106,9 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 			mu.Unlock()
 			if last {
 				s.forget(ids, ferr != nil)
+				if ferr == nil {
+					s.ctxsCommitted(w.written)
+				}
 				if s.syncer != nil && ferr == nil { // durable once the syncer's next fsync is done
 					s.syncer.after(func(err error) {
 						if err != nil {
@@ -175,7 +180,7 @@ func (s *Store) split(entries []*bdg.Entry, units []int) ([]*bdg.Txn, error) {
 // prepare dedupes recs and builds their entries, and the start index of
 // each unit (a touchpoint's entries, a day entry) in entries; the caller
 // holds writeMu.
-func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*bdg.Entry, units []int, ids []string, err error) {
+func (s *Store) prepare(recs []store.Record, w *slabs3) (res store.WriteResult, entries []*bdg.Entry, units []int, ids []string, err error) {
 	rtxn := s.db.NewTransaction(false)
 	defer rtxn.Discard()
 	days := make(map[dayID]*dayEntry)
@@ -207,7 +212,13 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 			// Read in a transaction begun after the in-flight check: an
 			// earlier group's id that left the in-flight set then was
 			// committed before, so this read sees it.
-			stored, err := s.idStored(ikey)
+			var stored bool
+			var err error
+			if s.format >= 3 {
+				stored, err = s.idInTrail(r)
+			} else {
+				stored, err = s.idStored(ikey)
+			}
 			if err != nil {
 				return res, nil, nil, ids, err
 			}
@@ -224,9 +235,20 @@ func (s *Store) prepare(recs []store.Record) (res store.WriteResult, entries []*
 		ids = append(ids, id)
 		exp := s.expiresAt(r.Derived)
 		units = append(units, len(entries))
-		entries = append(entries,
-			entry(trailKey(make([]byte, 0, len(r.Site)+3+16+suffixLen), r.Site, r.Visitor, r.Derived, r.Seq, r.ID), r.Value, exp),
-			entry([]byte(id), nil, exp))
+		val := r.Value
+		if s.format >= 3 && r.Derived >= minDerived { // (an earlier time's key would sort among the contexts: kept whole)
+			var ce *bdg.Entry
+			if val, ce, err = s.value3(rtxn, r, exp, w); err != nil {
+				return res, nil, nil, ids, err
+			}
+			if ce != nil { // before the touchpoint, in its unit: never one without the other
+				entries = append(entries, ce)
+			}
+		}
+		entries = append(entries, entry(trailKey(make([]byte, 0, len(r.Site)+3+16+suffixLen), r.Site, r.Visitor, r.Derived, r.Seq, r.ID), val, exp))
+		if s.format < 3 { // format 3 dedupes by the trail keys: no id index
+			entries = append(entries, entry([]byte(id), nil, exp))
+		}
 		if r.User != "" {
 			entries = append(entries, entry(userKey(nil, r.Site, r.User, r.Visitor), nil, exp),
 				entry(userRevKey(nil, r.Site, r.Visitor, r.User), nil, exp))
@@ -274,6 +296,34 @@ func (s *Store) idStored(ikey []byte) (bool, error) {
 	return false, fmt.Errorf("dedupe lookup: %w", err)
 }
 
+// idInTrail reads whether r's id is stored, for a Bloom filter's "maybe"
+// in format 3, which has no id index: the trail key ends with the id's
+// hash, so a re-send with the same derived time and seq (the usual retry)
+// is one point read, and anything else (a false positive of the filter,
+// about 0.1 %, or a re-send whose clock correction moved it) a key-only scan
+// of the visitor's trail.
+func (s *Store) idInTrail(r *store.Record) (bool, error) {
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
+	k := trailKey(nil, r.Site, r.Visitor, r.Derived, r.Seq, r.ID)
+	_, err := txn.Get(k)
+	switch {
+	case err == nil:
+		return true, nil
+	case !errors.Is(err, bdg.ErrKeyNotFound):
+		return false, fmt.Errorf("dedupe lookup: %w", err)
+	}
+	prefix := k[:len(k)-suffixLen]
+	hash := k[len(k)-8:]
+	found := false
+	eachKey(txn, prefix, func(k []byte) {
+		if len(k) == len(prefix)+suffixLen && string(k[len(k)-8:]) == string(hash) {
+			found = true
+		}
+	})
+	return found, nil
+}
+
 // forget drops a group's ids from the in-flight set once it is written;
 // when it failed, the day cache may hold counts that never landed.
 func (s *Store) forget(ids []string, failed bool) {
@@ -284,6 +334,7 @@ func (s *Store) forget(ids []string, failed bool) {
 	s.inflightMu.Unlock()
 	if failed {
 		s.dropDays()
+		s.ctxs.Purge() // contexts it was to write may be missing
 	}
 }
 
