@@ -64,7 +64,6 @@ type Collector struct {
 
 	opts    Options
 	stack   *collector.Stack
-	ln      net.Listener
 	stopped sync.Once
 	done    chan struct{}
 }
@@ -157,7 +156,6 @@ func (c *Collector) start(addr string) error {
 	c.Server, c.Store, c.Writer, c.stack = stack.Server, stack.Store, stack.Writer, stack
 	c.done = make(chan struct{})
 	c.stopped = sync.Once{}
-	c.ln = ln
 	go func() {
 		defer close(c.done)
 		_ = stack.Serve(ln)
@@ -172,10 +170,6 @@ func (c *Collector) Stop() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = c.stack.Close(ctx)
-		// A Serve that began only after the shutdown (its goroutine
-		// scheduled late on a loaded machine) never saw it: closing the
-		// listener ends it.
-		c.ln.Close()
 		<-c.done
 	})
 }
