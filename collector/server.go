@@ -106,6 +106,8 @@ type Server struct {
 	conns       *connLimits
 	acceptWarn  time.Time // last accept-error log line; under acceptMu
 	acceptMu    sync.Mutex
+	lnMu        sync.Mutex                  // guards listeners and the draining switch against Serve
+	listeners   []net.Listener              // what Serve was given, closed by Shutdown
 	ui          fasthttp.RequestHandler     // nil: the UI is off
 	ready       func() error                // nil: no extra readiness check
 	scatter     Scatterer                   // nil: site-wide questions read store
@@ -256,7 +258,20 @@ func New(cfg Config, d Deps) (*Server, error) {
 
 // Serve answers requests on ln until Shutdown, within the connection caps;
 // temporary accept errors (too many open files) do not stop it.
+//
+// A Serve that begins after Shutdown returns at once, and Shutdown closes
+// every listener Serve was given itself: fasthttp's own Shutdown closes
+// only a listener its Serve had already taken, so a server stopped right
+// after it started could go on accepting for ever.
 func (s *Server) Serve(ln net.Listener) error {
+	s.lnMu.Lock()
+	if s.draining.Load() {
+		s.lnMu.Unlock()
+		ln.Close()
+		return nil
+	}
+	s.listeners = append(s.listeners, ln)
+	s.lnMu.Unlock()
 	if err := s.http.Serve(headerClockListener{&limitedListener{Listener: ln, limits: s.conns, warn: s.warnAccept}}); err != nil {
 		return fmt.Errorf("collector serve: %w", err)
 	}
@@ -306,9 +321,17 @@ func (s *Server) firstPartyRoute(ctx *fasthttp.RequestCtx) string {
 // may wait for their group commit) until ctx ends. Afterwards close the
 // writer, then the store.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.lnMu.Lock()
 	s.draining.Store(true)
+	lns := s.listeners
+	s.listeners = nil
+	s.lnMu.Unlock()
 	s.stopBase(errShuttingDown) // running queries answer 503
-	if err := s.http.ShutdownWithContext(ctx); err != nil {
+	err := s.http.ShutdownWithContext(ctx)
+	for _, ln := range lns {
+		ln.Close() // already closed when fasthttp's Serve had it: harmless
+	}
+	if err != nil {
 		return fmt.Errorf("collector shutdown: %w", err)
 	}
 	return nil

@@ -35,7 +35,7 @@ type visitorShare struct {
 // visitor-days of the partitions asked for, at most limit+1 (one more
 // says that there is a next page).
 func (s *Server) visitorsShare(ctx context.Context, q siteQuery, owns func(string, event.VisitorID) bool) ([]byte, error) {
-	limit := visitorsLimit(q.Limit)
+	limit := store.ClampLimit(q.Limit)
 	var out []visitorShare
 	vq := store.VisitorQuery{From: q.From, To: q.To, Limit: store.MaxLimit, Cursor: q.Cursor}
 	for len(out) <= limit {
@@ -54,16 +54,6 @@ func (s *Server) visitorsShare(ctx context.Context, q siteQuery, owns func(strin
 		vq.Cursor = page.Next
 	}
 	return json.Marshal(out)
-}
-
-func visitorsLimit(n int) int {
-	switch {
-	case n <= 0:
-		return store.DefaultLimit
-	case n > store.MaxLimit:
-		return store.MaxLimit
-	}
-	return n
 }
 
 // visitorsCursor is the store's cursor after a visitor-day (the store's
@@ -106,7 +96,7 @@ func (s *Server) scatterVisitors(qc context.Context, q siteQuery) (store.Visitor
 		}
 		return bytes.Compare(a.Visitor[:], b.Visitor[:])
 	})
-	limit := visitorsLimit(q.Limit)
+	limit := store.ClampLimit(q.Limit)
 	if len(all) > limit {
 		all = all[:limit]
 		last := all[limit-1]

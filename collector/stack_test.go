@@ -1,7 +1,10 @@
 package collector_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -54,4 +57,48 @@ func TestAssembleValidatesEveryComponent(t *testing.T) {
 	f(collector.Assembly{Store: badger.Config{Dir: dir}, Collector: collector.Config{Sites: site}, Enrich: enrich.Config{GeoCacheSize: -1}}, "GeoCacheSize")
 	f(collector.Assembly{Store: badger.Config{Dir: dir}, Collector: collector.Config{Sites: site,
 		Tokens: []collector.Token{{Name: "ops", Secret: "short", Scopes: []collector.Scope{collector.ScopeAdmin}}}}}, "tokens[0].secret")
+}
+
+// A server shut down before (or while) Serve begins does not go on
+// accepting: Serve returns. fasthttp's own Shutdown closes only a listener
+// its Serve already took, and a collector stopped right after its start
+// (a test, a deploy that fails its check) hung in Serve about once in a
+// hundred starts.
+func TestShutdownBeforeServeStopsServe(t *testing.T) {
+	for i := range 20 {
+		st, err := collector.Assemble(collector.Assembly{
+			Store: badger.Config{Dir: t.TempDir()}, Collector: collectortest.Config(), Log: slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := make(chan error, 1)
+		if i%2 == 0 {
+			if err := st.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			go func() { served <- st.Serve(ln) }()
+		} else { // Serve and Shutdown racing
+			go func() { served <- st.Serve(ln) }()
+			if err := st.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Errorf("start %d: Serve after Shutdown: %v", i, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("start %d: Serve still accepting 10 s after Shutdown", i)
+		}
+		if c, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+			c.Close()
+			t.Errorf("start %d: the listener still takes connections after Shutdown", i)
+		}
+	}
 }

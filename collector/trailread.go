@@ -31,11 +31,7 @@ type trailChunkResult struct {
 // the visitor's trail between two chunks (then the answer is what a client
 // paging by trailChunk would see).
 func readTrail(ctx context.Context, st store.Store, site string, v event.VisitorID, q store.TrailQuery, emit func([]event.Touchpoint)) (next string, n int, err error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = store.DefaultLimit
-	}
-	limit = min(limit, store.MaxLimit)
+	limit := store.ClampLimit(q.Limit)
 	if limit <= 2*trailChunk {
 		page, err := st.Trail(ctx, site, v, q)
 		if err != nil {

@@ -206,21 +206,9 @@ func (r *Router) identity(ctx context.Context, p int, req identityRequest) (iden
 	if err != nil {
 		return identityReply{}, fmt.Errorf("BUG: identity request: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
-	defer cancel()
-	start := time.Now()
-	m, err := r.nc.RequestWithContext(ctx, identitySubject(r.stream.Subject, p), b)
-	r.m.querySeconds.WithLabelValues(partLabel(p)).Observe(time.Since(start).Seconds())
-	if err != nil {
-		r.m.queryMissing.WithLabelValues(partLabel(p)).Inc()
-		if errors.Is(err, nats.ErrNoResponders) {
-			return identityReply{}, fmt.Errorf("partition %d has no live store (partial: [%d]): %w", p, p, store.ErrUnavailable)
-		}
-		return identityReply{}, fmt.Errorf("partition %d did not answer: %w: %w", p, store.ErrUnavailable, err)
-	}
 	var rep identityReply
-	if err := json.Unmarshal(m.Data, &rep); err != nil {
-		return identityReply{}, fmt.Errorf("partition %d answered %q: %w", p, m.Data, err)
+	if err := r.ask(ctx, identitySubject(r.stream.Subject, p), p, b, &rep); err != nil {
+		return identityReply{}, err
 	}
 	switch rep.Kind {
 	case "":

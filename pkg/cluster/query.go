@@ -176,21 +176,9 @@ func (r *Router) Trail(ctx context.Context, site string, v event.VisitorID, q st
 	if err != nil {
 		return store.TrailPage{}, fmt.Errorf("BUG: trail request: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
-	defer cancel()
-	start := time.Now()
-	m, err := r.nc.RequestWithContext(ctx, querySubject(r.stream.Subject, p), b)
-	r.m.querySeconds.WithLabelValues(partLabel(p)).Observe(time.Since(start).Seconds())
-	if err != nil {
-		r.m.queryMissing.WithLabelValues(partLabel(p)).Inc()
-		if errors.Is(err, nats.ErrNoResponders) {
-			return store.TrailPage{}, fmt.Errorf("partition %d has no live store (partial: [%d]): %w", p, p, store.ErrUnavailable)
-		}
-		return store.TrailPage{}, fmt.Errorf("partition %d did not answer: %w: %w", p, store.ErrUnavailable, err)
-	}
 	var rep trailReply
-	if err := json.Unmarshal(m.Data, &rep); err != nil {
-		return store.TrailPage{}, fmt.Errorf("partition %d answered %q: %w", p, m.Data, err)
+	if err := r.ask(ctx, querySubject(r.stream.Subject, p), p, b, &rep); err != nil {
+		return store.TrailPage{}, err
 	}
 	switch rep.Kind {
 	case "":
@@ -227,3 +215,26 @@ func (r *Router) Visitors(context.Context, string, store.VisitorQuery) (store.Vi
 
 // Close implements store.Store.
 func (r *Router) Close() error { return nil }
+
+// ask sends req to the live stores of partition p on subject (a queue
+// group: one answers) under the router's timeout, times it per partition,
+// and decodes the JSON reply into rep. A partition without a live store
+// is store.ErrUnavailable naming it.
+func (r *Router) ask(ctx context.Context, subject string, p int, req []byte, rep any) error {
+	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
+	defer cancel()
+	start := time.Now()
+	m, err := r.nc.RequestWithContext(ctx, subject, req)
+	r.m.querySeconds.WithLabelValues(partLabel(p)).Observe(time.Since(start).Seconds())
+	if err != nil {
+		r.m.queryMissing.WithLabelValues(partLabel(p)).Inc()
+		if errors.Is(err, nats.ErrNoResponders) {
+			return fmt.Errorf("partition %d has no live store (partial: [%d]): %w", p, p, store.ErrUnavailable)
+		}
+		return fmt.Errorf("partition %d did not answer: %w: %w", p, store.ErrUnavailable, err)
+	}
+	if err := json.Unmarshal(m.Data, rep); err != nil {
+		return fmt.Errorf("partition %d answered %q: %w", p, m.Data, err)
+	}
+	return nil
+}

@@ -102,8 +102,7 @@ type Map struct {
 	visitors int
 	stages   [stageCount]stageAcc
 	flows    [stageCount][stageCount]int
-	ids      map[string]uint32 // label → id
-	labels   []string
+	labelTable
 
 	// scratch, per visitor
 	buf     []byte
@@ -125,7 +124,7 @@ type stageAcc struct {
 
 // NewMap returns an empty journey map.
 func NewMap(cfg Config) *Map {
-	m := &Map{cfg: cfg.withDefaults(), ids: map[string]uint32{}}
+	m := &Map{cfg: cfg.withDefaults(), labelTable: newLabelTable()}
 	for s := range m.stages {
 		m.stages[s].labels = map[uint32]int{}
 	}
@@ -245,14 +244,7 @@ func landingChannel(trail []event.Touchpoint) event.Channel {
 // intern returns the id of tp's label.
 func (m *Map) intern(tp *event.Touchpoint) uint32 {
 	m.buf = appendLabel(m.buf[:0], tp)
-	if id, ok := m.ids[string(m.buf)]; ok {
-		return id
-	}
-	id := uint32(len(m.labels))
-	l := string(m.buf)
-	m.ids[l] = id
-	m.labels = append(m.labels, l)
-	return id
+	return m.internBytes(m.buf)
 }
 
 // Result returns the map with up to top touchpoints a stage (all when top

@@ -4,17 +4,6 @@ func (m *Map) params() params {
 	return params{}.config(&m.cfg).scope(&m.Scope).u(uint64(m.Channel)).u(uint64(stageCount)).u(signalCount)
 }
 
-// internLabel returns the id of label l.
-func (m *Map) internLabel(l string) uint32 {
-	if id, ok := m.ids[l]; ok {
-		return id
-	}
-	id := uint32(len(m.labels))
-	m.ids[l] = id
-	m.labels = append(m.labels, l)
-	return id
-}
-
 // Merge folds o's counts into m, as if m had been given o's visitors too (a
 // visitor must be in one of them only); every stage keeps the count of
 // every touchpoint label, so the merged top is the top of all visitors. It
@@ -24,10 +13,7 @@ func (m *Map) Merge(o *Map) error {
 	if err := checkMerge("journey map", m.params(), o.params()); err != nil {
 		return err
 	}
-	remap := make([]uint32, len(o.labels))
-	for i, l := range o.labels {
-		remap[i] = m.internLabel(l)
-	}
+	remap := m.remap(&o.labelTable)
 	m.visitors += o.visitors
 	for s := range m.stages {
 		a, b := &m.stages[s], &o.stages[s]
@@ -85,7 +71,7 @@ func (m *Map) UnmarshalBinary(b []byte) error {
 	if err != nil {
 		return err
 	}
-	q := &Map{ids: map[string]uint32{}}
+	q := &Map{labelTable: newLabelTable()}
 	q.visitors = d.n()
 	labels := d.length(1)
 	for range labels {

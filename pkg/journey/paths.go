@@ -45,13 +45,12 @@ type Paths struct {
 	// of their trails in its range: Add is then given whole trails.
 	Scope Scope
 
-	start  *Step
-	depth  int
-	cfg    Config
-	nVis   int
-	ids    map[string]uint32 // label → id
-	labels []string          // id → label
-	seqs   map[string]int    // ids, 4 bytes each → index in counts
+	start *Step
+	depth int
+	cfg   Config
+	nVis  int
+	labelTable
+	seqs   map[string]int // ids, 4 bytes each → index in counts
 	counts []int
 	trans  map[transKey]int
 	buf    []byte
@@ -70,7 +69,7 @@ func NewPaths(start *Step, depth int, cfg Config) *Paths {
 		depth = 5
 	}
 	return &Paths{start: start, depth: depth, cfg: cfg.withDefaults(),
-		ids: map[string]uint32{}, seqs: map[string]int{}, trans: map[transKey]int{}}
+		labelTable: newLabelTable(), seqs: map[string]int{}, trans: map[transKey]int{}}
 }
 
 // Add counts one visitor's trail (in trail order).
@@ -119,14 +118,7 @@ func (p *Paths) Add(trail []event.Touchpoint) {
 // intern returns the id of tp's label.
 func (p *Paths) intern(tp *event.Touchpoint) uint32 {
 	p.buf = appendLabel(p.buf[:0], tp)
-	if id, ok := p.ids[string(p.buf)]; ok {
-		return id
-	}
-	id := uint32(len(p.labels))
-	l := string(p.buf)
-	p.ids[l] = id
-	p.labels = append(p.labels, l)
-	return id
+	return p.internBytes(p.buf)
 }
 
 // Result returns the top sequences (all when top ≤ 0), most followed

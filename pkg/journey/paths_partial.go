@@ -6,17 +6,6 @@ func (p *Paths) params() params {
 	return params{}.step(p.start).i(int64(p.depth)).config(&p.cfg).scope(&p.Scope)
 }
 
-// internLabel returns the id of label l.
-func (p *Paths) internLabel(l string) uint32 {
-	if id, ok := p.ids[l]; ok {
-		return id
-	}
-	id := uint32(len(p.labels))
-	p.ids[l] = id
-	p.labels = append(p.labels, l)
-	return id
-}
-
 // Merge folds o's sequences and transitions into p, as if p had been given
 // o's visitors too (a visitor must be in one of them only): every
 // sequence keeps its full count, so the top of the merged Result is the
@@ -26,10 +15,7 @@ func (p *Paths) Merge(o *Paths) error {
 	if err := checkMerge("paths", p.params(), o.params()); err != nil {
 		return err
 	}
-	remap := make([]uint32, len(o.labels))
-	for i, l := range o.labels {
-		remap[i] = p.internLabel(l)
-	}
+	remap := p.remap(&o.labelTable)
 	p.nVis += o.nVis
 	for k, c := range o.seqs {
 		p.seq = p.seq[:0]
@@ -88,7 +74,7 @@ func (p *Paths) UnmarshalBinary(b []byte) error {
 	if err != nil {
 		return err
 	}
-	q := &Paths{ids: map[string]uint32{}, seqs: map[string]int{}, trans: map[transKey]int{}}
+	q := &Paths{labelTable: newLabelTable(), seqs: map[string]int{}, trans: map[transKey]int{}}
 	q.nVis = d.n()
 	labels := d.length(1)
 	for range labels {

@@ -89,6 +89,18 @@ const (
 	MaxLimit     = 10000
 )
 
+// ClampLimit is the page size a paged read uses for a requested limit:
+// DefaultLimit for none (≤ 0), at most MaxLimit.
+func ClampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultLimit
+	case n > MaxLimit:
+		return MaxLimit
+	}
+	return n
+}
+
 // TrailPage is one page of a trail, in trail order (derived time, seq).
 type TrailPage struct {
 	Touchpoints []event.Touchpoint

@@ -14,16 +14,6 @@ import (
 	"github.com/touchtrail/touchtrail/pkg/store"
 )
 
-func clampLimit(n int) int {
-	switch {
-	case n <= 0:
-		return store.DefaultLimit
-	case n > store.MaxLimit:
-		return store.MaxLimit
-	}
-	return n
-}
-
 // Cursors are base64url of the last key's tail, prefixed with a kind byte
 // so one kind of cursor is never taken for another.
 func makeCursor(kind byte, tail []byte) string {
@@ -68,7 +58,7 @@ func (s *Store) Trail(ctx context.Context, site string, v event.VisitorID, q sto
 	if !q.To.IsZero() {
 		end = appendSuffix(append([]byte(nil), prefix...), q.To.UnixMicro(), 0)
 	}
-	limit := clampLimit(q.Limit)
+	limit := store.ClampLimit(q.Limit)
 	err := s.db.View(func(txn *bdg.Txn) error {
 		opts := bdg.DefaultIteratorOptions
 		opts.Prefix = prefix
@@ -169,7 +159,7 @@ func (s *Store) visitors(ctx context.Context, site string, q store.VisitorQuery)
 	if !q.To.IsZero() {
 		endDay = dayOf(q.To.UnixMicro() - 1)
 	}
-	limit := clampLimit(q.Limit)
+	limit := store.ClampLimit(q.Limit)
 	err := s.db.View(func(txn *bdg.Txn) error {
 		opts := bdg.DefaultIteratorOptions
 		opts.Prefix = prefix
