@@ -42,6 +42,29 @@ func (f *inflight) release(n int64) { f.n.Add(-n) }
 
 var errOverloaded = &httpError{status: fasthttp.StatusServiceUnavailable, msg: "collector overloaded, retry later", retryAfter: 1}
 
+// errOverloadedWaited is errOverloaded after the request waited
+// refusal_delay for room in the writer's queue (waitRoom).
+var errOverloadedWaited = &httpError{status: fasthttp.StatusServiceUnavailable, msg: "collector overloaded, retry later", retryAfter: 1}
+
+// roomWaiter is a writer whose queue can be waited on (a store.Writer).
+type roomWaiter interface {
+	WaitRoom(n int, timeout time.Duration) bool
+}
+
+// waitRoom waits up to refusal_delay for room for a whole batch in the
+// writer's queue, and reports whether there is. A request that meets a
+// full queue would be held that long before its 503 anyway: waiting for
+// room instead takes it whenever the writer catches up meanwhile, so a
+// burst (or a compaction's stall) slows the clients down rather than
+// refusing them; only a writer slower than the traffic for longer refuses.
+func (s *Server) waitRoom() bool {
+	rw, ok := s.wstats.(roomWaiter)
+	if !ok || s.cfg.RefusalDelay <= 0 {
+		return false
+	}
+	return rw.WaitRoom(s.cfg.MaxEvents, time.Duration(s.cfg.RefusalDelay))
+}
+
 // admit decides from the headers alone whether the body of an ingest
 // request may be read, and reserves its bytes (release them with
 // s.admitted.release). trusted says the request carries some site's write
@@ -64,8 +87,8 @@ func (s *Server) admit(ctx *fasthttp.RequestCtx, ip netip.Addr, trusted bool, li
 		}
 	}
 	if s.wstats != nil {
-		if st := s.wstats.Stats(); st.QueueSize > 0 && st.Queued > 0 && st.Queued+s.cfg.MaxEvents > st.QueueSize {
-			return 0, errOverloaded
+		if st := s.wstats.Stats(); st.QueueSize > 0 && st.Queued > 0 && st.Queued+s.cfg.MaxEvents > st.QueueSize && !s.waitRoom() {
+			return 0, errOverloadedWaited
 		}
 	}
 	n := int64(cl)
@@ -131,8 +154,8 @@ func (s *Server) readStream(ctx *fasthttp.RequestCtx, st *ingestState, maxBytes 
 // connection's goroutine waits (a few KiB); the unread body waits in the
 // kernel. So a flood of clients that ignore Retry-After costs at most
 // MaxRefusalRate refusals a second, whatever the number of connections.
-func (s *Server) holdRefusal() {
-	wait := time.Duration(s.cfg.RefusalDelay)
+func (s *Server) holdRefusal(waited time.Duration) {
+	wait := time.Duration(s.cfg.RefusalDelay) - waited
 	if s.refusals != nil {
 		r := s.refusals.Reserve()
 		switch d := r.Delay(); {
@@ -142,6 +165,9 @@ func (s *Server) holdRefusal() {
 		case d > wait:
 			wait = d
 		}
+	}
+	if wait <= 0 {
+		return
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()

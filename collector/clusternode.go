@@ -129,6 +129,9 @@ func AssembleNode(ctx context.Context, a NodeAssembly) (*NodeStack, error) {
 		if err := s.Node.ServeScatter(s.Server.Aggregate); err != nil {
 			return fail(err)
 		}
+		if err := s.Node.ServeScans(s.Server.ScanShare); err != nil { // its trails, for the export and the UI's pages
+			return fail(err)
+		}
 	}
 	return s, nil
 }

@@ -23,7 +23,9 @@
 // questions (sitewide.go) are read once into a siteQuery and answered by
 // the accumulator newSiteAcc builds from it: over the node's own store, or,
 // on a cluster's query and all nodes (Deps.Scatter), by every store over
-// its share of the partitions (Server.Aggregate) and merged.
+// its share of the partitions (Server.Aggregate) and merged. The export
+// and the UI's pages read whole trails there through the cluster's router
+// too, every store streaming its share (Server.ScanShare, clusterscan.go).
 //
 // # Usage
 //

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/csv"
 	"strconv"
 	"time"
@@ -31,7 +30,8 @@ var csvColumns = []string{"id", "type", "site", "visitor", "session", "seq", "ti
 // header row and the columns of csvColumns. The answer has begun by the
 // time the store is read: a failure halfway ends the stream without its
 // last chunk, which the client sees as a broken body (the export command
-// then keeps no file).
+// then keeps no file). On a cluster node the trails come from every store
+// (clusterscan.go); partitions without a live store are a 503 naming them.
 func (s *Server) export(ctx *fasthttp.RequestCtx, site string) error {
 	args := ctx.QueryArgs()
 	from, err := parseTimeArg("from", args.Peek("from"))
@@ -67,10 +67,13 @@ func (s *Server) export(ctx *fasthttp.RequestCtx, site string) error {
 	if ctx.IsHead() {
 		return nil
 	}
+	scan, stop, err := s.openScan(site, from, to) // on a cluster node: 503 naming the partitions without a live store
+	if err != nil {
+		return err
+	}
 	fromUS, toUS := from.UnixMicro(), to.UnixMicro()
 	streamBody(ctx, func(bw *bufio.Writer) error {
-		sctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
-		defer cancel()
+		defer stop()
 		var w interface {
 			Write([]byte) (int, error)
 		} = bw
@@ -87,7 +90,7 @@ func (s *Server) export(ctx *fasthttp.RequestCtx, site string) error {
 		var line []byte
 		var row []string
 		n := 0
-		err := s.store.ScanTrails(sctx, site, from, to, func(v event.VisitorID, trail []event.Touchpoint) error {
+		err := scan(func(v event.VisitorID, trail []event.Touchpoint) error {
 			for i := range trail {
 				tp := &trail[i]
 				if !from.IsZero() && tp.Derived < fromUS || !to.IsZero() && tp.Derived >= toUS {

@@ -276,7 +276,7 @@ func (s *Server) hookBody(ctx *fasthttp.RequestCtx) ([]byte, error) {
 // at or before ts (Unix µs): the ticket joins the trail that led to it.
 // The zero id means the user has no visitor.
 func (s *Server) userVisitor(ctx context.Context, site, user string, ts int64) (event.VisitorID, error) {
-	vs, err := s.store.UserVisitors(ctx, site, user)
+	vs, err := s.reads.UserVisitors(ctx, site, user)
 	if err != nil || len(vs) == 0 {
 		return event.VisitorID{}, err
 	}
@@ -285,7 +285,7 @@ func (s *Server) userVisitor(ctx context.Context, site, user string, ts int64) (
 	for _, v := range vs {
 		q := store.TrailQuery{From: to.Add(-90 * 24 * time.Hour), To: to, Limit: store.MaxLimit}
 		for range 10 {
-			page, err := s.store.Trail(ctx, site, v, q)
+			page, err := s.reads.Trail(ctx, site, v, q)
 			if errors.Is(err, store.ErrNotFound) {
 				break
 			}

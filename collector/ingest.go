@@ -123,8 +123,12 @@ func (s *Server) ingest(ctx *fasthttp.RequestCtx) error {
 func (s *Server) readAdmitted(ctx *fasthttp.RequestCtx, st *ingestState, ip netip.Addr, trusted bool, limit int, okType func([]byte) bool) (body []byte, n int64, err error) {
 	n, err = s.admit(ctx, ip, trusted, limit, okType)
 	if err != nil {
-		if err == errOverloaded && s.cfg.RefusalDelay > 0 {
-			s.holdRefusal()
+		switch {
+		case s.cfg.RefusalDelay <= 0:
+		case err == errOverloaded:
+			s.holdRefusal(0)
+		case err == errOverloadedWaited: // waited refusal_delay for room already
+			s.holdRefusal(time.Duration(s.cfg.RefusalDelay))
 		}
 		s.drainBody(ctx, limit)
 		return nil, 0, err

@@ -20,7 +20,7 @@ func (s *Server) visitorTrailAll(ctx context.Context, site string, v event.Visit
 	var trail []event.Touchpoint
 	q := store.TrailQuery{Limit: store.MaxLimit}
 	for {
-		page, err := s.store.Trail(ctx, site, v, q)
+		page, err := s.reads.Trail(ctx, site, v, q)
 		if err != nil {
 			return nil, err
 		}

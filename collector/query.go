@@ -121,7 +121,7 @@ func (s *Server) visitorTrail(qc context.Context, ctx *fasthttp.RequestCtx, site
 	b = v.AppendHex(b)
 	b = append(b, `","touchpoints":[`...)
 	first := true
-	next, n, err := readTrail(qc, s.store, site, v, store.TrailQuery{From: from, To: to, Limit: limit, Cursor: cursor}, func(tps []event.Touchpoint) {
+	next, n, err := readTrail(qc, s.reads, site, v, store.TrailQuery{From: from, To: to, Limit: limit, Cursor: cursor}, func(tps []event.Touchpoint) {
 		for i := range tps {
 			if !first {
 				b = append(b, ',')
@@ -176,7 +176,7 @@ func appendTouchpoint(b []byte, tp *event.Touchpoint, site string, v event.Visit
 
 // mustKnowVisitor returns a 404 error when the visitor has no touchpoint.
 func (s *Server) mustKnowVisitor(ctx context.Context, site string, v event.VisitorID) error {
-	return knowVisitor(ctx, s.store.Trail, site, v)
+	return knowVisitor(ctx, s.reads.Trail, site, v)
 }
 
 func knowVisitor(ctx context.Context, trail func(context.Context, string, event.VisitorID, store.TrailQuery) (store.TrailPage, error), site string, v event.VisitorID) error {
@@ -194,7 +194,7 @@ func knowVisitor(ctx context.Context, trail func(context.Context, string, event.
 // trail order. It is what GET …/users/{u}/trail answers, and the journey
 // endpoints build on it.
 func (s *Server) UserTrail(ctx context.Context, site, user string) (visitors []event.VisitorID, trail []event.Touchpoint, truncated bool, err error) {
-	visitors, err = s.store.UserVisitors(ctx, site, user)
+	visitors, err = s.reads.UserVisitors(ctx, site, user)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -204,7 +204,7 @@ func (s *Server) UserTrail(ctx context.Context, site, user string) (visitors []e
 		var vt []event.Touchpoint
 		q := store.TrailQuery{Limit: store.MaxLimit}
 		for {
-			page, err := s.store.Trail(ctx, site, v, q)
+			page, err := s.reads.Trail(ctx, site, v, q)
 			if err != nil {
 				return nil, nil, false, err
 			}

@@ -80,17 +80,22 @@ type Server struct {
 	writeKeys writeKeys
 	tokens    *tokenSet
 	store     store.Store
-	eraser    Eraser // nil: the store's own erase
-	writer    submitter
-	owned     ownedSubmitter // writer, when it is one; else nil
-	enricher  enricher
-	salts     *Salts
-	log       *slog.Logger
-	now       func() time.Time
-	limiter   *ipLimiter
-	proxies   *proxies
-	admitted  inflight
-	refusals  *rate.Limiter // of held overload refusals
+	// reads answers the query API's reads of one visitor or user (trails,
+	// journeys, users): the store, or on a cluster node its router, which
+	// asks the stores owning the partition (this node's own store when it
+	// owns it), so a store or all node answers for visitors it does not hold.
+	reads    store.Store
+	eraser   Eraser // nil: the store's own erase
+	writer   submitter
+	owned    ownedSubmitter // writer, when it is one; else nil
+	enricher enricher
+	salts    *Salts
+	log      *slog.Logger
+	now      func() time.Time
+	limiter  *ipLimiter
+	proxies  *proxies
+	admitted inflight
+	refusals *rate.Limiter // of held overload refusals
 	// decodeSlots bound the ingest bodies being parsed at once.
 	decodeSlots chan struct{}
 	base        context.Context // of every query; cancelled at shutdown
@@ -152,6 +157,10 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.owned, _ = d.Writer.(ownedSubmitter)
 	if s.eraser = d.Eraser; s.eraser == nil {
 		s.eraser, _ = d.Store.(Eraser)
+	}
+	s.reads = d.Store
+	if rt, ok := d.Scatter.(store.Store); ok { // a cluster node's router
+		s.reads = rt
 	}
 	if s.now == nil {
 		s.now = time.Now

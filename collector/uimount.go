@@ -10,11 +10,13 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/touchtrail/touchtrail/collector/ui"
+	"github.com/touchtrail/touchtrail/pkg/store"
 )
 
 // newUI builds the journey-map pages (collector/ui) served under /ui/,
 // unless Config.DisableUI. They read the store and the journey model
-// directly, and sign in with the query tokens.
+// directly (on a cluster node: across the stores, clusterscan.go), and
+// sign in with the query tokens.
 func (s *Server) newUI() (fasthttp.RequestHandler, error) {
 	if s.cfg.DisableUI {
 		return nil, nil
@@ -24,9 +26,18 @@ func (s *Server) newUI() (fasthttp.RequestHandler, error) {
 		sites = append(sites, id)
 	}
 	slices.Sort(sites)
+	var st store.Store = s.store
+	scanSlot := s.scanSlot
+	if rt, ok := s.scatter.(store.Store); ok {
+		// A cluster node (its router): trails, users, erasures and whole
+		// trails across the stores, the visitors list scattered; the
+		// stores' own slots bound the scans (a store or all node's share
+		// of its own page's scan needs one of its slots).
+		st, scanSlot = clusterReads{Store: rt, s: s}, nil
+	}
 	u, err := ui.New(ui.Config{Timeout: time.Duration(s.cfg.QueryTimeout), MaxRange: time.Duration(s.cfg.MaxRange)}, ui.Deps{
-		Store: s.store, Journey: s.journeyCfg, Sites: sites, Log: s.log, Now: s.now,
-		ScanSlot:   s.scanSlot,
+		Store: st, Journey: s.journeyCfg, Sites: sites, Log: s.log, Now: s.now,
+		ScanSlot:   scanSlot,
 		CountError: func(status int) { s.metrics.errors.WithLabelValues("ui", strconv.Itoa(status)).Inc() },
 		Authenticate: func(token []byte) (ui.Identity, bool) {
 			t := s.tokens.lookup(token)

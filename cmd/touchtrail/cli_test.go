@@ -165,6 +165,7 @@ func TestEverySettingFromFlagEnvAndFile(t *testing.T) {
 		{"demo", "demo", "true", `true`},
 		{"demo-data", "demo_data", "true", `true`},
 		{"shutdown-timeout", "shutdown_timeout", "5s", `"5s"`},
+		{"memory-limit", "memory_limit", "600MiB", `"600MiB"`},
 		{"sites", "collector.sites", `[{"id":"a"},{"id":"b"}]`, `[{"id":"a"},{"id":"b"}]`},
 		{"tokens", "collector.tokens", `[{"name":"n","secret":"0123456789abcdef","scopes":["read"]}]`, `[{"name":"n","secret":"0123456789abcdef","scopes":["read"]}]`},
 		{"max-body", "collector.max_body_bytes", "1000", `1000`},

@@ -39,6 +39,7 @@ type serveConfig struct {
 	Demo            bool             `json:"demo"`             // add the demo site and its tokens (kept in <data_dir>/demo.json)
 	DemoData        bool             `json:"demo_data"`        // load a synthetic data set into the demo site at start-up
 	ShutdownTimeout duration         `json:"shutdown_timeout"` // how long a graceful shutdown may take. Default: 30s
+	MemoryLimit     byteSize         `json:"memory_limit"`     // the Go runtime's soft memory limit; off: none. Default: GOMEMLIMIT, else 512MiB (half the memory if less)
 	Collector       collector.Config `json:"collector"`        // sites, tokens and ingest limits
 	Journey         journeyConfig    `json:"journey"`          // the journey model's rules
 	Cluster         clusterConfig    `json:"cluster"`          // a cluster node over NATS JetStream; none: the single node
@@ -87,6 +88,7 @@ func defaultServeConfig() serveConfig {
 		LogFormat:       "text",
 		Cookieless:      true,
 		ShutdownTimeout: duration(30 * time.Second),
+		MemoryLimit:     defaultMemoryLimit(),
 		Collector:       collector.Config{}.WithDefaults(),
 		Journey: journeyConfig{
 			SessionGap:       duration(jd.SessionGap),
@@ -120,6 +122,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig, file *string) {
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "add the demo site and tokens (saved in <data>/demo.json and demo.env)")
 	fs.BoolVar(&c.DemoData, "demo-data", c.DemoData, "load a synthetic shop (2,000 visitors) into the demo site at start-up (with -demo)")
 	fs.Var(&c.ShutdownTimeout, "shutdown-timeout", "how long a graceful shutdown may take")
+	fs.Var(&c.MemoryLimit, "memory-limit", "soft memory `limit` of the process, e.g. 512MiB or 1GiB (the GC works harder near it); off: none") // memory_limit
 
 	cc := &c.Collector
 	fs.Var(jsonFlag{&cc.Sites}, "sites", "the tracked sites, e.g. '[{\"id\":\"shop\",\"origins\":[\"https://shop.example\"]}]'")
@@ -255,6 +258,8 @@ func (c serveConfig) Validate() error {
 		return fmt.Errorf("retention %s: want at least 1h", c.Retention)
 	case c.ShutdownTimeout <= 0:
 		return fmt.Errorf("shutdown_timeout %s: must be positive", c.ShutdownTimeout)
+	case c.MemoryLimit < 0 || (c.MemoryLimit > 0 && c.MemoryLimit < 64<<20):
+		return fmt.Errorf("memory_limit %s: want at least 64MiB (Badger's memtables alone take 48 MB), or off", c.MemoryLimit)
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("log_format %q: want text or json", c.LogFormat)
 	case c.DemoData && !c.Demo:

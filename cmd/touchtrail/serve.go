@@ -71,6 +71,7 @@ func serve(cfg serveConfig, ln net.Listener, sig <-chan os.Signal, stdout, stder
 	if err != nil {
 		return err
 	}
+	applyMemoryLimit(cfg.MemoryLimit)
 	if cfg.openFilesErr != nil {
 		log.Warn("open file limit", "err", cfg.openFilesErr)
 	} else if cfg.openFiles != "" {

@@ -39,6 +39,13 @@ type equivCluster struct {
 
 func startEquivalence(t *testing.T, n int) *equivCluster {
 	t.Helper()
+	vs, _ := generate(n)
+	return startEquivalenceOf(t, vs)
+}
+
+// startEquivalenceOf is startEquivalence with the visitors given.
+func startEquivalenceOf(t *testing.T, visitors []journeytest.Visitor) *equivCluster {
+	t.Helper()
 	nc := natstest.StartTB(t, 3)
 	stream := cluster.StreamConfig{Partitions: parts, Replicas: 3}
 	in1 := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleIngest, Node: "in1", Stream: stream})
@@ -50,8 +57,11 @@ func startEquivalence(t *testing.T, n int) *equivCluster {
 	e.q = clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleQuery, Node: "q"})
 	e.one = collectortest.Start(t, collectortest.Options{KeepBots: true})
 
-	var total int
-	e.visitors, total = generate(n)
+	e.visitors = visitors
+	total := 0
+	for _, v := range visitors {
+		total += len(v.Trail)
+	}
 	bs := batches(collectortest.Site, e.visitors, 25)
 	if acked, _ := load(t, []string{in1.URL, in2.URL}, bs, 4, nil); len(acked) != total {
 		t.Fatalf("cluster: %d of %d events acknowledged", len(acked), total)

@@ -234,6 +234,7 @@ var messages = map[string][3]string{
 	"err.400":      {"The request was not understood: %s", "تعذر فهم الطلب: %s", "Cererea nu a fost înțeleasă: %s"},
 	"err.500":      {"The collector could not answer. Try again.", "تعذر على الخادم الإجابة. حاول مجددًا.", "Colectorul nu a putut răspunde. Încercați din nou."},
 	"err.503":      {"The collector is busy: try again in a moment.", "الخادم مشغول: حاول بعد لحظة.", "Colectorul este ocupat: încercați din nou peste puțin timp."},
+	"err.missing":  {"Part of the data is out of reach, so the page is not shown incomplete: %s", "جزء من البيانات غير متاح، لذا لا تُعرض الصفحة ناقصة: %s", "O parte din date nu este accesibilă, așa că pagina nu este afișată incompletă: %s"},
 	"err.back":     {"Back to the journey map", "العودة إلى خريطة الرحلة", "Înapoi la harta călătoriei"},
 }
 

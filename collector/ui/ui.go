@@ -321,6 +321,8 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, ses *session, err erro
 		status = http.StatusServiceUnavailable
 	case errors.Is(err, store.ErrInvalidKey):
 		status, detail = http.StatusBadRequest, err.Error()
+	case errors.Is(err, store.ErrUnavailable): // a cluster's partitions without a live store: the error names them
+		status, detail = http.StatusServiceUnavailable, err.Error()
 	default:
 		u.d.Log.Error("page failed", "path", r.URL.Path, "err", err)
 	}
@@ -339,6 +341,9 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, ses *session, err erro
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
 		p.Notice = p.L.T("err.503")
+		if detail != "" {
+			p.Notice = p.L.T("err.missing", detail)
+		}
 	default:
 		p.Notice = p.L.T("err.500")
 	}

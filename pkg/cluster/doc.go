@@ -1,7 +1,8 @@
 // Package cluster runs touchtrail past one machine over NATS JetStream:
 // ingest nodes publish touchpoints to one stream, store nodes consume their
 // partitions of it into their own Badger, query nodes route a visitor's
-// trail to a store owning it and scatter site-wide questions to the stores.
+// trail to a store owning it, scatter site-wide questions to the stores
+// and merge the stores' streams of whole trails.
 //
 // # The stream
 //
@@ -55,6 +56,21 @@
 // fails or does not answer within Router.Timeout is replaced by another
 // live owner of its partitions; what nobody answered for comes back as
 // Missing, so that the answer can say it is partial.
+//
+// # Whole trails across stores
+//
+// Router.ScanTrails (the export, the UI's pages) opens a scan session on
+// one live owner of every partition (<Subject>.scan.<node>, served by a
+// ScanServer over the collector's ScanFunc). Each store streams the
+// trails of its visitors of the partitions asked, in visitor-id order, in
+// chunks of at most Router.ScanChunk bytes, one per pull of the query node,
+// so a slow reader makes the store wait rather than buffer; the query node
+// merges the streams by visitor id, as one store's scan orders them. A
+// store that fails mid-stream is replaced by another owner, resuming after
+// the last visitor given; partitions left without a store fail the scan
+// with a *PartitionsError naming them (a scan is never partial); the
+// caller's deadline or cancellation stops the stores' scans. See scan.go
+// and scanroute.go.
 //
 // # Usage
 //

@@ -89,7 +89,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 	}, []string{"partition"})
 	m.scatterFailed = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "touchtrail_cluster_scatter_failed_total", Help: "Query node: site-wide sub-queries that failed, by reason (no_responders, timeout, error, merge: an answer that would not merge, membership); their partitions went to a replica if one was left.",
+		Name: "touchtrail_cluster_scatter_failed_total", Help: "Query node: site-wide sub-queries and scan sessions (the export, the UI's pages) that failed, by reason (no_responders, timeout, error, merge: an answer that would not merge, membership); their partitions went to a replica if one was left.",
 	}, []string{"reason"})
 	m.partialAnswers = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "touchtrail_cluster_partial_answers_total", Help: "Query node: site-wide answers missing at least one partition (partial: true, or 503 when none answered).",

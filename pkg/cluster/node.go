@@ -87,6 +87,7 @@ type Node struct {
 	queries  *QueryServer
 	identity *QueryServer
 	scatter  *ScatterServer // store roles, once ServeScatter is called
+	scans    *ScanServer    // store roles, once ServeScans is called
 	stream   StreamConfig
 	members  *Membership
 	log      *slog.Logger
@@ -241,6 +242,9 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	if n.scatter != nil {
 		n.scatter.Close()
+	}
+	if n.scans != nil {
+		n.scans.Close()
 	}
 	if n.identity != nil {
 		n.identity.Close()

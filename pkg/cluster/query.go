@@ -147,9 +147,11 @@ func (q *QueryServer) Close() {
 // request–reply within Timeout; a user's visitors from a live store owning
 // the user's partition (identity.go); an erasure goes through the stream
 // to every store holding the data (erase.go); site-wide questions are
-// scattered to the stores and merged (Scatter, scatter.go). The raw
-// site-wide reads of store.Store (Visitors, ScanTrails: the export, the
-// UI's pages) are not routed yet: they return an error wrapping
+// scattered to the stores and merged (Scatter, scatter.go); the whole
+// trails of a site's visitors (ScanTrails: the export, the UI's pages) are
+// streamed from the stores and merged in visitor-id order (scanroute.go).
+// Visitors is not routed: the collector scatters the visitors list (its
+// merge is the collector's), and Visitors returns an error wrapping
 // store.ErrUnavailable that says so. Safe for concurrent use.
 type Router struct {
 	nc     *nats.Conn
@@ -165,10 +167,15 @@ type Router struct {
 	// default bucket.
 	Members      MembershipConfig
 	MembersEvery time.Duration
-	log          *slog.Logger
-	membersMu    sync.Mutex
-	members      []Member
-	membersAt    time.Time
+	// ScanChunk is the most bytes of trails one message of a scan carries
+	// (ScanTrails; less when the servers' max payload is smaller). A store
+	// holds at most about two chunks per scan. Default: 256 KiB. Set it
+	// before the first scan.
+	ScanChunk int
+	log       *slog.Logger
+	membersMu sync.Mutex
+	members   []Member
+	membersAt time.Time
 }
 
 // NewRouter routes over nc to the stores of the stream sc describes (its
@@ -182,7 +189,7 @@ func NewRouter(nc *nats.Conn, sc StreamConfig, m *Metrics) *Router {
 		MembersEvery: time.Second, log: slog.Default().With("module", "cluster.router")}
 }
 
-var errNotRouted = fmt.Errorf("this query node answers visitor and user trails, erasure and the site-wide API questions; the export and the UI's pages across stores are not built yet: ask a store node: %w", store.ErrUnavailable)
+var errNotRouted = fmt.Errorf("a query node stores nothing, and its visitors list is scattered by the collector: %w", store.ErrUnavailable)
 
 // Trail implements store.Store: routed to the visitor's partition.
 func (r *Router) Trail(ctx context.Context, site string, v event.VisitorID, q store.TrailQuery) (store.TrailPage, error) {
@@ -225,14 +232,10 @@ func (r *Router) Write(context.Context, []store.Record) (store.WriteResult, erro
 	return store.WriteResult{}, errNotRouted
 }
 
-// Visitors implements store.Store (not routed yet).
+// Visitors implements store.Store: not routed (the collector scatters the
+// visitors list).
 func (r *Router) Visitors(context.Context, string, store.VisitorQuery) (store.VisitorPage, error) {
 	return store.VisitorPage{}, errNotRouted
-}
-
-// ScanTrails implements store.Store (not routed yet).
-func (r *Router) ScanTrails(context.Context, string, time.Time, time.Time, func(event.VisitorID, []event.Touchpoint) error) error {
-	return errNotRouted
 }
 
 // Close implements store.Store.

@@ -221,17 +221,7 @@ func (r *Router) Scatter(ctx context.Context, body []byte, merge func(partial []
 		r.m.partialAnswers.Inc()
 		return allPartitions(P), fmt.Errorf("cannot read membership: %w: %w", ErrNoPartition, err)
 	}
-	owners := make([][]string, P) // live stores owning each partition, by name
-	for _, m := range members {
-		if m.Role != string(RoleStore) && m.Role != string(RoleAll) {
-			continue
-		}
-		for _, p := range m.Partitions {
-			if p >= 0 && p < P {
-				owners[p] = append(owners[p], m.Node)
-			}
-		}
-	}
+	owners := ownersOf(members, P)
 	var (
 		mu      sync.Mutex // merge, failed
 		lastErr error      // of the last failed sub-query, for the error when none answered
@@ -288,6 +278,22 @@ func (r *Router) Scatter(ctx context.Context, body []byte, merge func(partial []
 		return missing, fmt.Errorf("partitions %s (%s): %w", FormatPartitions(missing), why, ErrNoPartition)
 	}
 	return missing, nil
+}
+
+// ownersOf lists the live stores owning each of P partitions, by name.
+func ownersOf(members []Member, P int) [][]string {
+	owners := make([][]string, P)
+	for _, m := range members {
+		if m.Role != string(RoleStore) && m.Role != string(RoleAll) {
+			continue
+		}
+		for _, p := range m.Partitions {
+			if p >= 0 && p < P {
+				owners[p] = append(owners[p], m.Node)
+			}
+		}
+	}
+	return owners
 }
 
 func allPartitions(n int) Missing {

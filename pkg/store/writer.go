@@ -116,7 +116,8 @@ type Writer struct {
 
 	mu      sync.Mutex
 	queue   []request
-	queued  int // records in queue
+	queued  int           // records in queue
+	room    chan struct{} // closed when an eighth of the queue is free: wakes WaitRoom; nil when none waits
 	wake    chan struct{}
 	closed  bool
 	stopped chan struct{}
@@ -250,6 +251,49 @@ func (w *Writer) submit(recs []Record, owner Releaser, done <-chan struct{}, ctx
 	}
 }
 
+// WaitRoom waits until n more records fit in the queue, at most timeout,
+// and reports whether they fit now. A full queue wakes its waiters once an
+// eighth of it is free (8,192 records by default: not at each group, or a
+// flood of waiting requests would wake thousands of times a second, and
+// not at half, which a writer at its capacity takes longer than a
+// refusal_delay to reach), so a caller that waits
+// here before submitting a request of up to n records is taken instead of
+// refused whenever the writer keeps up within timeout. Another caller may
+// take the room first: Submit still refuses what does not fit. False at
+// once after Close. Safe for concurrent use.
+func (w *Writer) WaitRoom(n int, timeout time.Duration) bool {
+	var expired <-chan time.Time
+	for {
+		w.mu.Lock()
+		if w.closed {
+			w.mu.Unlock()
+			return false
+		}
+		if w.queued == 0 || w.queued+n <= w.cfg.QueueSize {
+			w.mu.Unlock()
+			return true
+		}
+		if w.room == nil {
+			w.room = make(chan struct{})
+		}
+		room := w.room
+		w.mu.Unlock()
+		if expired == nil {
+			if timeout <= 0 {
+				return false
+			}
+			t := time.NewTimer(timeout)
+			defer t.Stop()
+			expired = t.C
+		}
+		select {
+		case <-room:
+		case <-expired:
+			return false
+		}
+	}
+}
+
 // asyncStore hands a group to storage without waiting for it to be
 // written (the Badger store does, with CommitWith); done is called once.
 type asyncStore interface {
@@ -348,6 +392,10 @@ func (w *Writer) loop() {
 		clear(w.queue[rest:])
 		w.queue = w.queue[:rest]
 		w.queued -= n
+		if w.room != nil && w.queued <= w.cfg.QueueSize-w.cfg.QueueSize/8 {
+			close(w.room)
+			w.room = nil
+		}
 		w.mu.Unlock()
 
 		for _, r := range g.reqs {
@@ -387,6 +435,10 @@ func (w *Writer) account(n int, res WriteResult, err error) error {
 func (w *Writer) Close(ctx context.Context) error {
 	w.mu.Lock()
 	w.closed = true
+	if w.room != nil {
+		close(w.room)
+		w.room = nil
+	}
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -255,5 +256,55 @@ func TestWriterRefusesBeforeQueueing(t *testing.T) {
 	}
 	if n := trailLen(t, s, 1); n != 0 || w.Stats().Groups != 0 {
 		t.Errorf("refused requests were queued: %d stored, stats %+v", n, w.Stats())
+	}
+}
+
+// WaitRoom returns at once while there is room, waits for a full queue to
+// drain to half (then true), gives up after its timeout (false), and says
+// false after Close.
+func TestWriterWaitRoom(t *testing.T) {
+	s := openStore(t)
+	g := gate{Store: s, release: make(chan struct{})}
+	w := store.NewWriter(g, store.WriterConfig{QueueSize: 4, Mode: store.Async}, quiet)
+	if !w.WaitRoom(4, 0) {
+		t.Fatal("an empty queue has no room")
+	}
+	// The first record's group waits in the gate; four more fill the queue.
+	for i := range 5 {
+		if err := w.Submit(ctx, []store.Record{record(1, fmt.Sprint(i), uint32(i))}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			for w.Stats().Queued != 0 { // the loop took it
+				runtime.Gosched()
+			}
+		}
+	}
+	if w.WaitRoom(1, 0) {
+		t.Fatal("room in a full queue")
+	}
+	start := time.Now()
+	if w.WaitRoom(1, 30*time.Millisecond) || time.Since(start) < 30*time.Millisecond {
+		t.Fatalf("WaitRoom with a stuck writer returned true or early (%s)", time.Since(start))
+	}
+	got := make(chan bool, 1)
+	go func() { got <- w.WaitRoom(2, 10*time.Second) }()
+	select {
+	case ok := <-got:
+		t.Fatalf("WaitRoom returned %v while the queue is full", ok)
+	case <-time.After(20 * time.Millisecond): // a negative check: nothing may arrive
+	}
+	close(g.release)
+	if !<-got {
+		t.Fatal("no room once the writer caught up")
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if w.WaitRoom(1, time.Second) {
+		t.Fatal("room after Close")
+	}
+	if n := trailLen(t, s, 1); n != 5 {
+		t.Fatalf("stored %d, want 5", n)
 	}
 }

@@ -9,7 +9,9 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -44,6 +46,7 @@ func main() {
 	steady := flag.Duration("steady-duration", 2*time.Minute, "length of each steady phase")
 	slice := flag.Duration("steady-slice", 10*time.Second, "the steady phases' time slices")
 	cache := flag.String("cache", "", "where the steady phases' history is kept between runs (default: touchtrail-bench in the user's cache directory)")
+	memLimit := flag.Int64("memory-limit", 512, "the Go runtime's soft memory limit in `MiB` while the phases run, as touchtrail serve's memory_limit default (0: none; GOMEMLIMIT, when set, unless this flag is given)")
 	profiles := flag.String("steady-profiles", "", "write each steady phase's CPU profile (<phase>.pprof) and heap profile at its peak RSS (<phase>-heap.pprof) into this directory")
 	flag.Parse()
 	if *short { // a quick run, where the flags given do not say otherwise
@@ -62,6 +65,13 @@ func main() {
 			if !set[d.name] {
 				d.f()
 			}
+		}
+	}
+	if limitSet := flagGiven("memory-limit"); limitSet || os.Getenv("GOMEMLIMIT") == "" {
+		if *memLimit > 0 {
+			debug.SetMemoryLimit(*memLimit << 20)
+		} else {
+			debug.SetMemoryLimit(math.MaxInt64)
 		}
 	}
 	switch *geo {
@@ -90,8 +100,8 @@ func main() {
 		others := bench.WaitQuiet(*quiet, 0.10)
 		fmt.Fprintf(os.Stderr, "other processes take %.0f %% of the CPU\n", 100*others)
 	}
-	setup := fmt.Sprintf("%s a load phase, %d connections, geo %s; steady phases %s in slices of %s over %d touchpoints",
-		*duration, *conns, orOff(*geo), *steady, *slice, *history)
+	setup := fmt.Sprintf("%s a load phase, %d connections, geo %s; steady phases %s in slices of %s over %d touchpoints; memory limit %s",
+		*duration, *conns, orOff(*geo), *steady, *slice, *history, memLimitString(debug.SetMemoryLimit(-1)))
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "ttbench on %s: %s\n", bench.Machine(), setup)
 	self := ""
@@ -127,6 +137,20 @@ func main() {
 			fail(err)
 		}
 	}
+}
+
+// flagGiven says whether the command line set the flag.
+func flagGiven(name string) bool {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
+func memLimitString(n int64) string {
+	if n == math.MaxInt64 {
+		return "none"
+	}
+	return fmt.Sprintf("%d MiB", n>>20)
 }
 
 func orOff(path string) string {

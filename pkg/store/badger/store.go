@@ -26,8 +26,9 @@ type Config struct {
 	Dir string
 	// InMemory keeps everything in memory (no durability): for tests.
 	InMemory bool
-	// SyncWrites fsyncs every commit: what the collector's sync durability
-	// needs. Default: false.
+	// SyncWrites makes every commit durable before it is answered: what
+	// the collector's sync durability needs. The fsyncs are batched off
+	// Badger's write goroutine (syncer.go). Default: false.
 	SyncWrites bool
 	// Retention is how long a touchpoint is kept after its derived time.
 	// Default: 400 days.
@@ -92,6 +93,7 @@ type Store struct {
 	closed    atomic.Bool
 	opts      bdg.Options
 	guard     *diskGuard  // nil: no disk watch (in memory, or DiskReserve < 0)
+	syncer    *syncer     // nil unless SyncWrites (on disk)
 	readOnly  atomic.Bool // opened read-only on a full disk
 	stop      chan struct{}
 	watching  sync.WaitGroup
@@ -125,7 +127,7 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	}
 	opts := bdg.DefaultOptions(cfg.Dir).
 		WithInMemory(cfg.InMemory).
-		WithSyncWrites(cfg.SyncWrites).
+		WithSyncWrites(false). // SyncWrites: the syncer fsyncs, off Badger's write goroutine
 		WithLogger(slogAdapter{log}).
 		WithMemTableSize(cfg.MemTableSize).
 		WithNumMemtables(numMemtables).
@@ -174,6 +176,9 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	if err := s.open(); err != nil {
 		return nil, err
 	}
+	if cfg.SyncWrites && !cfg.InMemory {
+		s.syncer = newSyncer(cfg.Dir, nil)
+	}
 	if s.guard != nil {
 		s.watching.Add(1)
 		go func() {
@@ -186,6 +191,13 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 		defer s.watching.Done()
 		s.flushDaysEvery()
 	}()
+	if !cfg.InMemory {
+		s.watching.Add(1)
+		go func() {
+			defer s.watching.Done()
+			s.trimTablesEvery()
+		}()
+	}
 	return s, nil
 }
 
@@ -264,6 +276,9 @@ func (s *Store) Close() error {
 	s.writeMu.Unlock()
 	if err != nil {
 		s.log.Error("day index counts not written at close", "err", err)
+	}
+	if s.syncer != nil {
+		s.syncer.close() // every group was answered (pending): nothing waits
 	}
 	s.dbMu.Lock()
 	defer s.dbMu.Unlock()

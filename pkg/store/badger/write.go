@@ -109,6 +109,16 @@ func (s *Store) WriteAsync(recs []store.Record, done func(store.WriteResult, err
 				if ferr == nil {
 					s.ctxsCommitted(w.written)
 				}
+				if s.syncer != nil && ferr == nil { // durable once the syncer's next fsync is done
+					s.syncer.after(func(err error) {
+						if err != nil {
+							err = fmt.Errorf("commit: %w", err)
+						}
+						s.pending.Done()
+						done(res, err)
+					})
+					return
+				}
 				s.pending.Done()
 				done(res, ferr)
 			}

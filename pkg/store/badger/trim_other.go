@@ -1,0 +1,5 @@
+//go:build !linux
+
+package badger
+
+func dropMapping(start, length uintptr) error { return nil }
