@@ -13,6 +13,7 @@ import (
 
 	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/event"
 	"github.com/touchtrail/touchtrail/pkg/store"
 	"github.com/touchtrail/touchtrail/pkg/store/badger"
@@ -32,12 +33,8 @@ type slowStore struct {
 // reached the store.
 func (s *slowStore) inside(t *testing.T, n int64) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for s.waiting.Load() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d reads reached the store, want %d", s.waiting.Load(), n)
-		}
-		time.Sleep(time.Millisecond)
+	if !testwait.Until(5*time.Second, func() bool { return s.waiting.Load() >= n }) {
+		t.Fatalf("%d reads reached the store, want %d", s.waiting.Load(), n)
 	}
 }
 
@@ -191,11 +188,7 @@ func TestQueryStopsWhenClientGoes(t *testing.T) {
 		r.write("GET " + queryEndpoints[name] + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + collectortest.ReadToken + "\r\n\r\n")
 		sc.store.inside(t, 1)
 		r.c.Close()
-		deadline := time.Now().Add(2 * time.Second)
-		for sc.store.stopped.Load() == before && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
-		if sc.store.stopped.Load() == before {
+		if !testwait.Until(2*time.Second, func() bool { return sc.store.stopped.Load() != before }) {
 			t.Errorf("%s: still running 2s after its client closed the connection", name)
 		}
 	}

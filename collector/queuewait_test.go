@@ -9,6 +9,7 @@ import (
 
 	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/store"
 	"github.com/touchtrail/touchtrail/pkg/store/badger"
 )
@@ -58,12 +59,7 @@ func TestFullQueueWaitsForRoom(t *testing.T) {
 	}
 	// One group waits in the gate, two records fill the queue.
 	send("first").mustAnswer(5*time.Second, http.StatusAccepted)
-	for deadline := time.Now().Add(5 * time.Second); w.Stats().Queued != 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("the writer never took the first group")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(t, 5*time.Second, "the writer taking the first group", func() bool { return w.Stats().Queued == 0 })
 	send("second").mustAnswer(5*time.Second, http.StatusAccepted)
 	send("third").mustAnswer(5*time.Second, http.StatusAccepted)
 
@@ -79,7 +75,7 @@ func TestFullQueueWaitsForRoom(t *testing.T) {
 
 	// The writer catches up while a request waits: it is taken.
 	waiting := send("waiting")
-	time.Sleep(50 * time.Millisecond) // a negative check below: it must still wait
+	testwait.For(t, 5*time.Second, "the request waiting for room", func() bool { return w.Stats().Waiting == 1 })
 	if _, _, err := waiting.answer(10 * time.Millisecond); err == nil {
 		t.Fatal("answered while the queue was full")
 	}

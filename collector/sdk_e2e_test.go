@@ -19,6 +19,7 @@ import (
 
 	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/event"
 	"github.com/touchtrail/touchtrail/pkg/store"
 	"github.com/touchtrail/touchtrail/sdk"
@@ -158,7 +159,9 @@ func TestRetriesThrough503AndRestart(t *testing.T) {
 	for i := range 50 {
 		c.ChatOpen(sdkVisitor(2), fmt.Sprintf("w%d", i))
 	}
-	time.Sleep(2 * time.Second)
+	// A real outage: the SDK tries and fails at least twice before it ends.
+	retried := c.Stats().Retried
+	testwait.For(t, 20*time.Second, "two failed deliveries", func() bool { return c.Stats().Retried >= retried+2 })
 	col.Restart(t)
 	if err := c.Flush(sdkCtx); err != nil {
 		t.Fatal(err)
@@ -262,7 +265,7 @@ func TestTrackRacingClose(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(50 * time.Millisecond)
+	testwait.For(t, 10*time.Second, "the senders under way", func() bool { return took.Load() >= 200 }) // Close races them
 	cctx, cancel := context.WithTimeout(sdkCtx, 30*time.Second)
 	defer cancel()
 	closeErr := c.Close(cctx)

@@ -26,6 +26,7 @@ import (
 	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
 	"github.com/touchtrail/touchtrail/internal/browsertest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/js"
 	"github.com/touchtrail/touchtrail/pkg/store"
 )
@@ -100,8 +101,7 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 func trail(t *testing.T, col *collectortest.Collector, visitor string, n int) []map[string]any {
 	t.Helper()
 	var tr struct{ Touchpoints []map[string]any }
-	deadline := time.Now().Add(8 * time.Second)
-	for {
+	testwait.Until(8*time.Second, func() bool {
 		req, _ := http.NewRequest("GET", col.URL+"/v1/sites/test/visitors/"+visitor+"/trail", nil)
 		req.Header.Set("Authorization", "Bearer "+collectortest.ReadToken)
 		resp, err := http.DefaultClient.Do(req)
@@ -114,11 +114,9 @@ func trail(t *testing.T, col *collectortest.Collector, visitor string, n int) []
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(tr.Touchpoints) >= n || time.Now().After(deadline) {
-			return tr.Touchpoints
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return len(tr.Touchpoints) >= n
+	}) // the caller checks what arrived
+	return tr.Touchpoints
 }
 
 func summary(tps []map[string]any) string {
@@ -209,10 +207,10 @@ func TestBrowserOfflineQueue(t *testing.T) {
 	col.Stop()
 	do(t, tab, chromedp.Click("#chat"), chromedp.Click("#step1"))
 	eval[any](t, tab, `touchtrail('newsletter_signup', {plan: 'weekly'}), null`)
-	time.Sleep(1500 * time.Millisecond) // the batch timer fires; the fetch fails
-	queued := eval[int](t, tab, `JSON.parse(localStorage.tt_q).length`)
-	if queued < 3 {
-		t.Fatalf("%d events in the offline queue, want the 3 touchpoints", queued)
+	// The batch timer fires, the fetch fails, the batch waits in localStorage.
+	queued := func() int { return eval[int](t, tab, `JSON.parse(localStorage.tt_q || '[]').length`) }
+	if !testwait.Until(10*time.Second, func() bool { return queued() >= 3 }) {
+		t.Fatalf("%d events in the offline queue, want the 3 touchpoints", queued())
 	}
 	col.Restart(t)
 	do(t, tab, chromedp.Reload(), chromedp.WaitVisible("#chat"))
@@ -227,12 +225,9 @@ func TestBrowserOfflineQueue(t *testing.T) {
 	if tps[3]["type"] != "custom" || tps[3]["name"] != "newsletter_signup" {
 		t.Errorf("custom event %v", tps[3])
 	}
-	if left := eval[int](t, tab, `JSON.parse(localStorage.tt_q || '[]').length`); left != 0 {
-		// The queue empties once the collector confirms.
-		time.Sleep(time.Second)
-		if left = eval[int](t, tab, `JSON.parse(localStorage.tt_q || '[]').length`); left != 0 {
-			t.Errorf("%d events still queued after delivery", left)
-		}
+	// The queue empties once the collector confirms.
+	if !testwait.Until(5*time.Second, func() bool { return queued() == 0 }) {
+		t.Errorf("%d events still queued after delivery", queued())
 	}
 }
 
@@ -291,17 +286,14 @@ func TestBrowserCookieless(t *testing.T) {
 		t.Errorf("%d storage entries written in cookieless mode", n)
 	}
 	var visitors []store.VisitorDay
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	testwait.Until(5*time.Second, func() bool {
 		page, err := col.Store.Visitors(context.Background(), "test", store.VisitorQuery{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if visitors = page.Visitors; len(visitors) == 1 && visitors[0].Count == 2 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		visitors = page.Visitors
+		return len(visitors) == 1 && visitors[0].Count == 2
+	})
 	if len(visitors) != 1 || visitors[0].Count != 2 {
 		t.Fatalf("visitors %+v: want one visitor with both page views", visitors)
 	}

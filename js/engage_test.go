@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 )
 
 // engageSite serves pages that load the tracker and t-engage.js from the
@@ -64,8 +65,7 @@ func windowState(state cdpbrowser.WindowState) chromedp.Action[chromedp.Void] {
 // once n have arrived, with the types of the whole trail.
 func engagements(t *testing.T, col *collectortest.Collector, visitor string, n int) (ms []float64, scroll []int, types []string) {
 	t.Helper()
-	deadline := time.Now().Add(8 * time.Second)
-	for {
+	testwait.Until(8*time.Second, func() bool {
 		ms, scroll, types = nil, nil, nil
 		for _, tp := range trail(t, col, visitor, 0) {
 			types = append(types, tp["type"].(string))
@@ -77,11 +77,9 @@ func engagements(t *testing.T, col *collectortest.Collector, visitor string, n i
 			s, _ := strconv.Atoi(p["scroll"].(string))
 			ms, scroll = append(ms, m), append(scroll, s)
 		}
-		if len(ms) >= n || time.Now().After(deadline) {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return len(ms) >= n
+	}) // the caller checks what arrived
+	return
 }
 
 func within10(t *testing.T, what string, got, want float64) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/enrich/geotest"
 	"github.com/touchtrail/touchtrail/pkg/store"
 )
@@ -105,20 +106,16 @@ func proxyThrough(t *testing.T, name, conf, bin string, start func(t *testing.T,
 	// The browser's visitor: cookieless, so derived from its address.
 	var visitor string
 	var trail []map[string]any
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		visitors := listVisitors(t, col)
-		if len(visitors) == 1 {
-			visitor = visitors[0]
-			trail = trailOf(t, col, visitor)
-			if len(trail) >= 3 {
-				break
-			}
+	var visitors []string
+	if !testwait.Until(10*time.Second, func() bool {
+		if visitors = listVisitors(t, col); len(visitors) != 1 {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("through %s: visitors %v, trail %v; proxy log:\n%s", name, visitors, trail, logOf(cmd))
-		}
-		time.Sleep(100 * time.Millisecond)
+		visitor = visitors[0]
+		trail = trailOf(t, col, visitor)
+		return len(trail) >= 3
+	}) {
+		t.Fatalf("through %s: visitors %v, trail %v; proxy log:\n%s", name, visitors, trail, logOf(cmd))
 	}
 	var got []string
 	for _, tp := range trail {
@@ -295,15 +292,14 @@ func freePort(t *testing.T) int {
 
 func waitListening(t *testing.T, addr string, cmd *exec.Cmd) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+	if !testwait.Until(10*time.Second, func() bool {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
 			c.Close()
-			return
 		}
-		if cmd.ProcessState != nil || time.Now().After(deadline) {
-			t.Fatalf("%s does not listen on %s:\n%s", cmd.Path, addr, logOf(cmd))
-		}
-		time.Sleep(50 * time.Millisecond)
+		return err == nil || cmd.ProcessState != nil
+	}) || cmd.ProcessState != nil {
+		t.Fatalf("%s does not listen on %s:\n%s", cmd.Path, addr, logOf(cmd))
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/touchtrail/touchtrail/internal/testwait"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -298,17 +300,13 @@ func TestServeStopsWithErrorUnlessSignalled(t *testing.T) {
 		sig := make(chan os.Signal, 2)
 		done := make(chan error, 1)
 		go func() { done <- serve(cfg, ln, sig, io.Discard, io.Discard) }()
-		for i := 0; ; i++ {
+		testwait.For(t, 5*time.Second, "serve to answer", func() bool {
 			resp, err := http.Get("http://" + cfg.Addr + "/healthz")
 			if err == nil {
 				resp.Body.Close()
-				break
 			}
-			if i == 100 {
-				t.Fatal("serve never answered")
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return err == nil
+		})
 		return ln, sig, done
 	}
 	_, sig, done := start()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster/natstest"
 )
 
@@ -92,23 +93,21 @@ func TestServeClusterRoles(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("ingest: %d", resp.StatusCode)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var status int
+	var b []byte
+	if !testwait.Until(10*time.Second, func() bool {
 		req, _ := http.NewRequest("GET", stURL+"/v1/sites/shop/visitors/0123456789abcdef0123456789abcdef/trail", nil)
 		req.Header.Set("Authorization", "Bearer a-read-token-0123456789")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(resp.Body)
+		b, _ = io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if strings.Contains(string(b), `"id":"e1"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the store never got the event: %d %s", resp.StatusCode, b)
-		}
-		time.Sleep(50 * time.Millisecond)
+		status = resp.StatusCode
+		return strings.Contains(string(b), `"id":"e1"`)
+	}) {
+		t.Fatalf("the store never got the event: %d %s", status, b)
 	}
 	for _, u := range []string{inURL, stURL} {
 		resp, err := http.Get(u + "/readyz")

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/touchtrail/touchtrail/internal/testwait"
 )
 
 func TestByteSize(t *testing.T) {
@@ -90,12 +92,8 @@ func TestServeSetsMemoryLimit(t *testing.T) {
 		b, _ := io.ReadAll(pr)
 		printed <- string(b)
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for debug.SetMemoryLimit(-1) != 384<<20 {
-		if time.Now().After(deadline) {
-			t.Fatalf("memory limit %d, want %d", debug.SetMemoryLimit(-1), 384<<20)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !testwait.Until(10*time.Second, func() bool { return debug.SetMemoryLimit(-1) == 384<<20 }) {
+		t.Fatalf("memory limit %d, want %d", debug.SetMemoryLimit(-1), 384<<20)
 	}
 	sig <- syscall.SIGTERM
 	if err := <-done; err != nil {

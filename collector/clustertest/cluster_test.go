@@ -18,6 +18,7 @@ import (
 	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/collector/clustertest"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/cluster/natstest"
 	"github.com/touchtrail/touchtrail/pkg/event"
@@ -108,7 +109,7 @@ func TestJourneysExactlyOnceInOwningStore(t *testing.T) {
 	if len(acked) != total {
 		t.Fatalf("%d of %d events acknowledged", len(acked), total)
 	}
-	waitFor(t, patience, fmt.Sprintf("%d touchpoints stored", total), func() bool { return storedRecords(s1, s2) >= total })
+	testwait.For(t, patience, fmt.Sprintf("%d touchpoints stored", total), func() bool { return storedRecords(s1, s2) >= total })
 	if got := storedRecords(s1, s2); got != total {
 		t.Errorf("stores hold %d new touchpoints, want exactly %d", got, total)
 	}
@@ -148,7 +149,7 @@ func TestJourneysExactlyOnceInOwningStore(t *testing.T) {
 		t.Errorf("members %v, want %v", got, want)
 	}
 	for _, n := range []*clustertest.Node{in1, in2, s1, s2} {
-		waitFor(t, patience, n.URL+"/readyz", func() bool { st, _ := get(t, n.URL+"/readyz"); return st == http.StatusOK })
+		testwait.For(t, patience, n.URL+"/readyz", func() bool { st, _ := get(t, n.URL+"/readyz"); return st == http.StatusOK })
 	}
 	_, m := get(t, in1.URL+"/metrics")
 	for _, want := range []string{"touchtrail_cluster_publish_seconds_count", "touchtrail_cluster_published_total", "touchtrail_cluster_publish_pending_acks"} {
@@ -160,7 +161,7 @@ func TestJourneysExactlyOnceInOwningStore(t *testing.T) {
 	// wait for one that shows it caught up.
 	wants := []string{`touchtrail_cluster_consumed_total{outcome="committed"}`, `touchtrail_cluster_partition_lag_seconds{partition="3"} 0`,
 		"touchtrail_cluster_consumer_pending 0", "touchtrail_cluster_redeliveries_total", "touchtrail_cluster_consumer_restarts_total"}
-	waitFor(t, patience, fmt.Sprintf("store /metrics with %q", wants), func() bool {
+	testwait.For(t, patience, fmt.Sprintf("store /metrics with %q", wants), func() bool {
 		_, m = get(t, s1.URL+"/metrics")
 		for _, want := range wants {
 			if !strings.Contains(m, want) {
@@ -182,10 +183,10 @@ func waitAcked(t *testing.T, url string, acked []sent) {
 	for _, s := range acked {
 		want[s.visitor] = append(want[s.visitor], s.id)
 	}
-	missing := 0
 	deadline := time.Now().Add(patience)
 	for v, ids := range want {
-		for {
+		missing := 0
+		if !testwait.Until(time.Until(deadline), func() bool {
 			got := trail(t, url, v)
 			missing = 0
 			for _, id := range ids {
@@ -196,13 +197,9 @@ func waitAcked(t *testing.T, url string, acked []sent) {
 			if len(slices.Compact(slices.Sorted(slices.Values(got)))) != len(got) {
 				t.Fatalf("visitor %s: a touchpoint stored twice: %v", v, got)
 			}
-			if missing == 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("visitor %s: %d acknowledged events missing", v, missing)
-			}
-			time.Sleep(50 * time.Millisecond)
+			return missing == 0
+		}) {
+			t.Fatalf("visitor %s: %d acknowledged events missing", v, missing)
 		}
 	}
 }
@@ -293,7 +290,7 @@ func TestStoreRebuiltFromEmpty(t *testing.T) {
 			want += len(v.Trail)
 		}
 	}
-	waitFor(t, patience, "partitions 0-3 stored", func() bool { return storedRecords(s1) >= want })
+	testwait.For(t, patience, "partitions 0-3 stored", func() bool { return storedRecords(s1) >= want })
 	before := map[event.VisitorID][]string{}
 	for _, v := range mine {
 		before[v.ID] = trail(t, s1.URL, v.ID)
@@ -304,7 +301,7 @@ func TestStoreRebuiltFromEmpty(t *testing.T) {
 	}
 	s1 = clustertest.Start(t, so) // same node, same consumer name, empty directory
 	replica := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleStore, Node: "s1-replica", Partitions: "0-3", Dir: t.TempDir()})
-	waitFor(t, patience, "replay", func() bool { return storedRecords(s1) >= want && storedRecords(replica) >= want })
+	testwait.For(t, patience, "replay", func() bool { return storedRecords(s1) >= want && storedRecords(replica) >= want })
 	for _, v := range mine {
 		if got := trail(t, s1.URL, v.ID); !slices.Equal(got, before[v.ID]) || len(got) != len(v.Trail) {
 			t.Errorf("visitor %s: rebuilt store holds %v, before %v", v.ID, got, before[v.ID])
@@ -316,7 +313,7 @@ func TestStoreRebuiltFromEmpty(t *testing.T) {
 	if got := storedRecords(s1); got != want {
 		t.Errorf("rebuilt store holds %d touchpoints, want %d", got, want)
 	}
-	waitFor(t, patience, "rebuilt store ready", func() bool { st, _ := get(t, s1.URL+"/readyz"); return st == http.StatusOK })
+	testwait.For(t, patience, "rebuilt store ready", func() bool { st, _ := get(t, s1.URL+"/readyz"); return st == http.StatusOK })
 }
 
 // TestStreamUnavailable: with the stream gone, and then with no NATS
@@ -359,7 +356,7 @@ func TestStreamUnavailable(t *testing.T) {
 	}
 	refusedQuickly(sync, "sync, stream deleted", 1)
 	refusedQuickly(async, "async, stream deleted", 10) // the first may be taken before the failure is known
-	waitFor(t, patience, "async /readyz 503", func() bool { st, _ := get(t, async.URL+"/readyz"); return st == http.StatusServiceUnavailable })
+	testwait.For(t, patience, "async /readyz 503", func() bool { st, _ := get(t, async.URL+"/readyz"); return st == http.StatusServiceUnavailable })
 
 	// No server at all.
 	nc.Shutdown()
@@ -383,7 +380,7 @@ func TestRoleAll(t *testing.T) {
 	if len(acked) != total {
 		t.Fatalf("%d of %d acknowledged", len(acked), total)
 	}
-	waitFor(t, patience, "stored", func() bool { return storedRecords(n) >= total })
+	testwait.For(t, patience, "stored", func() bool { return storedRecords(n) >= total })
 	for _, v := range visitors {
 		if got := trail(t, n.URL, v.ID); !slices.Equal(got, ids(v)) {
 			t.Errorf("visitor %s: %v, want %v", v.ID, got, ids(v))
@@ -424,7 +421,7 @@ func TestQueryNodeRoutesTrails(t *testing.T) {
 	q := clustertest.Start(t, clustertest.Options{NATS: nc.URLs(), Role: cluster.RoleQuery, Node: "q"})
 	visitors, total := generate(40)
 	load(t, []string{in.URL}, batches(collectortest.Site, visitors, 10), 2, nil)
-	waitFor(t, patience, "stored", func() bool { return storedRecords(a, b) >= total && storedRecords(a2) == storedRecords(a) })
+	testwait.For(t, patience, "stored", func() bool { return storedRecords(a, b) >= total && storedRecords(a2) == storedRecords(a) })
 
 	pages := func(url string, v event.VisitorID) ([]string, int) {
 		var ids []string

@@ -10,6 +10,7 @@ import (
 
 	"github.com/touchtrail/touchtrail/collector/clustertest"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/cluster/natstest"
 	"github.com/touchtrail/touchtrail/pkg/store"
@@ -35,7 +36,7 @@ func TestCookielessAcrossIngestNodes(t *testing.T) {
 	send(in1.URL, "c1", "81.2.69.160")
 	send(in2.URL, "c2", "81.2.69.160")
 	send(in2.URL, "c3", "81.2.69.161")
-	waitFor(t, 10*time.Second, "three events stored", func() bool { return storedRecords(st) >= 3 })
+	testwait.For(t, 10*time.Second, "three events stored", func() bool { return storedRecords(st) >= 3 })
 
 	ctx := context.Background()
 	now := time.Now()

@@ -17,6 +17,7 @@ import (
 	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/collector/clustertest"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/cluster/natstest"
 	"github.com/touchtrail/touchtrail/pkg/event"
@@ -82,7 +83,7 @@ func startEquivalenceOf(t *testing.T, visitors []journeytest.Visitor) *equivClus
 			}
 		}
 	}
-	waitFor(t, 30*time.Second, "every store consumed its partitions", func() bool {
+	testwait.For(t, 30*time.Second, "every store consumed its partitions", func() bool {
 		for node, s := range e.stores {
 			if storedRecords(s) < want[node] {
 				return false

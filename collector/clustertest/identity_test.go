@@ -16,6 +16,7 @@ import (
 
 	"github.com/touchtrail/touchtrail/collector/clustertest"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/cluster/natstest"
 	"github.com/touchtrail/touchtrail/pkg/event"
@@ -103,7 +104,7 @@ func startIdentityCluster(t *testing.T) *identityCluster {
 	if acked, _ := load(t, []string{ic.single.URL}, bs, 4, nil); len(acked) != ic.total {
 		t.Fatalf("%d of %d events acknowledged by the single node", len(acked), ic.total)
 	}
-	waitFor(t, 20*time.Second, "every touchpoint stored, every link consumed", func() bool {
+	testwait.For(t, 20*time.Second, "every touchpoint stored, every link consumed", func() bool {
 		return storedRecords(ic.a, ic.b, ic.c) >= ic.total && storedRecords(ic.a2) == storedRecords(ic.a) && ic.caughtUp()
 	})
 	return ic
@@ -452,7 +453,7 @@ func TestEraseAcrossStores(t *testing.T) {
 	fresh := clustertest.Start(t, clustertest.Options{NATS: ic.nc.URLs(), Role: cluster.RoleStore, Node: "fresh", Dir: t.TempDir(),
 		Consumer: cluster.ConsumerConfig{PollEvery: 50 * time.Millisecond}})
 	want := ic.total - erasedTPs
-	waitFor(t, 20*time.Second, "the rebuilt store replayed the stream", func() bool {
+	testwait.For(t, 20*time.Second, "the rebuilt store replayed the stream", func() bool {
 		return storedRecords(fresh) >= want && ic.caughtUp(fresh)
 	})
 	if got := storedRecords(fresh); got != want {
@@ -494,7 +495,7 @@ func TestStoreKilledReplicaAnswersErasureWaits(t *testing.T) {
 	if len(low) < 2 {
 		t.Fatal("fewer than two visitors on partitions 0-3")
 	}
-	waitFor(t, 20*time.Second, "stored", func() bool { return storedRecords(r, b) >= total })
+	testwait.For(t, 20*time.Second, "stored", func() bool { return storedRecords(r, b) >= total })
 	waitAcked(t, k.URL, lowAcked)
 
 	k.kill(syscall.SIGKILL)
@@ -536,7 +537,7 @@ func TestStoreKilledReplicaAnswersErasureWaits(t *testing.T) {
 	}
 
 	k = startChild(t, ko) // on its directory: resumes its consumer
-	waitFor(t, 20*time.Second, "the restarted store applied the erasure", func() bool { return trail(t, k.URL, gone.ID) == nil })
+	testwait.For(t, 20*time.Second, "the restarted store applied the erasure", func() bool { return trail(t, k.URL, gone.ID) == nil })
 	if got := trail(t, k.URL, kept.ID); !slices.Equal(got, ids(kept)) {
 		t.Errorf("restarted store: visitor %s holds %v, want %v", kept.ID, got, ids(kept))
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/touchtrail/touchtrail/collector/clustertest"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/cluster/natstest"
 	"github.com/touchtrail/touchtrail/pkg/event"
@@ -239,8 +240,8 @@ func TestScanResumesOnReplica(t *testing.T) {
 	if acked, _ := load(t, []string{in.URL}, batches(collectortest.Site, visitors, 20), 2, nil); len(acked) != total {
 		t.Fatalf("%d of %d acknowledged", len(acked), total)
 	}
-	waitFor(t, 20*time.Second, "the replicas consumed everything", func() bool { return storedRecords(r1, r2) >= total })
-	waitFor(t, 20*time.Second, "the subprocess store consumed everything", func() bool {
+	testwait.For(t, 20*time.Second, "the replicas consumed everything", func() bool { return storedRecords(r1, r2) >= total })
+	testwait.For(t, 20*time.Second, "the subprocess store consumed everything", func() bool {
 		for _, v := range visitors {
 			if !slices.Equal(trail(t, k.URL, v.ID), ids(v)) {
 				return false

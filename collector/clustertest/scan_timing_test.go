@@ -9,6 +9,7 @@ import (
 
 	"github.com/touchtrail/touchtrail/collector/clustertest"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/cluster/natstest"
 )
@@ -43,12 +44,8 @@ func BenchmarkExportAcrossStores(b *testing.B) {
 					}
 				}
 			}
-			deadline := time.Now().Add(30 * time.Second)
-			for storedRecords(ss...) < total {
-				if time.Now().After(deadline) {
-					b.Fatalf("stores hold %d of %d touchpoints", storedRecords(ss...), total)
-				}
-				time.Sleep(20 * time.Millisecond) // poll: the stores consume on their own
+			if !testwait.Until(30*time.Second, func() bool { return storedRecords(ss...) >= total }) {
+				b.Fatalf("stores hold %d of %d touchpoints", storedRecords(ss...), total)
 			}
 			size := exportSize(b, one.URL+path)
 			if got := exportSize(b, q.URL+path); got < size*9/10 || got > size*11/10 {

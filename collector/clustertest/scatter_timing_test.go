@@ -11,6 +11,7 @@ import (
 
 	"github.com/touchtrail/touchtrail/collector/clustertest"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/cluster/natstest"
 	"github.com/touchtrail/touchtrail/pkg/journey/journeytest"
@@ -45,12 +46,8 @@ func BenchmarkFunnelAcrossStores(b *testing.B) {
 					}
 				}
 			}
-			deadline := time.Now().Add(30 * time.Second)
-			for storedRecords(ss...) < total {
-				if time.Now().After(deadline) {
-					b.Fatalf("stores hold %d of %d touchpoints", storedRecords(ss...), total)
-				}
-				time.Sleep(20 * time.Millisecond) // poll: the stores consume on their own
+			if !testwait.Until(30*time.Second, func() bool { return storedRecords(ss...) >= total }) {
+				b.Fatalf("stores hold %d of %d touchpoints", storedRecords(ss...), total)
 			}
 			b.ReportAllocs() // of the whole process: the nodes run in it
 			var tq, t1 time.Duration

@@ -13,6 +13,7 @@ import (
 
 	"github.com/touchtrail/touchtrail/collector/clustertest"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/cluster/natstest"
 	"github.com/touchtrail/touchtrail/pkg/journey/journeytest"
@@ -46,8 +47,8 @@ func TestSiteWideWithAStoreKilled(t *testing.T) {
 	if len(low) == 0 || len(low) == len(visitors) {
 		t.Fatalf("%d of %d visitors in partitions 0-3: the test needs both sides", len(low), len(visitors))
 	}
-	waitFor(t, 20*time.Second, "the replica consumed partitions 0-3", func() bool { return storedRecords(r) >= lowEvents })
-	waitFor(t, 20*time.Second, "the subprocess store consumed everything", func() bool {
+	testwait.For(t, 20*time.Second, "the replica consumed partitions 0-3", func() bool { return storedRecords(r) >= lowEvents })
+	testwait.For(t, 20*time.Second, "the subprocess store consumed everything", func() bool {
 		return slices.Equal(trail(t, k.URL, visitors[len(visitors)-1].ID), ids(visitors[len(visitors)-1])) &&
 			slices.Equal(trail(t, k.URL, low[len(low)-1].ID), ids(low[len(low)-1]))
 	})

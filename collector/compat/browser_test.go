@@ -16,6 +16,7 @@ import (
 
 	"github.com/touchtrail/touchtrail/collector/collectortest"
 	"github.com/touchtrail/touchtrail/internal/browsertest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 )
 
 // chrome is the package's one headless Chromium (internal/browsertest).
@@ -63,8 +64,9 @@ func page(t *testing.T, html string, scripts map[string][]byte) *httptest.Server
 // Umami events are cookieless, their visitor derived by the collector.
 func onlyVisitor(t *testing.T, col *collectortest.Collector, wantTouchpoints int) []map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(8 * time.Second)
-	for {
+	var tps []map[string]any
+	seen := false
+	testwait.Until(8*time.Second, func() bool {
 		var vs struct {
 			Visitors []struct {
 				Visitor string `json:"visitor"`
@@ -74,17 +76,18 @@ func onlyVisitor(t *testing.T, col *collectortest.Collector, wantTouchpoints int
 		if len(vs.Visitors) > 1 {
 			t.Fatalf("%d visitors, want one: %+v", len(vs.Visitors), vs)
 		}
-		if len(vs.Visitors) == 1 {
-			var tr userTrail
-			getJSON(t, col, "/v1/sites/test/visitors/"+vs.Visitors[0].Visitor+"/trail", &tr)
-			if len(tr.Touchpoints) >= wantTouchpoints || time.Now().After(deadline) {
-				return tr.Touchpoints
-			}
-		} else if time.Now().After(deadline) {
-			t.Fatal("no visitor stored")
+		if len(vs.Visitors) == 0 {
+			return false
 		}
-		time.Sleep(100 * time.Millisecond)
+		var tr userTrail
+		getJSON(t, col, "/v1/sites/test/visitors/"+vs.Visitors[0].Visitor+"/trail", &tr)
+		seen, tps = true, tr.Touchpoints
+		return len(tps) >= wantTouchpoints
+	}) // the caller checks what arrived
+	if !seen {
+		t.Fatal("no visitor stored")
 	}
+	return tps
 }
 
 // plausibleBundle bundles the plausible-tracker npm package, as published,

@@ -27,6 +27,7 @@ import (
 
 	"github.com/touchtrail/touchtrail/collector"
 	"github.com/touchtrail/touchtrail/collector/collectortest"
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/event"
 )
 
@@ -185,15 +186,13 @@ func getJSON(t *testing.T, col *collectortest.Collector, path string, v any) int
 // or a few seconds pass.
 func trailOfUser(t *testing.T, col *collectortest.Collector, user string, n int) userTrail {
 	t.Helper()
-	deadline := time.Now().Add(8 * time.Second)
-	for {
-		var tr userTrail
+	var tr userTrail
+	testwait.Until(8*time.Second, func() bool {
+		tr = userTrail{}
 		st := getJSON(t, col, "/v1/sites/test/users/"+user+"/trail", &tr)
-		if st == http.StatusOK && len(tr.Touchpoints) >= n || time.Now().After(deadline) {
-			return tr
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return st == http.StatusOK && len(tr.Touchpoints) >= n
+	}) // the caller checks what arrived
+	return tr
 }
 
 func summary(tps []map[string]any) string {

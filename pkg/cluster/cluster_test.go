@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/cluster/natstest"
 	"github.com/touchtrail/touchtrail/pkg/event"
@@ -128,18 +129,6 @@ func tagged(site string, visitors, per int, tag string) []store.Record {
 	return recs
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func trailIDs(t *testing.T, st store.Store, site string, v event.VisitorID) []string {
 	t.Helper()
 	p, err := st.Trail(context.Background(), site, v, store.TrailQuery{Limit: store.MaxLimit})
@@ -199,7 +188,7 @@ func TestPublishConsumeOwnedPartitions(t *testing.T) {
 	}
 	want := len(recs)
 	stored := func(n *node) int { return int(n.w.Stats().Records) }
-	waitFor(t, 10*time.Second, "every record stored", func() bool {
+	testwait.For(t, 10*time.Second, "every record stored", func() bool {
 		return stored(a)+stored(b) == want && stored(r) == stored(a)
 	})
 	for i := 0; i < len(recs); i += 5 {
@@ -221,5 +210,5 @@ func TestPublishConsumeOwnedPartitions(t *testing.T) {
 	if d := a.w.Stats().Duplicates + b.w.Stats().Duplicates; d != 0 {
 		t.Errorf("stores saw %d duplicates: the duplicate window should have dropped the retry", d)
 	}
-	waitFor(t, 5*time.Second, "lag 0", func() bool { return a.cons.Lag() == 0 && b.cons.Ready() == nil })
+	testwait.For(t, 5*time.Second, "lag 0", func() bool { return a.cons.Lag() == 0 && b.cons.Ready() == nil })
 }

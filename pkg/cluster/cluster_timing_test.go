@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/cluster/natstest"
 	"github.com/touchtrail/touchtrail/pkg/store"
@@ -67,9 +68,7 @@ func BenchmarkHop(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for sink.n.Load() < int64(b.N) {
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(b, time.Minute, "every event consumed", func() bool { return sink.n.Load() >= int64(b.N) })
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
@@ -103,9 +102,7 @@ func BenchmarkStoreReplay(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer cons.Close(ctx)
-	for w.Stats().Records < uint64(b.N) {
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(b, time.Minute, "the backlog replayed", func() bool { return w.Stats().Records >= uint64(b.N) })
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/cluster/natstest"
 	"github.com/touchtrail/touchtrail/pkg/store"
@@ -89,12 +90,12 @@ func TestReadyFollowsLag(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close(context.Background())
-	waitFor(t, 5*time.Second, "a lag reading", func() bool { return c.Lag() >= 0 })
+	testwait.For(t, 5*time.Second, "a lag reading", func() bool { return c.Lag() >= 0 })
 	if err := c.Ready(); err == nil || c.Lag() != 100 {
 		t.Fatalf("with every commit held: Ready() = %v, lag %d; want an error and lag 100 (nothing acknowledged)", err, c.Lag())
 	}
 	close(g.open)
-	waitFor(t, 5*time.Second, "caught up", func() bool { return c.Ready() == nil && c.Lag() == 0 })
+	testwait.For(t, 5*time.Second, "caught up", func() bool { return c.Ready() == nil && c.Lag() == 0 })
 	if d, n := g.count(); d != 100 || n != 100 {
 		t.Errorf("committed %d distinct records in %d submits of records, want 100 and 100", d, n)
 	}
@@ -113,7 +114,7 @@ func TestFailedCommitIsRedelivered(t *testing.T) {
 	if err := pub.Submit(context.Background(), records("demo", 10, 3)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "all 30 committed", func() bool { d, _ := g.count(); return d == 30 })
+	testwait.For(t, 10*time.Second, "all 30 committed", func() bool { d, _ := g.count(); return d == 30 })
 }
 
 // TestPoisonMessageTerminated: a message that is no touchpoint is
@@ -134,7 +135,7 @@ func TestPoisonMessageTerminated(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close(context.Background())
-	waitFor(t, 5*time.Second, "the good ones committed and nothing pending", func() bool {
+	testwait.For(t, 5*time.Second, "the good ones committed and nothing pending", func() bool {
 		d, _ := g.count()
 		return d == 10 && c.Lag() == 0
 	})
@@ -153,7 +154,7 @@ func TestAsyncPublisherRefusesWhileStreamIsGone(t *testing.T) {
 	if err := js.DeleteStream(ctx, "TOUCHTRAIL"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "a refusal", func() bool {
+	testwait.For(t, 5*time.Second, "a refusal", func() bool {
 		return errors.Is(pub.Submit(ctx, records("demo", 1, 1)), store.ErrUnavailable)
 	})
 	if pub.Ready() == nil {
@@ -162,7 +163,7 @@ func TestAsyncPublisherRefusesWhileStreamIsGone(t *testing.T) {
 	if _, err := cluster.EnsureStream(ctx, js, cluster.StreamConfig{Partitions: 4}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "publishing again", func() bool { return pub.Submit(ctx, records("demo", 1, 1)) == nil })
+	testwait.For(t, 5*time.Second, "publishing again", func() bool { return pub.Submit(ctx, records("demo", 1, 1)) == nil })
 }
 
 // TestMembership: nodes appear with their partitions; one that leaves is
@@ -214,12 +215,8 @@ func TestMembership(t *testing.T) {
 	if got := names(); len(got) != 2 {
 		t.Fatalf("after c left: %v", got)
 	}
-	bc.Close() // b dies: no more heartbeats
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if got := names(); len(got) == 1 {
-			break // b's entry expired
-		}
-	}
+	bc.Close()                                                              // b dies: no more heartbeats
+	testwait.Until(5*time.Second, func() bool { return len(names()) == 1 }) // b's entry expired
 	if got := names(); len(got) != 1 || got[0] != "a" {
 		t.Fatalf("after b died and a kept beating for longer than the TTL: %v, want [a]", got)
 	}

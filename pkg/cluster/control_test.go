@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/event"
 	"github.com/touchtrail/touchtrail/pkg/store"
@@ -133,7 +134,7 @@ func TestControlMessagesApplyInOrder(t *testing.T) {
 		t.Errorf("applied while the touchpoints before were not committed: %v", got)
 	}
 	close(h.open)
-	waitFor(t, 5*time.Second, "everything consumed", func() bool { return len(a.entries()) == 2 && c.Lag() == 0 })
+	testwait.For(t, 5*time.Second, "everything consumed", func() bool { return len(a.entries()) == 2 && c.Lag() == 0 })
 	got := a.entries()
 	if want := fmt.Sprintf("erase demo [%s] at 2026-11-30T12:00:00Z after 11", v); got[1] != want {
 		t.Errorf("erasure applied as %q, want %q (after all 11 touchpoints before it)", got[1], want)

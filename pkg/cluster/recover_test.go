@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/cluster/natstest"
 	"github.com/touchtrail/touchtrail/pkg/store"
@@ -89,7 +90,7 @@ func TestConsumerRecoversWhenItsServerRestarts(t *testing.T) {
 	}
 	defer c.Close(context.Background())
 	publish(t, pub, tagged("demo", 5, 2, "before"))
-	waitFor(t, 20*time.Second, "the first 10 committed", func() bool { d, _ := g.count(); return d == 10 })
+	testwait.For(t, 20*time.Second, "the first 10 committed", func() bool { d, _ := g.count(); return d == 10 })
 
 	ns.Stop(leader)
 	if err := ns.Restart(leader); err != nil {
@@ -97,12 +98,12 @@ func TestConsumerRecoversWhenItsServerRestarts(t *testing.T) {
 	}
 	publish(t, pub, tagged("demo", 5, 2, "after"))
 	start := time.Now()
-	waitFor(t, 12*time.Second, "the 10 published after the restart committed (a missed heartbeat takes 30 s)", func() bool {
+	testwait.For(t, 12*time.Second, "the 10 published after the restart committed (a missed heartbeat takes 30 s)", func() bool {
 		d, _ := g.count()
 		return d == 20
 	})
 	t.Logf("committed %s after publishing", time.Since(start).Round(time.Millisecond))
-	waitFor(t, 10*time.Second, "ready again", func() bool { return c.Ready() == nil })
+	testwait.For(t, 10*time.Second, "ready again", func() bool { return c.Ready() == nil })
 }
 
 // TestConsumerMadeAgainWhenDeleted: a store's durable consumer deleted
@@ -120,7 +121,7 @@ func TestConsumerMadeAgainWhenDeleted(t *testing.T) {
 	}
 	defer c.Close(context.Background())
 	publish(t, pub, tagged("demo", 5, 2, "before"))
-	waitFor(t, 10*time.Second, "the first 10 committed", func() bool { d, _ := g.count(); return d == 10 })
+	testwait.For(t, 10*time.Second, "the first 10 committed", func() bool { d, _ := g.count(); return d == 10 })
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
@@ -129,9 +130,9 @@ func TestConsumerMadeAgainWhenDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	publish(t, pub, tagged("demo", 5, 2, "after"))
-	waitFor(t, 10*time.Second, "the 10 published after the deletion committed", func() bool { d, _ := g.count(); return d == 20 })
+	testwait.For(t, 10*time.Second, "the 10 published after the deletion committed", func() bool { d, _ := g.count(); return d == 20 })
 	if _, err := js.Consumer(context.Background(), "TOUCHTRAIL", c.Durable()); err != nil {
 		t.Errorf("the consumer was not made again: %v", err)
 	}
-	waitFor(t, 10*time.Second, "ready again with nothing pending", func() bool { return c.Ready() == nil && c.Lag() == 0 })
+	testwait.For(t, 10*time.Second, "ready again with nothing pending", func() bool { return c.Ready() == nil && c.Lag() == 0 })
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/cluster/natstest"
 )
@@ -47,20 +48,13 @@ func TestSaltsAreSharedAndForgotten(t *testing.T) {
 		t.Fatalf("next day: %q, %v; want a salt of its own", got, err)
 	}
 	// The entries expire: a node asking after the TTL stores a new salt.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(t, 10*time.Second, "the salt of day 20000 to expire", func() bool {
 		got, err := a.DailySalt(20000, bytes.Repeat([]byte{'c'}, 32))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got[0] == 'c' {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the salt of day 20000 outlived its TTL")
-		}
-		time.Sleep(100 * time.Millisecond) // poll until the server expired it
-	}
+		return got[0] == 'c' // a new one stored: the old one is gone
+	})
 }
 
 // TestSaltsSurviveANATSRestart: the bucket is on disk, so a restart of the
@@ -88,18 +82,14 @@ func TestSaltsSurviveANATSRestart(t *testing.T) {
 	if err := nsrv.WaitReady(30 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		got, err := s.DailySalt(20000, bytes.Repeat([]byte{'b'}, 32))
-		if err == nil {
-			if !bytes.Equal(got, first) {
-				t.Fatalf("after the restart the day's salt is %q, want the one stored before", got)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("salt bucket unusable after the restart: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond) // the client reconnects
+	var got []byte
+	if !testwait.Until(20*time.Second, func() bool { // the client reconnects
+		got, err = s.DailySalt(20000, bytes.Repeat([]byte{'b'}, 32))
+		return err == nil
+	}) {
+		t.Fatalf("salt bucket unusable after the restart: %v", err)
+	}
+	if !bytes.Equal(got, first) {
+		t.Fatalf("after the restart the day's salt is %q, want the one stored before", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/touchtrail/touchtrail/internal/testwait"
 	"github.com/touchtrail/touchtrail/pkg/cluster"
 	"github.com/touchtrail/touchtrail/pkg/event"
 )
@@ -110,7 +111,7 @@ func TestScanMergesFlowControlsAndStops(t *testing.T) {
 			return sctx.Err()
 		})
 	}()
-	waitUntil(t, "both stores started", func() bool { return a.produced.Load() > 0 && b.produced.Load() > 0 })
+	testwait.For(t, 10*time.Second, "both stores started", func() bool { return a.produced.Load() > 0 && b.produced.Load() > 0 })
 	time.Sleep(300 * time.Millisecond) // what must not happen: the stores running on without a reader
 	for name, s := range map[string]*scanStore{"a": a, "b": b} {
 		if got := s.produced.Load(); got > 400 {
@@ -131,16 +132,5 @@ func TestScanMergesFlowControlsAndStops(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Errorf("store %s still scanning 5s after the reader cancelled", name)
 		}
-	}
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

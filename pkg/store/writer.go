@@ -86,6 +86,7 @@ type WriterStats struct {
 	Errors     uint64 // group commits that failed
 	LastGroup  int    // records in the latest group, committed or failed
 	Queued     int    // records waiting for a commit now
+	Waiting    int    // requests waiting in WaitRoom for room in the queue now
 	QueueSize  int    // the most records that may wait (WriterConfig.QueueSize)
 }
 
@@ -118,6 +119,7 @@ type Writer struct {
 	queue   []request
 	queued  int           // records in queue
 	room    chan struct{} // closed when an eighth of the queue is free: wakes WaitRoom; nil when none waits
+	waiting int           // WaitRoom calls waiting for room; under mu
 	wake    chan struct{}
 	closed  bool
 	stopped chan struct{}
@@ -273,22 +275,31 @@ func (w *Writer) WaitRoom(n int, timeout time.Duration) bool {
 			w.mu.Unlock()
 			return true
 		}
+		if timeout <= 0 {
+			w.mu.Unlock()
+			return false
+		}
 		if w.room == nil {
 			w.room = make(chan struct{})
 		}
 		room := w.room
+		w.waiting++
 		w.mu.Unlock()
 		if expired == nil {
-			if timeout <= 0 {
-				return false
-			}
 			t := time.NewTimer(timeout)
 			defer t.Stop()
 			expired = t.C
 		}
+		var woken bool
 		select {
 		case <-room:
+			woken = true
 		case <-expired:
+		}
+		w.mu.Lock()
+		w.waiting--
+		w.mu.Unlock()
+		if !woken {
 			return false
 		}
 	}
@@ -458,11 +469,11 @@ func (w *Writer) Close(ctx context.Context) error {
 // Stats returns the writer's counters.
 func (w *Writer) Stats() WriterStats {
 	w.mu.Lock()
-	q := w.queued
+	q, waiting := w.queued, w.waiting
 	w.mu.Unlock()
 	return WriterStats{
 		Groups: w.groups.Load(), Records: w.records.Load(), Duplicates: w.dups.Load(), Erased: w.erased.Load(), DiskFull: w.diskFull.Load(),
 		Overloaded: w.overloaded.Load(), Errors: w.errs.Load(), LastGroup: int(w.lastGroup.Load()), Queued: q,
-		QueueSize: w.cfg.QueueSize,
+		Waiting: waiting, QueueSize: w.cfg.QueueSize,
 	}
 }

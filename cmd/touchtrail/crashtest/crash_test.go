@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/touchtrail/touchtrail/internal/testwait"
 )
 
 var bin string
@@ -81,20 +83,18 @@ func serve(t *testing.T, config, data, addr string) *exec.Cmd {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return cmd
-			}
+	var err error
+	if !testwait.Until(20*time.Second, func() bool {
+		var resp *http.Response
+		if resp, err = http.Get("http://" + addr + "/readyz"); err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve not ready within 20 s: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}) {
+		t.Fatalf("serve not ready within 20 s: %v", err)
 	}
+	return cmd
 }
 
 var visitors = func() []string {
@@ -199,10 +199,7 @@ func crashRuns(t *testing.T, durability string) (acked, lost []int) {
 		var count atomic.Int64
 		go func() { done <- load(ctx, addr, fmt.Sprint("r", run), &count) }()
 		// Kill mid-load: once a good number of events were acknowledged.
-		deadline := time.Now().Add(30 * time.Second)
-		for count.Load() < 5000 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
+		testwait.Until(30*time.Second, func() bool { return count.Load() >= 5000 }) // or kill what there is
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -300,16 +297,7 @@ func TestOutOfFileDescriptors(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode, nil
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if st, _ := post(); st == http.StatusAccepted {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("not serving within 20 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testwait.For(t, 20*time.Second, "the server to take an event", func() bool { st, _ := post(); return st == http.StatusAccepted })
 	var flood []net.Conn
 	for range 600 {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
@@ -324,12 +312,8 @@ func TestOutOfFileDescriptors(t *testing.T) {
 		entries, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", cmd.Process.Pid))
 		return len(entries)
 	}
-	deadline = time.Now().Add(10 * time.Second)
-	for fds() < 295 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the server holds %d descriptors, never near its limit of 300", fds())
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testwait.Until(10*time.Second, func() bool { return fds() >= 295 }) {
+		t.Fatalf("the server holds %d descriptors, never near its limit of 300", fds())
 	}
 	for _, c := range flood {
 		c.Close()
@@ -339,16 +323,9 @@ func TestOutOfFileDescriptors(t *testing.T) {
 		t.Fatalf("the server exited during the flood: %v", err)
 	default:
 	}
-	deadline = time.Now().Add(10 * time.Second)
-	for {
-		st, err := post()
-		if st == http.StatusAccepted {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not serving again 10 s after the flood: %d %v", st, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	var st int
+	if !testwait.Until(10*time.Second, func() bool { st, err = post(); return st == http.StatusAccepted }) {
+		t.Fatalf("not serving again 10 s after the flood: %d %v", st, err)
 	}
 	t.Logf("%d flood connections opened against a 300-descriptor limit; served again afterwards", len(flood))
 }
