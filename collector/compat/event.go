@@ -147,85 +147,57 @@ func (b *Batch) AppendWire(dst []byte, site string) []byte {
 }
 
 func (e *Event) appendWire(dst []byte) []byte {
-	w := wireObject{dst: append(dst, '{')}
-	w.str("id", e.ID)
-	w.str("type", e.Type.String())
-	w.str("visitor", e.Visitor)
-	w.str("session", e.Session)
+	w := event.Object{Dst: append(dst, '{')}
+	w.Str("id", e.ID)
+	w.Str("type", e.Type.String())
+	w.Str("visitor", e.Visitor)
+	w.Str("session", e.Session)
 	if e.Seq > 0 {
-		w.num("seq", int64(e.Seq))
+		w.Int("seq", int64(e.Seq))
 	}
-	w.str("ts", e.TS)
-	w.str("sent", e.Sent)
-	w.str("url", e.URL)
-	w.str("title", e.Title)
-	w.str("referrer", e.Referrer)
-	w.str("name", e.Name)
-	w.str("query", e.Query)
+	w.Str("ts", e.TS)
+	w.Str("sent", e.Sent)
+	w.Str("url", e.URL)
+	w.Str("title", e.Title)
+	w.Str("referrer", e.Referrer)
+	w.Str("name", e.Name)
+	w.Str("query", e.Query)
 	if e.Results >= 0 {
-		w.num("results", int64(e.Results))
+		w.Int("results", int64(e.Results))
 	}
-	w.str("widget", e.Widget)
+	w.Str("widget", e.Widget)
 	if e.Step > 0 {
-		w.num("step", int64(e.Step))
+		w.Int("step", int64(e.Step))
 	}
 	if e.Value != 0 {
-		w.key("value")
-		w.dst = strconv.AppendFloat(w.dst, e.Value, 'g', -1, 64)
+		w.Key("value")
+		w.Dst = strconv.AppendFloat(w.Dst, e.Value, 'g', -1, 64)
 	}
-	w.str("currency", e.Currency)
-	w.str("user", e.User)
+	w.Str("currency", e.Currency)
+	w.Str("user", e.User)
 	if e.Type == event.TypeFeedback {
-		w.num("score", int64(e.Score))
+		w.Int("score", int64(e.Score))
 		if e.Scale > 0 {
-			w.num("scale", int64(e.Scale))
+			w.Int("scale", int64(e.Scale))
 		}
 	}
-	w.str("comment", e.Comment)
-	w.str("ua", e.UA)
-	w.str("ip", e.IP)
+	w.Str("comment", e.Comment)
+	w.Str("ua", e.UA)
+	w.Str("ip", e.IP)
 	if len(e.Props) > 0 {
-		w.key("props")
-		w.dst = append(w.dst, '{')
+		w.Key("props")
+		w.Dst = append(w.Dst, '{')
 		for i, p := range e.Props {
 			if i > 0 {
-				w.dst = append(w.dst, ',')
+				w.Dst = append(w.Dst, ',')
 			}
-			w.dst = event.AppendJSONString(w.dst, p.Key)
-			w.dst = append(w.dst, ':')
-			w.dst = event.AppendJSONString(w.dst, p.Value)
+			w.Dst = event.AppendJSONString(w.Dst, p.Key)
+			w.Dst = append(w.Dst, ':')
+			w.Dst = event.AppendJSONString(w.Dst, p.Value)
 		}
-		w.dst = append(w.dst, '}')
+		w.Dst = append(w.Dst, '}')
 	}
-	return append(w.dst, '}')
-}
-
-type wireObject struct {
-	dst  []byte
-	more bool
-}
-
-func (w *wireObject) key(k string) {
-	if w.more {
-		w.dst = append(w.dst, ',')
-	}
-	w.more = true
-	w.dst = append(w.dst, '"')
-	w.dst = append(w.dst, k...)
-	w.dst = append(w.dst, '"', ':')
-}
-
-func (w *wireObject) str(k, v string) {
-	if v == "" {
-		return
-	}
-	w.key(k)
-	w.dst = event.AppendJSONString(w.dst, v)
-}
-
-func (w *wireObject) num(k string, v int64) {
-	w.key(k)
-	w.dst = strconv.AppendInt(w.dst, v, 10)
+	return append(w.Dst, '}')
 }
 
 // addProps adds the scalar properties of o as props, within lim: strings

@@ -11,161 +11,176 @@ import (
 // times as RFC 3339 (UTC, microseconds), empty fields left out. It never
 // writes ClientIP or UserAgent.
 func AppendJSON(dst []byte, tp *Touchpoint) []byte {
-	w := jsonObject{dst: append(dst, '{')}
-	w.str("id", tp.ID)
-	w.str("type", tp.Type.String())
-	w.str("site", tp.Site)
+	w := jsonObject{Dst: append(dst, '{')}
+	w.Str("id", tp.ID)
+	w.Str("type", tp.Type.String())
+	w.Str("site", tp.Site)
 	if !tp.Visitor.IsZero() {
-		w.key("visitor")
-		w.dst = append(w.dst, '"')
-		w.dst = tp.Visitor.AppendHex(w.dst)
-		w.dst = append(w.dst, '"')
+		w.Key("visitor")
+		w.Dst = append(w.Dst, '"')
+		w.Dst = tp.Visitor.AppendHex(w.Dst)
+		w.Dst = append(w.Dst, '"')
 	}
-	w.str("session", tp.Session)
+	w.Str("session", tp.Session)
 	w.uint("seq", uint64(tp.Seq))
 	w.time("time", tp.Derived)
 	w.time("client_ts", tp.TS)
 	w.time("client_sent", tp.Sent)
 	w.time("received", tp.Received)
 	appendFields(&w, tp)
-	w.str("browser", tp.Browser)
-	w.str("browser_version", tp.BrowserVersion)
-	w.str("os", tp.OS)
-	w.str("os_version", tp.OSVersion)
-	w.str("device", tp.Device.String())
+	w.Str("browser", tp.Browser)
+	w.Str("browser_version", tp.BrowserVersion)
+	w.Str("os", tp.OS)
+	w.Str("os_version", tp.OSVersion)
+	w.Str("device", tp.Device.String())
 	if tp.Bot {
-		w.key("bot")
-		w.dst = append(w.dst, "true"...)
+		w.Key("bot")
+		w.Dst = append(w.Dst, "true"...)
 	}
-	w.str("country", tp.Country)
-	w.str("region", tp.Region)
-	w.str("city", tp.City)
-	w.str("channel", tp.Channel.String())
-	w.str("utm_source", tp.UTM.Source)
-	w.str("utm_medium", tp.UTM.Medium)
-	w.str("utm_campaign", tp.UTM.Campaign)
-	w.str("utm_term", tp.UTM.Term)
-	w.str("utm_content", tp.UTM.Content)
-	w.str("ip_prefix", tp.IPPrefix)
-	return append(w.dst, '}')
+	w.Str("country", tp.Country)
+	w.Str("region", tp.Region)
+	w.Str("city", tp.City)
+	w.Str("channel", tp.Channel.String())
+	w.Str("utm_source", tp.UTM.Source)
+	w.Str("utm_medium", tp.UTM.Medium)
+	w.Str("utm_campaign", tp.UTM.Campaign)
+	w.Str("utm_term", tp.UTM.Term)
+	w.Str("utm_content", tp.UTM.Content)
+	w.Str("ip_prefix", tp.IPPrefix)
+	return append(w.Dst, '}')
 }
 
 // AppendWire appends tp in the wire format that Decoder reads (times as Unix
 // milliseconds), as the SDK sends it. Trusted senders' ClientIP and UserAgent
 // are written as "ip" and "ua"; enrichment fields are not written.
 func AppendWire(dst []byte, tp *Touchpoint) []byte {
-	w := jsonObject{dst: append(dst, '{')}
-	w.str("id", tp.ID)
-	w.str("type", tp.Type.String())
-	w.str("site", tp.Site)
+	w := jsonObject{Dst: append(dst, '{')}
+	w.Str("id", tp.ID)
+	w.Str("type", tp.Type.String())
+	w.Str("site", tp.Site)
 	if !tp.Visitor.IsZero() {
-		w.key("visitor")
-		w.dst = append(w.dst, '"')
-		w.dst = tp.Visitor.AppendHex(w.dst)
-		w.dst = append(w.dst, '"')
+		w.Key("visitor")
+		w.Dst = append(w.Dst, '"')
+		w.Dst = tp.Visitor.AppendHex(w.Dst)
+		w.Dst = append(w.Dst, '"')
 	}
-	w.str("session", tp.Session)
+	w.Str("session", tp.Session)
 	w.uint("seq", uint64(tp.Seq))
 	w.millis("ts", tp.TS)
 	w.millis("sent", tp.Sent)
 	appendFields(&w, tp)
 	if tp.ClientIP.IsValid() {
-		w.key("ip")
-		w.dst = append(w.dst, '"')
-		w.dst = tp.ClientIP.WithZone("").AppendTo(w.dst) // a zone could hold a quote
-		w.dst = append(w.dst, '"')
+		w.Key("ip")
+		w.Dst = append(w.Dst, '"')
+		w.Dst = tp.ClientIP.WithZone("").AppendTo(w.Dst) // a zone could hold a quote
+		w.Dst = append(w.Dst, '"')
 	}
-	w.str("ua", tp.UserAgent)
-	return append(w.dst, '}')
+	w.Str("ua", tp.UserAgent)
+	return append(w.Dst, '}')
 }
 
 // appendFields writes the per-type fields shared by both JSON forms.
 func appendFields(w *jsonObject, tp *Touchpoint) {
-	w.str("url", tp.URL)
-	w.str("title", tp.Title)
-	w.str("referrer", tp.Referrer)
-	w.str("name", tp.Name)
-	w.str("query", tp.Query)
+	w.Str("url", tp.URL)
+	w.Str("title", tp.Title)
+	w.Str("referrer", tp.Referrer)
+	w.Str("name", tp.Name)
+	w.Str("query", tp.Query)
 	if tp.Results >= 0 && (tp.Type == TypeSearch || tp.Results > 0) {
-		w.key("results")
-		w.dst = strconv.AppendInt(w.dst, int64(tp.Results), 10)
+		w.Key("results")
+		w.Dst = strconv.AppendInt(w.Dst, int64(tp.Results), 10)
 	}
-	w.str("widget", tp.Widget)
+	w.Str("widget", tp.Widget)
 	w.uint("step", uint64(tp.Step))
 	if tp.Value != 0 && !math.IsNaN(tp.Value) && !math.IsInf(tp.Value, 0) {
-		w.key("value")
-		w.dst = strconv.AppendFloat(w.dst, tp.Value, 'f', -1, 64)
+		w.Key("value")
+		w.Dst = strconv.AppendFloat(w.Dst, tp.Value, 'f', -1, 64)
 	}
-	w.str("currency", tp.Currency)
-	w.str("user", tp.User)
+	w.Str("currency", tp.Currency)
+	w.Str("user", tp.User)
 	if tp.Type == TypeFeedback || tp.Score != 0 {
-		w.key("score")
-		w.dst = strconv.AppendInt(w.dst, int64(tp.Score), 10)
+		w.Key("score")
+		w.Dst = strconv.AppendInt(w.Dst, int64(tp.Score), 10)
 	}
 	if tp.Scale != 0 {
-		w.key("scale")
-		w.dst = strconv.AppendInt(w.dst, int64(tp.Scale), 10)
+		w.Key("scale")
+		w.Dst = strconv.AppendInt(w.Dst, int64(tp.Scale), 10)
 	}
-	w.str("comment", tp.Comment)
-	w.str("ticket", tp.Ticket)
-	w.str("status", tp.Status.String())
-	w.str("ticket_channel", tp.TicketChannel.String())
-	w.str("category", tp.TicketCategory)
-	w.str("subject", tp.Subject)
+	w.Str("comment", tp.Comment)
+	w.Str("ticket", tp.Ticket)
+	w.Str("status", tp.Status.String())
+	w.Str("ticket_channel", tp.TicketChannel.String())
+	w.Str("category", tp.TicketCategory)
+	w.Str("subject", tp.Subject)
 	if len(tp.Props) > 0 {
-		w.key("props")
-		w.dst = append(w.dst, '{')
+		w.Key("props")
+		w.Dst = append(w.Dst, '{')
 		for i, p := range tp.Props {
 			if i > 0 {
-				w.dst = append(w.dst, ',')
+				w.Dst = append(w.Dst, ',')
 			}
-			w.dst = AppendJSONString(w.dst, p.Key)
-			w.dst = append(w.dst, ':')
-			w.dst = AppendJSONString(w.dst, p.Value)
+			w.Dst = AppendJSONString(w.Dst, p.Key)
+			w.Dst = append(w.Dst, ':')
+			w.Dst = AppendJSONString(w.Dst, p.Value)
 		}
-		w.dst = append(w.dst, '}')
+		w.Dst = append(w.Dst, '}')
 	}
 }
 
-type jsonObject struct {
-	dst   []byte
+// Object appends one JSON object, field by field, to Dst: begin it with
+// Object{Dst: append(dst, '{')} and end it with append(o.Dst, '}'). Key
+// writes the comma and the quoted key (keys are written as they are: pass
+// plain ASCII names); Str leaves out an empty value.
+type Object struct {
+	Dst   []byte
 	comma bool
 }
 
-func (w *jsonObject) key(k string) {
+// jsonObject is the name the encoders of this package use.
+type jsonObject = Object
+
+// Key writes the comma before every field but the first, and "k":.
+func (w *Object) Key(k string) {
 	if w.comma {
-		w.dst = append(w.dst, ',')
+		w.Dst = append(w.Dst, ',')
 	}
 	w.comma = true
-	w.dst = append(w.dst, '"')
-	w.dst = append(w.dst, k...)
-	w.dst = append(w.dst, '"', ':')
+	w.Dst = append(w.Dst, '"')
+	w.Dst = append(w.Dst, k...)
+	w.Dst = append(w.Dst, '"', ':')
 }
 
-func (w *jsonObject) str(k, v string) {
+// Str writes k with the JSON string v, unless v is empty.
+func (w *Object) Str(k, v string) {
 	if v == "" {
 		return
 	}
-	w.key(k)
-	w.dst = AppendJSONString(w.dst, v)
+	w.Key(k)
+	w.Dst = AppendJSONString(w.Dst, v)
+}
+
+// Int writes k with v, zero included.
+func (w *Object) Int(k string, v int64) {
+	w.Key(k)
+	w.Dst = strconv.AppendInt(w.Dst, v, 10)
 }
 
 func (w *jsonObject) uint(k string, v uint64) {
 	if v == 0 {
 		return
 	}
-	w.key(k)
-	w.dst = strconv.AppendUint(w.dst, v, 10)
+	w.Key(k)
+	w.Dst = strconv.AppendUint(w.Dst, v, 10)
 }
 
 func (w *jsonObject) time(k string, us int64) {
 	if us == 0 {
 		return
 	}
-	w.key(k)
-	w.dst = append(w.dst, '"')
-	w.dst = AppendTimeMicros(w.dst, us)
-	w.dst = append(w.dst, '"')
+	w.Key(k)
+	w.Dst = append(w.Dst, '"')
+	w.Dst = AppendTimeMicros(w.Dst, us)
+	w.Dst = append(w.Dst, '"')
 }
 
 // AppendTimeMicros appends the Unix µs time us in UTC as RFC 3339 with six
@@ -225,16 +240,16 @@ func (w *jsonObject) millis(k string, us int64) {
 	if us == 0 {
 		return
 	}
-	w.key(k)
+	w.Key(k)
 	u := uint64(us)
 	if us < 0 { // before 1970: the decoder refuses it, but the JSON stays valid
-		w.dst = append(w.dst, '-')
+		w.Dst = append(w.Dst, '-')
 		u = -u
 	}
-	w.dst = strconv.AppendUint(w.dst, u/1000, 10)
+	w.Dst = strconv.AppendUint(w.Dst, u/1000, 10)
 	if r := u % 1000; r != 0 {
-		w.dst = append(w.dst, '.')
-		w.dst = append(w.dst, byte('0'+r/100), byte('0'+r/10%10), byte('0'+r%10))
+		w.Dst = append(w.Dst, '.')
+		w.Dst = append(w.Dst, byte('0'+r/100), byte('0'+r/10%10), byte('0'+r%10))
 	}
 }
 
