@@ -74,16 +74,9 @@ const (
 // ScanServer streams a store node's trails to query nodes. Stop it with
 // Close.
 type ScanServer struct {
-	nc     *nats.Conn
-	sub    *nats.Subscription
-	fn     ScanFunc
-	owned  []int
-	log    *slog.Logger
-	wg     sync.WaitGroup
-	mu     sync.Mutex // closed, wg.Add
-	closed bool
-	ctx    context.Context // cancelled by Close: the sessions stop
-	cancel context.CancelFunc
+	subServer
+	fn    ScanFunc
+	owned []int
 }
 
 // ServeScans subscribes fn to the scan sessions addressed to node, a store
@@ -94,10 +87,8 @@ func ServeScans(nc *nats.Conn, sc StreamConfig, node string, parts []int, fn Sca
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &ScanServer{nc: nc, fn: fn, owned: slices.Clone(parts), log: log.With("module", "cluster.scan")}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	var err error
-	if s.sub, err = nc.Subscribe(scanSubject(sc.Subject, node), s.open); err != nil {
+	s := &ScanServer{fn: fn, owned: slices.Clone(parts)}
+	if err := s.serve(nc, scanSubject(sc.Subject, node), log.With("module", "cluster.scan"), "scan session", s.session); err != nil {
 		return nil, fmt.Errorf("cannot serve scans of %s: %w", node, err)
 	}
 	return s, nil
@@ -116,32 +107,6 @@ func (n *Node) ServeScans(fn ScanFunc) error {
 	var err error
 	n.scans, err = ServeScans(n.NC, n.stream, n.members.me.Node, n.members.me.Partitions, fn, n.log)
 	return err
-}
-
-// Close stops answering, ends the sessions and waits for them.
-func (s *ScanServer) Close() {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	_ = s.sub.Unsubscribe()
-	s.cancel()
-	s.wg.Wait()
-}
-
-func (s *ScanServer) open(m *nats.Msg) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		if err := s.session(m); err != nil {
-			s.log.Warn("scan session failed", "err", err)
-		}
-	}()
 }
 
 func (s *ScanServer) fail(reply, why string, timeout bool) error {

@@ -72,16 +72,9 @@ const maxSubQuery = 2 * time.Minute
 // ScatterServer answers a store node's site-wide sub-queries with an
 // AggregateFunc. Stop it with Close.
 type ScatterServer struct {
-	nc     *nats.Conn
-	sub    *nats.Subscription
-	fn     AggregateFunc
-	owned  []int
-	log    *slog.Logger
-	wg     sync.WaitGroup
-	mu     sync.Mutex // closed, wg.Add
-	closed bool
-	ctx    context.Context // cancelled by Close: the sub-queries in flight stop
-	cancel context.CancelFunc
+	subServer
+	fn    AggregateFunc
+	owned []int
 }
 
 // ServeScatter subscribes fn to the sub-queries addressed to node, a store
@@ -92,29 +85,12 @@ func ServeScatter(nc *nats.Conn, sc StreamConfig, node string, parts []int, fn A
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &ScatterServer{nc: nc, fn: fn, owned: slices.Clone(parts), log: log.With("module", "cluster.scatter")}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	var err error
-	if s.sub, err = nc.Subscribe(scatterSubject(sc.Subject, node), s.handle); err != nil {
+	s := &ScatterServer{fn: fn, owned: slices.Clone(parts)}
+	if err := s.serve(nc, scatterSubject(sc.Subject, node), log.With("module", "cluster.scatter"), "answering a site-wide sub-query",
+		func(m *nats.Msg) error { return s.respond(m.Reply, s.answer(m.Data)) }); err != nil {
 		return nil, fmt.Errorf("cannot serve site-wide queries of %s: %w", node, err)
 	}
 	return s, nil
-}
-
-func (s *ScatterServer) handle(m *nats.Msg) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		if err := s.respond(m.Reply, s.answer(m.Data)); err != nil {
-			s.log.Warn("cannot answer a site-wide sub-query", "err", err)
-		}
-	}()
 }
 
 // respond sends rep to reply, in chunks that fit the connection's max
@@ -168,17 +144,6 @@ func (s *ScatterServer) answer(data []byte) scatterReply {
 		return scatterReply{Error: err.Error(), Timeout: ctx.Err() != nil}
 	}
 	return scatterReply{Body: out}
-}
-
-// Close stops answering, cancels the sub-queries in flight and waits
-// for them.
-func (s *ScatterServer) Close() {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	_ = s.sub.Unsubscribe()
-	s.cancel()
-	s.wg.Wait()
 }
 
 // ServeScatter makes a store node answer site-wide sub-queries with fn
